@@ -1,0 +1,1 @@
+//! negotiate: being written
