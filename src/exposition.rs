@@ -1,1 +1,976 @@
-//! exposition: being written
+//! The Prometheus text formats, written by hand: text format 0.0.4, which
+//! every Prometheus version accepts, and OpenMetrics 1.0, which newer ones
+//! prefer. Callers gather their samples into [`Family`] values first, and
+//! [`render`] writes each family as one contiguous group with its metadata
+//! on top, because Prometheus rejects a family whose lines are split up.
+//! Pure: no I/O, no clock, and nothing from the rest of the crate.
+
+/// The two text formats a scrape can ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Prometheus text format 0.0.4: the default, understood by every
+    /// Prometheus version and by `promtool check metrics`.
+    Prometheus,
+    /// OpenMetrics 1.0.0, which Prometheus 2.5 and later rank first.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The `Content-Type` header for a body in this format. Prometheus 3
+    /// fails a scrape whose content type is missing or unknown.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Prometheus => "text/plain; version=0.0.4; charset=utf-8",
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+}
+
+/// The label pairs of one series. They are written in this order, and the
+/// order must not change between scrapes: Prometheus caches series by their
+/// exact text.
+pub type Labels = Vec<(String, String)>;
+
+/// Builds [`Labels`] from string slices: `labels(&[("target", "db:13")])`.
+pub fn labels(pairs: &[(&str, &str)]) -> Labels {
+    pairs.iter().map(|&(name, value)| (name.to_string(), value.to_string())).collect()
+}
+
+/// One metric family: the series that share a name, a help text and a type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Family {
+    /// The family name. For a counter this is the base name without
+    /// `_total`, which both formats add to the sample name.
+    pub name: String,
+    /// One line saying what the metric measures. An empty text writes no
+    /// HELP line, since both formats make HELP optional.
+    pub help: String,
+    /// The unit the name ends with, such as `"seconds"`. Only OpenMetrics
+    /// announces it (`# UNIT`); text format 0.0.4 has no place for it.
+    pub unit: Option<&'static str>,
+    /// The series of the family, all of one type.
+    pub samples: Samples,
+}
+
+/// The series of a family, by metric type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Samples {
+    /// Values that can go up and down, such as the last probe's latency.
+    Gauge(Vec<(Labels, f64)>),
+    /// Totals that only grow, with the time they started counting from.
+    Counter(Vec<(Labels, Counter)>),
+    /// Observations counted into buckets, such as probe latencies.
+    Histogram(Vec<(Labels, Histogram)>),
+    /// Named states of which each series reports which are set: an enum
+    /// when exactly one is.
+    StateSet(Vec<(Labels, StateSet)>),
+}
+
+/// The value of one counter series.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Counter {
+    /// The count so far; never negative, never NaN.
+    pub total: f64,
+    /// When counting started, in Unix seconds, written as `<name>_created`.
+    pub created: Option<f64>,
+}
+
+/// The value of one histogram series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Histogram {
+    /// (upper bound, observations less than or equal to it) for each finite
+    /// bound, in increasing order. The `+Inf` bucket is not listed: its
+    /// count is [`count`](Self::count).
+    pub buckets: Vec<(f64, u64)>,
+    /// The number of observations.
+    pub count: u64,
+    /// The sum of all observations.
+    pub sum: f64,
+    /// When observing started, in Unix seconds, written as `<name>_created`.
+    pub created: Option<f64>,
+}
+
+/// The value of one state set series: every state and whether it is set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateSet {
+    /// The states in the order they are written.
+    pub states: Vec<(String, bool)>,
+}
+
+impl StateSet {
+    /// An enum: all `states`, of which only `current` is set.
+    pub fn one_of(states: &[&str], current: &str) -> StateSet {
+        let states = states.iter().map(|&state| (state.to_string(), state == current)).collect();
+        StateSet { states }
+    }
+}
+
+impl Family {
+    /// A gauge family.
+    pub fn gauge(name: &str, help: &str, series: Vec<(Labels, f64)>) -> Family {
+        Family::new(name, help, Samples::Gauge(series))
+    }
+
+    /// A counter family; `name` is the base name, without `_total`.
+    pub fn counter(name: &str, help: &str, series: Vec<(Labels, Counter)>) -> Family {
+        Family::new(name, help, Samples::Counter(series))
+    }
+
+    /// A histogram family.
+    pub fn histogram(name: &str, help: &str, series: Vec<(Labels, Histogram)>) -> Family {
+        Family::new(name, help, Samples::Histogram(series))
+    }
+
+    /// A state set family.
+    pub fn state_set(name: &str, help: &str, series: Vec<(Labels, StateSet)>) -> Family {
+        Family::new(name, help, Samples::StateSet(series))
+    }
+
+    /// Declares the unit the name ends with:
+    /// `Family::gauge("probe_duration_seconds", ..).with_unit("seconds")`.
+    pub fn with_unit(self, unit: &'static str) -> Family {
+        Family { unit: Some(unit), ..self }
+    }
+
+    fn new(name: &str, help: &str, samples: Samples) -> Family {
+        Family { name: name.to_string(), help: help.to_string(), unit: None, samples }
+    }
+}
+
+impl Samples {
+    fn is_empty(&self) -> bool {
+        self.label_sets().is_empty()
+    }
+
+    /// The labels of every series, whatever the type.
+    fn label_sets(&self) -> Vec<&Labels> {
+        match self {
+            Samples::Gauge(series) => series.iter().map(|(labels, _)| labels).collect(),
+            Samples::Counter(series) => series.iter().map(|(labels, _)| labels).collect(),
+            Samples::Histogram(series) => series.iter().map(|(labels, _)| labels).collect(),
+            Samples::StateSet(series) => series.iter().map(|(labels, _)| labels).collect(),
+        }
+    }
+}
+
+/// Renders the families in the given order, each as one contiguous group.
+///
+/// A family without samples writes nothing at all. An OpenMetrics body ends
+/// with `# EOF`, without which Prometheus rejects the whole scrape. Names are
+/// not checked here: they come from code or from configuration validated at
+/// start-up with [`is_valid_metric_name`], so a bad one is a bug.
+pub fn render(families: &[Family], format: Format) -> String {
+    let mut out = String::new();
+    for family in families {
+        debug_assert!(is_well_formed(family), "invalid metric, label or unit name in {family:?}");
+        if family.samples.is_empty() {
+            continue;
+        }
+        match format {
+            Format::Prometheus => write_prometheus_family(&mut out, family),
+            Format::OpenMetrics => write_openmetrics_family(&mut out, family),
+        }
+    }
+    if format == Format::OpenMetrics {
+        out.push_str("# EOF\n");
+    }
+    out
+}
+
+/// Whether the family's names obey the data model: a valid metric name, a
+/// unit that is the name's last `_` segment, and valid label names.
+fn is_well_formed(family: &Family) -> bool {
+    let unit_fits = match family.unit {
+        Some(unit) => family.name.ends_with(&format!("_{unit}")),
+        None => true,
+    };
+    let labels_valid = family
+        .samples
+        .label_sets()
+        .into_iter()
+        .flatten()
+        .all(|(name, _)| is_valid_label_name(name));
+    is_valid_metric_name(&family.name) && unit_fits && labels_valid
+}
+
+/// Text format 0.0.4 knows neither `_created` nor state sets, so, as
+/// client_python does, creation times become a gauge family of their own
+/// after the counter or histogram, and a state set becomes a gauge.
+fn write_prometheus_family(out: &mut String, family: &Family) {
+    let name = family.name.as_str();
+    let help = family.help.as_str();
+    match &family.samples {
+        Samples::Gauge(series) => {
+            write_prometheus_metadata(out, name, help, "gauge");
+            write_gauge_samples(out, name, series);
+        }
+        Samples::Counter(series) => {
+            let total = format!("{name}_total");
+            write_prometheus_metadata(out, &total, help, "counter");
+            for (labels, counter) in series {
+                write_sample(out, &total, labels, None, &format_value(counter.total));
+            }
+            let created = series.iter().map(|(labels, counter)| (labels, counter.created));
+            write_prometheus_created_family(out, name, help, created);
+        }
+        Samples::Histogram(series) => {
+            write_prometheus_metadata(out, name, help, "histogram");
+            for (labels, histogram) in series {
+                write_histogram_series(out, name, labels, histogram, Format::Prometheus);
+            }
+            let created = series.iter().map(|(labels, histogram)| (labels, histogram.created));
+            write_prometheus_created_family(out, name, help, created);
+        }
+        Samples::StateSet(series) => {
+            write_prometheus_metadata(out, name, help, "gauge");
+            write_state_set_samples(out, name, series);
+        }
+    }
+}
+
+/// Writes `# HELP` and `# TYPE`, in the order the Prometheus docs use.
+fn write_prometheus_metadata(out: &mut String, name: &str, help: &str, type_name: &str) {
+    if !help.is_empty() {
+        out.push_str(&format!("# HELP {name} {}\n", escape_help(help)));
+    }
+    out.push_str(&format!("# TYPE {name} {type_name}\n"));
+}
+
+/// Writes the `<name>_created` gauge family of the series that have a
+/// creation time, with the same help text as the family it belongs to.
+fn write_prometheus_created_family<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    series: impl Iterator<Item = (&'a Labels, Option<f64>)>,
+) {
+    let created: Vec<(&Labels, f64)> =
+        series.filter_map(|(labels, created)| Some((labels, created?))).collect();
+    if created.is_empty() {
+        return;
+    }
+    let created_name = format!("{name}_created");
+    write_prometheus_metadata(out, &created_name, help, "gauge");
+    for (labels, seconds) in created {
+        write_sample(out, &created_name, labels, None, &format_value(seconds));
+    }
+}
+
+/// OpenMetrics keeps every sample of a series together: a counter's
+/// `_created` follows its `_total`, and a histogram's follows its `_sum`.
+fn write_openmetrics_family(out: &mut String, family: &Family) {
+    let name = family.name.as_str();
+    let type_name = match family.samples {
+        Samples::Gauge(_) => "gauge",
+        Samples::Counter(_) => "counter",
+        Samples::Histogram(_) => "histogram",
+        Samples::StateSet(_) => "stateset",
+    };
+    write_openmetrics_metadata(out, family, type_name);
+    match &family.samples {
+        Samples::Gauge(series) => write_gauge_samples(out, name, series),
+        Samples::Counter(series) => {
+            let total = format!("{name}_total");
+            let created = format!("{name}_created");
+            for (labels, counter) in series {
+                write_sample(out, &total, labels, None, &format_value(counter.total));
+                if let Some(seconds) = counter.created {
+                    write_sample(out, &created, labels, None, &format_value(seconds));
+                }
+            }
+        }
+        Samples::Histogram(series) => {
+            for (labels, histogram) in series {
+                write_histogram_series(out, name, labels, histogram, Format::OpenMetrics);
+            }
+        }
+        Samples::StateSet(series) => write_state_set_samples(out, name, series),
+    }
+}
+
+/// Writes `# TYPE`, `# UNIT` and `# HELP`, in the order the OpenMetrics
+/// specification recommends. HELP is escaped like a label value there.
+fn write_openmetrics_metadata(out: &mut String, family: &Family, type_name: &str) {
+    let name = &family.name;
+    out.push_str(&format!("# TYPE {name} {type_name}\n"));
+    if let Some(unit) = family.unit {
+        out.push_str(&format!("# UNIT {name} {unit}\n"));
+    }
+    if !family.help.is_empty() {
+        out.push_str(&format!("# HELP {name} {}\n", escape_label_value(&family.help)));
+    }
+}
+
+fn write_gauge_samples(out: &mut String, name: &str, series: &[(Labels, f64)]) {
+    for (labels, value) in series {
+        write_sample(out, name, labels, None, &format_value(*value));
+    }
+}
+
+/// Writes one series per state, labelled with the family name itself
+/// (`probe_state{probe_state="timeout"} 1`), as client_python writes an Enum.
+fn write_state_set_samples(out: &mut String, name: &str, series: &[(Labels, StateSet)]) {
+    for (labels, state_set) in series {
+        for (state, is_set) in &state_set.states {
+            let value = if *is_set { "1" } else { "0" };
+            write_sample(out, name, labels, Some((name, state)), value);
+        }
+    }
+}
+
+/// Writes one histogram series. Both formats want the cumulative buckets in
+/// increasing order and then `le="+Inf"`, which holds every observation; they
+/// differ in how `le` is spelled and in the order of `_sum` and `_count`.
+fn write_histogram_series(
+    out: &mut String,
+    name: &str,
+    labels: &Labels,
+    histogram: &Histogram,
+    format: Format,
+) {
+    let bucket = format!("{name}_bucket");
+    for &(bound, cumulative_count) in &histogram.buckets {
+        let le = format_bound(bound, format);
+        let value = cumulative_count.to_string();
+        write_sample(out, &bucket, labels, Some(("le", &le)), &value);
+    }
+    let count = histogram.count.to_string();
+    write_sample(out, &bucket, labels, Some(("le", "+Inf")), &count);
+
+    let sum = format_value(histogram.sum);
+    let sum_name = format!("{name}_sum");
+    let count_name = format!("{name}_count");
+    match format {
+        Format::Prometheus => {
+            write_sample(out, &sum_name, labels, None, &sum);
+            write_sample(out, &count_name, labels, None, &count);
+        }
+        Format::OpenMetrics => {
+            write_sample(out, &count_name, labels, None, &count);
+            write_sample(out, &sum_name, labels, None, &sum);
+            if let Some(seconds) = histogram.created {
+                let created = format_value(seconds);
+                write_sample(out, &format!("{name}_created"), labels, None, &created);
+            }
+        }
+    }
+}
+
+/// Writes `name{label="value",...} value`. The braces are left out when there
+/// are no labels. `extra` is a bucket's `le` or a state set's state, written
+/// after the series' own labels.
+fn write_sample(
+    out: &mut String,
+    name: &str,
+    labels: &Labels,
+    extra: Option<(&str, &str)>,
+    value: &str,
+) {
+    let pairs: Vec<String> = labels
+        .iter()
+        .map(|(label, label_value)| (label.as_str(), label_value.as_str()))
+        .chain(extra)
+        .map(|(label, label_value)| format!("{label}=\"{}\"", escape_label_value(label_value)))
+        .collect();
+    out.push_str(name);
+    if !pairs.is_empty() {
+        out.push('{');
+        out.push_str(&pairs.join(","));
+        out.push('}');
+    }
+    out.push(' ');
+    out.push_str(value);
+    out.push('\n');
+}
+
+/// Whether `name` is a metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`. Colons are
+/// reserved for recording rules, so exporters should not use them anyway.
+pub fn is_valid_metric_name(name: &str) -> bool {
+    let is_first = |c: char| c.is_ascii_alphabetic() || c == '_' || c == ':';
+    let is_rest = |c: char| is_first(c) || c.is_ascii_digit();
+    matches_name_pattern(name, is_first, is_rest)
+}
+
+/// Whether `name` is a label name an exporter may write:
+/// `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`, which Prometheus keeps
+/// for its own labels such as `__name__`.
+pub fn is_valid_label_name(name: &str) -> bool {
+    let is_first = |c: char| c.is_ascii_alphabetic() || c == '_';
+    let is_rest = |c: char| is_first(c) || c.is_ascii_digit();
+    !name.starts_with("__") && matches_name_pattern(name, is_first, is_rest)
+}
+
+/// Whether `name` has a first character `is_first` accepts, followed by
+/// characters `is_rest` accepts.
+fn matches_name_pattern(
+    name: &str,
+    is_first: impl Fn(char) -> bool,
+    is_rest: impl Fn(char) -> bool,
+) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(is_first) && chars.all(is_rest)
+}
+
+/// Formats a sample value as client_golang does, with Go's
+/// `strconv.FormatFloat(v, 'g', -1, 64)`: the shortest digits that read back
+/// as the same number, in exponent form when the decimal exponent is below -4
+/// or at least 6 (`0.0001`, `100000`, `1e-05`, `1.234567e+06`), and whole
+/// numbers without a fraction (`1`). NaN and the infinities are spelled
+/// `NaN`, `+Inf` and `-Inf`, where Rust would write `NaN`, `inf` and `-inf`.
+pub fn format_value(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".to_string();
+    }
+    if value.is_infinite() {
+        let infinity = if value > 0.0 { "+Inf" } else { "-Inf" };
+        return infinity.to_string();
+    }
+    // client_golang writes `0` for both zeros: in Go, `-0 == 0` holds too.
+    if value == 0.0 {
+        return "0".to_string();
+    }
+    // `{:e}` writes the shortest round-trip digits with an exponent: `1.5e-7`.
+    let scientific = format!("{value:e}");
+    let (mantissa, exponent) = scientific.split_once('e').expect("`{:e}` always writes an `e`");
+    let exponent: i32 = exponent.parse().expect("`{:e}` writes a decimal exponent");
+    if (-4..6).contains(&exponent) {
+        // `{}` writes the same shortest digits in plain decimal notation.
+        format!("{value}")
+    } else {
+        // Go writes a sign and at least two digits: `1e+06`, `1.5e-07`.
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs())
+    }
+}
+
+/// Formats a bucket bound for `le`. Text format 0.0.4 gets the value form,
+/// as client_golang writes it (`1`, `0.005`). OpenMetrics requires the
+/// canonical form, which keeps a `.0` on whole numbers (`1.0`, `100000.0`,
+/// `1e+06`), so the same bucket is always the same series.
+fn format_bound(bound: f64, format: Format) -> String {
+    let value = format_value(bound);
+    let looks_like_integer = bound.is_finite() && !value.contains(['.', 'e']);
+    if format == Format::OpenMetrics && looks_like_integer {
+        value + ".0"
+    } else {
+        value
+    }
+}
+
+/// Escapes HELP text for text format 0.0.4: backslash and line feed, and
+/// nothing else. There `\"` is not an escape: older parsers reject it and
+/// the Prometheus server shows it as written.
+fn escape_help(text: &str) -> String {
+    // The backslash goes first, so the backslashes added next stay single.
+    text.replace('\\', r"\\").replace('\n', r"\n")
+}
+
+/// Escapes a label value, and HELP text in OpenMetrics: backslash, double
+/// quote and line feed, and nothing else, since parsers reject any other
+/// escape sequence (such as `\t`).
+fn escape_label_value(text: &str) -> String {
+    // The backslash goes first, so the backslashes added next stay single.
+    text.replace('\\', r"\\").replace('"', r#"\""#).replace('\n', r"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(families: &[Family], format: Format, expected: &str) {
+        assert_eq!(render(families, format), expected);
+    }
+
+    #[track_caller]
+    fn check_value(value: f64, expected: &str) {
+        assert_eq!(format_value(value), expected, "format_value({value:?})");
+    }
+
+    #[track_caller]
+    fn check_bound(bound: f64, expected_prometheus: &str, expected_openmetrics: &str) {
+        assert_eq!(format_bound(bound, Format::Prometheus), expected_prometheus);
+        assert_eq!(format_bound(bound, Format::OpenMetrics), expected_openmetrics);
+    }
+
+    #[track_caller]
+    fn check_escape_help(text: &str, expected: &str) {
+        assert_eq!(escape_help(text), expected);
+    }
+
+    #[track_caller]
+    fn check_escape_label_value(text: &str, expected: &str) {
+        assert_eq!(escape_label_value(text), expected);
+    }
+
+    #[track_caller]
+    fn check_metric_name(name: &str, expected: bool) {
+        assert_eq!(is_valid_metric_name(name), expected, "metric name {name:?}");
+    }
+
+    #[track_caller]
+    fn check_label_name(name: &str, expected: bool) {
+        assert_eq!(is_valid_label_name(name), expected, "label name {name:?}");
+    }
+
+    fn counter(total: f64, created: Option<f64>) -> Counter {
+        Counter { total, created }
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(Format::Prometheus.content_type(), "text/plain; version=0.0.4; charset=utf-8");
+        assert_eq!(
+            Format::OpenMetrics.content_type(),
+            "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        );
+    }
+
+    #[test]
+    fn format_value_follows_go_g_formatting() {
+        check_value(1.0, "1");
+        check_value(0.0, "0");
+        check_value(-0.0, "0");
+        check_value(-1.0, "-1");
+        check_value(0.5, "0.5");
+        check_value(0.1, "0.1");
+        check_value(2.75, "2.75");
+        check_value(12.47, "12.47");
+        check_value(1027.0, "1027");
+        check_value(0.0001, "0.0001");
+        check_value(1e-5, "1e-05");
+        check_value(1e-10, "1e-10");
+        check_value(-1.5e-7, "-1.5e-07");
+        check_value(100000.0, "100000");
+        check_value(324789.3, "324789.3");
+        check_value(1e6, "1e+06");
+        check_value(1234567.0, "1.234567e+06");
+        check_value(-1234567.0, "-1.234567e+06");
+        check_value(1.7560473e7, "1.7560473e+07");
+        check_value(1.458255915e9, "1.458255915e+09");
+        check_value(1.7e9, "1.7e+09");
+        check_value(1.1e23, "1.1e+23");
+        check_value(1e100, "1e+100");
+        check_value(5e-324, "5e-324");
+        check_value(f64::MAX, "1.7976931348623157e+308");
+        check_value(f64::NAN, "NaN");
+        check_value(f64::INFINITY, "+Inf");
+        check_value(f64::NEG_INFINITY, "-Inf");
+    }
+
+    #[test]
+    fn bucket_bounds_per_format() {
+        check_bound(0.005, "0.005", "0.005");
+        check_bound(0.0, "0", "0.0");
+        check_bound(1.0, "1", "1.0");
+        check_bound(2.5, "2.5", "2.5");
+        check_bound(10.0, "10", "10.0");
+        check_bound(100000.0, "100000", "100000.0");
+        check_bound(1e6, "1e+06", "1e+06");
+        check_bound(1e-5, "1e-05", "1e-05");
+        check_bound(f64::INFINITY, "+Inf", "+Inf");
+    }
+
+    #[test]
+    fn help_escapes_backslash_and_newline_only() {
+        check_escape_help("plain text", "plain text");
+        check_escape_help(r"C:\DIR", r"C:\\DIR");
+        check_escape_help("one\ntwo", r"one\ntwo");
+        check_escape_help(r#"say "hi""#, r#"say "hi""#);
+        check_escape_help("tab\tstays", "tab\tstays");
+        check_escape_help(r"\n is not a newline", r"\\n is not a newline");
+    }
+
+    #[test]
+    fn label_values_escape_backslash_quote_and_newline() {
+        check_escape_label_value("plain", "plain");
+        check_escape_label_value(r"C:\DIR\FILE.TXT", r"C:\\DIR\\FILE.TXT");
+        check_escape_label_value(r#"say "hi""#, r#"say \"hi\""#);
+        check_escape_label_value("one\ntwo", r"one\ntwo");
+        check_escape_label_value("tab\tstays", "tab\tstays");
+        check_escape_label_value("héllo ✓", "héllo ✓");
+        check_escape_label_value(r#"\""#, r#"\\\""#);
+    }
+
+    #[test]
+    fn metric_names() {
+        check_metric_name("probe_success", true);
+        check_metric_name("_hidden", true);
+        check_metric_name(":recorded:rule", true);
+        check_metric_name("http2_requests", true);
+        check_metric_name("ProbeSuccess", true);
+        check_metric_name("", false);
+        check_metric_name("2xx_responses", false);
+        check_metric_name("probe-success", false);
+        check_metric_name("probe.success", false);
+        check_metric_name("probe success", false);
+        check_metric_name("latenz_µs", false);
+    }
+
+    #[test]
+    fn label_names() {
+        check_label_name("target", true);
+        check_label_name("_private", true);
+        check_label_name("code2", true);
+        check_label_name("", false);
+        check_label_name("__name__", false);
+        check_label_name("__meta", false);
+        check_label_name("2xx", false);
+        check_label_name("a:b", false);
+        check_label_name("a-b", false);
+    }
+
+    #[test]
+    fn state_set_one_of() {
+        let expected = StateSet {
+            states: vec![
+                ("success".to_string(), false),
+                ("timeout".to_string(), true),
+                ("refused".to_string(), false),
+            ],
+        };
+        assert_eq!(StateSet::one_of(&["success", "timeout", "refused"], "timeout"), expected);
+    }
+
+    #[test]
+    fn prometheus_counter_gets_a_created_gauge_family() {
+        // client_python's output for Counter('cc', 'A counter'), values in Go style.
+        let family = Family::counter("cc", "A counter", vec![(vec![], counter(1.0, Some(1.7e9)))]);
+        check(
+            &[family],
+            Format::Prometheus,
+            r"# HELP cc_total A counter
+# TYPE cc_total counter
+cc_total 1
+# HELP cc_created A counter
+# TYPE cc_created gauge
+cc_created 1.7e+09
+",
+        );
+    }
+
+    #[test]
+    fn prometheus_counter_without_created() {
+        // The documentation's example, without its timestamps.
+        let family = Family::counter(
+            "http_requests",
+            "The total number of HTTP requests.",
+            vec![
+                (labels(&[("method", "post"), ("code", "200")]), counter(1027.0, None)),
+                (labels(&[("method", "post"), ("code", "400")]), counter(3.0, None)),
+            ],
+        );
+        check(
+            &[family],
+            Format::Prometheus,
+            r#"# HELP http_requests_total The total number of HTTP requests.
+# TYPE http_requests_total counter
+http_requests_total{method="post",code="200"} 1027
+http_requests_total{method="post",code="400"} 3
+"#,
+        );
+    }
+
+    #[test]
+    fn prometheus_created_family_lists_only_series_with_a_creation_time() {
+        let family = Family::counter(
+            "requests",
+            "Requests served.",
+            vec![
+                (labels(&[("target", "a")]), counter(5.0, Some(1520430000.0))),
+                (labels(&[("target", "b")]), counter(7.0, None)),
+            ],
+        );
+        check(
+            &[family],
+            Format::Prometheus,
+            r#"# HELP requests_total Requests served.
+# TYPE requests_total counter
+requests_total{target="a"} 5
+requests_total{target="b"} 7
+# HELP requests_created Requests served.
+# TYPE requests_created gauge
+requests_created{target="a"} 1.52043e+09
+"#,
+        );
+    }
+
+    #[test]
+    fn prometheus_gauges_with_and_without_labels() {
+        let families = [
+            Family::gauge("metric_without_timestamp_and_labels", "", vec![(vec![], 12.47)]),
+            Family::gauge(
+                "msdos_file_access_time_seconds",
+                "",
+                vec![(
+                    labels(&[
+                        ("path", r"C:\DIR\FILE.TXT"),
+                        ("error", "Cannot find file:\n\"FILE.TXT\""),
+                    ]),
+                    1.458255915e9,
+                )],
+            )
+            .with_unit("seconds"),
+        ];
+        // The documentation's examples; a unit changes nothing in 0.0.4.
+        check(
+            &families,
+            Format::Prometheus,
+            r#"# TYPE metric_without_timestamp_and_labels gauge
+metric_without_timestamp_and_labels 12.47
+# TYPE msdos_file_access_time_seconds gauge
+msdos_file_access_time_seconds{path="C:\\DIR\\FILE.TXT",error="Cannot find file:\n\"FILE.TXT\""} 1.458255915e+09
+"#,
+        );
+    }
+
+    #[test]
+    fn prometheus_help_does_not_escape_quotes() {
+        let help = "A \"quoted\" C:\\path\nsecond line";
+        let family = Family::gauge("x", help, vec![(vec![], 1.0)]);
+        check(
+            &[family],
+            Format::Prometheus,
+            r#"# HELP x A "quoted" C:\\path\nsecond line
+# TYPE x gauge
+x 1
+"#,
+        );
+    }
+
+    #[test]
+    fn prometheus_histogram() {
+        // The documentation's histogram: cumulative buckets, `le` after the
+        // series' labels, `+Inf` equal to `_count`, then `_sum` and `_count`.
+        let histogram = Histogram {
+            buckets: vec![(0.005, 0), (0.1, 3), (1.0, 7)],
+            count: 8,
+            sum: 2.75,
+            created: None,
+        };
+        let family = Family::histogram(
+            "x_seconds",
+            "Request latency.",
+            vec![(labels(&[("path", "/a")]), histogram)],
+        )
+        .with_unit("seconds");
+        check(
+            &[family],
+            Format::Prometheus,
+            r#"# HELP x_seconds Request latency.
+# TYPE x_seconds histogram
+x_seconds_bucket{path="/a",le="0.005"} 0
+x_seconds_bucket{path="/a",le="0.1"} 3
+x_seconds_bucket{path="/a",le="1"} 7
+x_seconds_bucket{path="/a",le="+Inf"} 8
+x_seconds_sum{path="/a"} 2.75
+x_seconds_count{path="/a"} 8
+"#,
+        );
+    }
+
+    #[test]
+    fn prometheus_histogram_series_without_labels_and_created() {
+        let histogram =
+            |count, created| Histogram { buckets: vec![(1.0, count)], count, sum: 0.5, created };
+        let family = Family::histogram(
+            "probe_seconds",
+            "Probe latency.",
+            vec![
+                (vec![], histogram(1, Some(1.7e9))),
+                (labels(&[("target", "b")]), histogram(0, None)),
+            ],
+        );
+        check(
+            &[family],
+            Format::Prometheus,
+            r#"# HELP probe_seconds Probe latency.
+# TYPE probe_seconds histogram
+probe_seconds_bucket{le="1"} 1
+probe_seconds_bucket{le="+Inf"} 1
+probe_seconds_sum 0.5
+probe_seconds_count 1
+probe_seconds_bucket{target="b",le="1"} 0
+probe_seconds_bucket{target="b",le="+Inf"} 0
+probe_seconds_sum{target="b"} 0.5
+probe_seconds_count{target="b"} 0
+# HELP probe_seconds_created Probe latency.
+# TYPE probe_seconds_created gauge
+probe_seconds_created 1.7e+09
+"#,
+        );
+    }
+
+    #[test]
+    fn prometheus_state_set_is_a_gauge_labelled_with_its_own_name() {
+        let family = Family::state_set(
+            "probe_state",
+            "The outcome of the last probe.",
+            vec![
+                (labels(&[("target", "a")]), StateSet::one_of(&["success", "timeout"], "success")),
+                (labels(&[("target", "b")]), StateSet::one_of(&["success", "timeout"], "timeout")),
+            ],
+        );
+        check(
+            &[family],
+            Format::Prometheus,
+            r#"# HELP probe_state The outcome of the last probe.
+# TYPE probe_state gauge
+probe_state{target="a",probe_state="success"} 1
+probe_state{target="a",probe_state="timeout"} 0
+probe_state{target="b",probe_state="success"} 0
+probe_state{target="b",probe_state="timeout"} 1
+"#,
+        );
+    }
+
+    #[test]
+    fn families_stay_in_order_and_empty_ones_vanish() {
+        let families = [
+            Family::gauge("b_first", "First.", vec![(vec![], 1.0)]),
+            Family::gauge("empty", "No samples.", vec![]),
+            Family::counter("empty_counter", "No samples.", vec![]),
+            Family::gauge("a_second", "Second.", vec![(vec![], 2.0)]),
+        ];
+        check(
+            &families,
+            Format::Prometheus,
+            r"# HELP b_first First.
+# TYPE b_first gauge
+b_first 1
+# HELP a_second Second.
+# TYPE a_second gauge
+a_second 2
+",
+        );
+    }
+
+    #[test]
+    fn nothing_to_render() {
+        let empty = [Family::gauge("empty", "No samples.", vec![])];
+        check(&empty, Format::Prometheus, "");
+        check(&empty, Format::OpenMetrics, "# EOF\n");
+        check(&[], Format::OpenMetrics, "# EOF\n");
+    }
+
+    #[test]
+    fn openmetrics_gauge() {
+        let family = Family::gauge("foo", "", vec![(vec![], 17.0)]);
+        check(
+            &[family],
+            Format::OpenMetrics,
+            r"# TYPE foo gauge
+foo 17
+# EOF
+",
+        );
+    }
+
+    #[test]
+    fn openmetrics_counter_with_unit_keeps_each_series_together() {
+        let family = Family::counter(
+            "foo_seconds",
+            "Total time spent.",
+            vec![
+                (labels(&[("target", "a")]), counter(17.0, Some(1520430000.123))),
+                (labels(&[("target", "b")]), counter(3.0, None)),
+            ],
+        )
+        .with_unit("seconds");
+        check(
+            &[family],
+            Format::OpenMetrics,
+            r#"# TYPE foo_seconds counter
+# UNIT foo_seconds seconds
+# HELP foo_seconds Total time spent.
+foo_seconds_total{target="a"} 17
+foo_seconds_created{target="a"} 1.520430000123e+09
+foo_seconds_total{target="b"} 3
+# EOF
+"#,
+        );
+    }
+
+    #[test]
+    fn openmetrics_help_escapes_quotes_too() {
+        let help = "A \"quoted\" C:\\path\nsecond line";
+        let family = Family::gauge("x", help, vec![(vec![], 1.0)]);
+        check(
+            &[family],
+            Format::OpenMetrics,
+            r#"# TYPE x gauge
+# HELP x A \"quoted\" C:\\path\nsecond line
+x 1
+# EOF
+"#,
+        );
+    }
+
+    #[test]
+    fn openmetrics_histogram_uses_canonical_le() {
+        // The specification's histogram example.
+        let bounds = [0.0, 1e-5, 0.0001, 0.1, 1.0, 10.0, 100000.0, 1e6, 1e23, 1.1e23];
+        let cumulative_counts = [0, 0, 5, 8, 10, 11, 11, 15, 16, 17];
+        let histogram = Histogram {
+            buckets: bounds.into_iter().zip(cumulative_counts).collect(),
+            count: 17,
+            sum: 324789.3,
+            created: Some(1520430000.123),
+        };
+        let family = Family::histogram("foo", "", vec![(vec![], histogram)]);
+        check(
+            &[family],
+            Format::OpenMetrics,
+            r#"# TYPE foo histogram
+foo_bucket{le="0.0"} 0
+foo_bucket{le="1e-05"} 0
+foo_bucket{le="0.0001"} 5
+foo_bucket{le="0.1"} 8
+foo_bucket{le="1.0"} 10
+foo_bucket{le="10.0"} 11
+foo_bucket{le="100000.0"} 11
+foo_bucket{le="1e+06"} 15
+foo_bucket{le="1e+23"} 16
+foo_bucket{le="1.1e+23"} 17
+foo_bucket{le="+Inf"} 17
+foo_count 17
+foo_sum 324789.3
+foo_created 1.520430000123e+09
+# EOF
+"#,
+        );
+    }
+
+    #[test]
+    fn openmetrics_state_set() {
+        // The specification's state set example.
+        let states = |set: &[bool]| StateSet {
+            states: ["a", "bb", "ccc"]
+                .iter()
+                .map(|state| state.to_string())
+                .zip(set.iter().copied())
+                .collect(),
+        };
+        let family = Family::state_set(
+            "foo",
+            "",
+            vec![
+                (labels(&[("entity", "controller")]), states(&[true, false, false])),
+                (labels(&[("entity", "replica")]), states(&[true, false, true])),
+            ],
+        );
+        check(
+            &[family],
+            Format::OpenMetrics,
+            r#"# TYPE foo stateset
+foo{entity="controller",foo="a"} 1
+foo{entity="controller",foo="bb"} 0
+foo{entity="controller",foo="ccc"} 0
+foo{entity="replica",foo="a"} 1
+foo{entity="replica",foo="bb"} 0
+foo{entity="replica",foo="ccc"} 1
+# EOF
+"#,
+        );
+    }
+}

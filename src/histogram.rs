@@ -1,1 +1,300 @@
-//! histogram: being written
+//! Latency histograms: observations counted into buckets, so a scrape shows
+//! how probe durations are spread out and not only how long the last one took.
+//! Each bucket keeps its own count and `observe` touches just one of them; the
+//! cumulative counts the text formats want are summed up only when asked for.
+//! Bucket bounds come from code ([`DEFAULT_BUCKETS`]) or from the
+//! configuration file ([`parse_buckets`]).
+
+use std::fmt;
+
+/// Bucket bounds for probe latencies in seconds: from 100 µs, a service on
+/// the same host, to 10 s, longer than a probe should ever be allowed to run,
+/// in steps of 1, 2.5 and 5 per decade.
+pub const DEFAULT_BUCKETS: [f64; 16] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
+];
+
+/// Why a list of bucket bounds was rejected.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BucketsError {
+    /// No bounds at all; a histogram needs at least one besides `+Inf`.
+    Empty,
+    /// An entry of a comma-separated list is blank, as in `0.1,,1` or `0.1,`.
+    BlankEntry,
+    /// An entry is not a number, as in `0.1, fast`.
+    NotANumber(String),
+    /// A bound is NaN or infinite. The `+Inf` bucket is always there and is
+    /// not listed.
+    NotFinite(f64),
+    /// A bound is not greater than the one before it.
+    NotIncreasing {
+        /// The earlier bound.
+        previous: f64,
+        /// The bound that should have been greater.
+        next: f64,
+    },
+}
+
+impl fmt::Display for BucketsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BucketsError::Empty => write!(f, "no bucket bounds given"),
+            BucketsError::BlankEntry => write!(f, "blank entry in the list of bucket bounds"),
+            BucketsError::NotANumber(text) => write!(f, "bucket bound `{text}` is not a number"),
+            BucketsError::NotFinite(bound) => {
+                write!(f, "bucket bound {bound} is not finite (the +Inf bucket is always there)")
+            }
+            BucketsError::NotIncreasing { previous, next } => {
+                write!(f, "bucket bounds must increase, but {next} follows {previous}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BucketsError {}
+
+/// A histogram of observations, such as probe latencies in seconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Histogram {
+    /// The upper bounds of the finite buckets: finite and strictly increasing.
+    bounds: Vec<f64>,
+    /// Observations per bucket, not cumulative, with one more entry than
+    /// `bounds` for the `+Inf` bucket.
+    counts: Vec<u64>,
+    /// The sum of all observations.
+    sum: f64,
+    /// When the histogram started observing, in Unix seconds.
+    created: f64,
+}
+
+impl Histogram {
+    /// Creates an empty histogram with the given finite bucket bounds; the
+    /// `+Inf` bucket is added here. `created` is the time now, in Unix seconds.
+    ///
+    /// # Errors
+    ///
+    /// When `bounds` is empty, holds NaN or an infinity, or does not strictly
+    /// increase.
+    pub fn new(bounds: Vec<f64>, created: f64) -> Result<Histogram, BucketsError> {
+        check_bounds(&bounds)?;
+        let counts = vec![0; bounds.len() + 1];
+        Ok(Histogram { bounds, counts, sum: 0.0, created })
+    }
+
+    /// Records one observation in the first bucket whose bound is greater
+    /// than or equal to it, since `le` means "less than or equal", or else in
+    /// the `+Inf` bucket. NaN is dropped: it belongs in no bucket, and it
+    /// would turn the sum into NaN for good.
+    pub fn observe(&mut self, value: f64) {
+        if value.is_nan() {
+            return;
+        }
+        let bucket_idx =
+            self.bounds.iter().position(|&bound| value <= bound).unwrap_or(self.bounds.len());
+        self.counts[bucket_idx] += 1;
+        self.sum += value;
+    }
+
+    /// Each finite bound with the number of observations less than or equal
+    /// to it, the form both text formats write. The `+Inf` bucket is left
+    /// out: its count is [`count`](Self::count).
+    pub fn cumulative(&self) -> Vec<(f64, u64)> {
+        let mut running_count = 0;
+        // `zip` stops at the end of `bounds`, before the `+Inf` count.
+        self.bounds
+            .iter()
+            .zip(&self.counts)
+            .map(|(&bound, &count)| {
+                running_count += count;
+                (bound, running_count)
+            })
+            .collect()
+    }
+
+    /// The number of observations.
+    pub fn count(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// The sum of all observations.
+    pub fn sum(&self) -> f64 {
+        self.sum
+    }
+
+    /// When the histogram started observing, in Unix seconds.
+    pub fn created(&self) -> f64 {
+        self.created
+    }
+
+    /// The finite bucket bounds.
+    pub fn bounds(&self) -> &[f64] {
+        &self.bounds
+    }
+}
+
+/// Parses bucket bounds in seconds from the configuration file, written as a
+/// comma-separated list with optional spaces: `0.001, 0.01, 0.1, 1`.
+///
+/// # Errors
+///
+/// When an entry is blank or not a number, or the bounds are not valid for
+/// [`Histogram::new`].
+pub fn parse_buckets(text: &str) -> Result<Vec<f64>, BucketsError> {
+    if text.trim().is_empty() {
+        return Err(BucketsError::Empty);
+    }
+    let bounds = text
+        .split(',')
+        .map(|entry| parse_bound(entry.trim()))
+        .collect::<Result<Vec<f64>, BucketsError>>()?;
+    check_bounds(&bounds)?;
+    Ok(bounds)
+}
+
+fn parse_bound(entry: &str) -> Result<f64, BucketsError> {
+    if entry.is_empty() {
+        return Err(BucketsError::BlankEntry);
+    }
+    entry.parse().map_err(|_| BucketsError::NotANumber(entry.to_string()))
+}
+
+/// Checks that bounds are non-empty, finite and strictly increasing, so each
+/// bucket covers a range of its own and `le` never repeats.
+fn check_bounds(bounds: &[f64]) -> Result<(), BucketsError> {
+    if bounds.is_empty() {
+        return Err(BucketsError::Empty);
+    }
+    if let Some(&bound) = bounds.iter().find(|bound| !bound.is_finite()) {
+        return Err(BucketsError::NotFinite(bound));
+    }
+    for pair in bounds.windows(2) {
+        let (previous, next) = (pair[0], pair[1]);
+        if next <= previous {
+            return Err(BucketsError::NotIncreasing { previous, next });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(
+        bounds: &[f64],
+        observations: &[f64],
+        expected_cumulative: &[(f64, u64)],
+        expected_count: u64,
+    ) {
+        let mut histogram = Histogram::new(bounds.to_vec(), 0.0).unwrap();
+        for &value in observations {
+            histogram.observe(value);
+        }
+        assert_eq!(
+            histogram.cumulative(),
+            expected_cumulative,
+            "cumulative after {observations:?}"
+        );
+        assert_eq!(histogram.count(), expected_count, "count after {observations:?}");
+    }
+
+    #[track_caller]
+    fn check_new_error(bounds: &[f64], expected: BucketsError) {
+        assert_eq!(Histogram::new(bounds.to_vec(), 0.0), Err(expected));
+    }
+
+    #[track_caller]
+    fn check_parse(text: &str, expected: Result<Vec<f64>, BucketsError>) {
+        assert_eq!(parse_buckets(text), expected, "parse_buckets({text:?})");
+    }
+
+    #[test]
+    fn a_value_on_a_bound_falls_in_that_bucket() {
+        check(&[0.1, 1.0], &[], &[(0.1, 0), (1.0, 0)], 0);
+        check(&[0.1, 1.0], &[0.1], &[(0.1, 1), (1.0, 1)], 1);
+        check(&[0.1, 1.0], &[1.0], &[(0.1, 0), (1.0, 1)], 1);
+        check(&[0.1, 1.0], &[0.100001], &[(0.1, 0), (1.0, 1)], 1);
+        check(&[0.1, 1.0], &[0.0], &[(0.1, 1), (1.0, 1)], 1);
+        check(&[0.1, 1.0], &[-1.0], &[(0.1, 1), (1.0, 1)], 1);
+    }
+
+    #[test]
+    fn values_above_every_bound_count_only_in_inf() {
+        check(&[0.1, 1.0], &[1.5], &[(0.1, 0), (1.0, 0)], 1);
+        check(&[0.1, 1.0], &[f64::INFINITY], &[(0.1, 0), (1.0, 0)], 1);
+    }
+
+    #[test]
+    fn buckets_are_cumulative() {
+        // The buckets of the documentation's example: 0 at or below 0.005,
+        // 3 at or below 0.1, 7 at or below 1, 8 in all.
+        let observations = [0.1, 0.0625, 0.03125, 0.5, 1.0, 0.25, 0.75, 2.0];
+        check(&[0.005, 0.1, 1.0], &observations, &[(0.005, 0), (0.1, 3), (1.0, 7)], 8);
+    }
+
+    #[test]
+    fn nan_is_dropped() {
+        let mut histogram = Histogram::new(vec![1.0], 0.0).unwrap();
+        histogram.observe(f64::NAN);
+        assert_eq!(histogram.count(), 0);
+        assert_eq!(histogram.sum(), 0.0);
+    }
+
+    #[test]
+    fn sum_created_and_bounds() {
+        let mut histogram = Histogram::new(vec![0.5, 1.0], 1.7e9).unwrap();
+        histogram.observe(0.25);
+        histogram.observe(0.5);
+        histogram.observe(4.0);
+        assert_eq!(histogram.sum(), 4.75);
+        assert_eq!(histogram.created(), 1.7e9);
+        assert_eq!(histogram.bounds(), &[0.5, 1.0]);
+    }
+
+    #[test]
+    fn default_buckets_are_valid() {
+        assert!(Histogram::new(DEFAULT_BUCKETS.to_vec(), 0.0).is_ok());
+        assert_eq!(DEFAULT_BUCKETS.first(), Some(&0.0001));
+        assert_eq!(DEFAULT_BUCKETS.last(), Some(&10.0));
+    }
+
+    #[test]
+    fn new_rejects_bad_bounds() {
+        check_new_error(&[], BucketsError::Empty);
+        check_new_error(&[1.0, 1.0], BucketsError::NotIncreasing { previous: 1.0, next: 1.0 });
+        check_new_error(&[0.1, 1.0, 0.5], BucketsError::NotIncreasing { previous: 1.0, next: 0.5 });
+        check_new_error(&[0.1, f64::INFINITY], BucketsError::NotFinite(f64::INFINITY));
+        check_new_error(&[f64::NEG_INFINITY, 0.1], BucketsError::NotFinite(f64::NEG_INFINITY));
+        let nan = Histogram::new(vec![0.1, f64::NAN], 0.0);
+        assert!(matches!(nan, Err(BucketsError::NotFinite(bound)) if bound.is_nan()), "{nan:?}");
+    }
+
+    #[test]
+    fn parse_bucket_lists() {
+        check_parse("0.001, 0.01, 0.1, 1", Ok(vec![0.001, 0.01, 0.1, 1.0]));
+        check_parse("0.5", Ok(vec![0.5]));
+        check_parse(" 0.5 ,1,  2.5 ", Ok(vec![0.5, 1.0, 2.5]));
+        check_parse("1e-3,1e-2", Ok(vec![0.001, 0.01]));
+        check_parse("-1, 0, 1", Ok(vec![-1.0, 0.0, 1.0]));
+        check_parse("", Err(BucketsError::Empty));
+        check_parse("   ", Err(BucketsError::Empty));
+        check_parse("0.1,,1", Err(BucketsError::BlankEntry));
+        check_parse("0.1, 1,", Err(BucketsError::BlankEntry));
+        check_parse("0.1, fast", Err(BucketsError::NotANumber("fast".to_string())));
+        check_parse("0.1;1", Err(BucketsError::NotANumber("0.1;1".to_string())));
+        check_parse("1 000", Err(BucketsError::NotANumber("1 000".to_string())));
+        check_parse("1, 0.5", Err(BucketsError::NotIncreasing { previous: 1.0, next: 0.5 }));
+        check_parse("0.1, +Inf", Err(BucketsError::NotFinite(f64::INFINITY)));
+    }
+
+    #[test]
+    fn error_messages() {
+        assert_eq!(BucketsError::Empty.to_string(), "no bucket bounds given");
+        assert_eq!(
+            BucketsError::NotIncreasing { previous: 1.0, next: 0.5 }.to_string(),
+            "bucket bounds must increase, but 0.5 follows 1"
+        );
+    }
+}

@@ -1,8 +1,51 @@
-//! placeholder, being written
-pub mod exposition;
-pub mod histogram;
-pub mod negotiate;
+//! probe_exporter: a Prometheus exporter that probes services which do not
+//! speak Prometheus, at the moment Prometheus scrapes it.
+//!
+//! An exporter is a facade, not magic: on every scrape it asks a service,
+//! and turns the answer into metrics. This crate does it with the standard
+//! library alone, so every step is here to read. Follow one scrape:
+//!
+//! 1. [`server`] accepts the connection; [`connection_table`] admits it
+//!    (closing the longest-idle one at the cap), and [`pool`] gives it a
+//!    thread.
+//! 2. [`connection`] reads the request head with deadlines, and [`http`]
+//!    parses it from bytes.
+//! 3. [`routes`] picks the answer; for the metrics path, [`scrape`] runs
+//!    every probe of [`probe`] at once, within the scrape's deadline.
+//! 4. The probes use [`json`] and [`timestamp`] to read what services say.
+//! 5. [`exposition`] writes the families, in the format [`negotiate`]
+//!    chose from the `Accept` header; [`http`] writes the response.
+//!
+//! Around them: [`config`] reads flags and the configuration file into
+//! [`target`]s and [`allow`] rules; [`exporter`] keeps what outlives a
+//! scrape ([`histogram`]s, outcomes, [`telemetry`] counts); [`process`]
+//! reads `/proc/self`; [`systemd`] takes a socket from systemd and reports
+//! readiness; [`demo`] holds the two services of the talk; [`log`] writes
+//! logfmt; [`startup`] puts it all together for `main`.
+
+#![deny(unsafe_code)]
+
+pub mod server;
+pub mod connection_table;
+pub mod pool;
+pub mod connection;
+pub mod http;
+pub mod routes;
+pub mod scrape;
+pub mod probe;
 pub mod json;
 pub mod timestamp;
+pub mod exposition;
+pub mod negotiate;
+
+pub mod config;
+pub mod target;
+pub mod allow;
+pub mod exporter;
+pub mod histogram;
+pub mod telemetry;
 pub mod process;
 pub mod systemd;
+pub mod demo;
+pub mod log;
+pub mod startup;

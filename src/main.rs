@@ -1,1 +1,44 @@
-fn main(){}
+//! The `probe_exporter` binary: read the command line, run, exit.
+//!
+//! All the work is in the library; `main` only chooses the exit code:
+//! 0 when done, 2 for a mistake on the command line or in the
+//! configuration file (nothing was started), 1 when running failed.
+
+use std::process::ExitCode;
+
+use probe_exporter::{config, log, startup};
+
+fn main() -> ExitCode {
+    log_panics_as_logfmt();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match config::parse_args(&args) {
+        Ok(command) => command,
+        Err(err) => {
+            eprintln!("probe_exporter: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    match startup::run(command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            log::error("exiting", &[("err", &err)]);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A panic is a bug; it is caught where it happens (one request gets a
+/// 500), and reported like every other event, on one logfmt line.
+fn log_panics_as_logfmt() {
+    std::panic::set_hook(Box::new(|info| {
+        let location =
+            info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        log::error("panic", &[("at", &location), ("err", &payload)]);
+    }));
+}

@@ -1,1 +1,267 @@
-//! negotiate: being written
+//! Content negotiation: reading a scrape's `Accept` header to choose between
+//! Prometheus text 0.0.4 and OpenMetrics 1.0. Prometheus lists the formats it
+//! can parse with a preference (`q`) for each; the exporter answers in the
+//! most preferred one it can write, and otherwise in text 0.0.4, which every
+//! Prometheus version accepts. The header is read loosely and never rejected:
+//! a scrape that gets the default format still works.
+
+/// The format to answer a scrape in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    /// Prometheus text format 0.0.4: the default, and the answer whenever
+    /// the header is absent, unclear or asks only for formats the exporter
+    /// cannot write.
+    Prometheus,
+    /// OpenMetrics 1.0.0.
+    OpenMetrics,
+}
+
+/// Chooses the format for a scrape from its `Accept` header (RFC 9110,
+/// section 12.5.1):
+///
+/// ```text
+/// Accept      = #( media-range [ weight ] )
+/// media-range = ( "*/*" / ( type "/" "*" ) / ( type "/" subtype ) )
+///               *( OWS ";" OWS parameter )
+/// weight      = OWS ";" OWS "q=" qvalue
+/// ```
+///
+/// Of the entries the exporter can serve, the one with the highest `q` wins,
+/// and of equals the earliest. Prometheus 2.34 sends, for example,
+/// `application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1`,
+/// which chooses OpenMetrics.
+pub fn negotiate(accept: Option<&str>) -> Choice {
+    let Some(accept) = accept else {
+        return Choice::Prometheus;
+    };
+    let mut best: Option<(Choice, f64)> = None;
+    for entry in accept.split(',') {
+        let Some(range) = MediaRange::parse(entry) else {
+            continue;
+        };
+        let Some(choice) = range.choice() else {
+            continue;
+        };
+        // Only a strictly higher `q` wins, so ties keep the earlier entry and
+        // `q=0`, which means "not acceptable", never wins at all.
+        let best_quality = best.map_or(0.0, |(_, quality)| quality);
+        if range.quality > best_quality {
+            best = Some((choice, range.quality));
+        }
+    }
+    best.map_or(Choice::Prometheus, |(choice, _)| choice)
+}
+
+/// One entry of an `Accept` header, reduced to what the choice depends on.
+struct MediaRange<'a> {
+    /// `type/subtype` as written, such as `text/plain` or `*/*`.
+    media_type: &'a str,
+    /// The `version` parameter without quotes, if there is one.
+    version: Option<&'a str>,
+    /// The weight `q`, from 0 to 1, where 1 is the default.
+    quality: f64,
+}
+
+impl<'a> MediaRange<'a> {
+    /// Parses `type/subtype;name=value;...` with or without spaces around
+    /// the separators, with parameters in any order and names in any case.
+    /// Returns `None`, so the entry is skipped, when `q` is not a number
+    /// from 0 to 1.
+    fn parse(entry: &'a str) -> Option<MediaRange<'a>> {
+        let mut parts = entry.split(';');
+        let media_type = parts.next()?.trim();
+        let mut range = MediaRange { media_type, version: None, quality: 1.0 };
+        for parameter in parts {
+            // Other parameters, such as `charset` and `escaping`, do not
+            // change which format fits, and a name without a value is noise.
+            let Some((name, value)) = parameter.split_once('=') else {
+                continue;
+            };
+            let (name, value) = (name.trim(), value.trim().trim_matches('"'));
+            if name.eq_ignore_ascii_case("q") {
+                range.quality = parse_quality(value)?;
+            } else if name.eq_ignore_ascii_case("version") {
+                range.version = Some(value);
+            }
+        }
+        Some(range)
+    }
+
+    /// The format this entry asks for, if the exporter can write it.
+    fn choice(&self) -> Option<Choice> {
+        let is = |media_type: &str| self.media_type.eq_ignore_ascii_case(media_type);
+        if is("application/openmetrics-text") {
+            // Prometheus 2.5 to 2.33 ask for the 0.0.1 draft, but pick their
+            // parser by media type alone, so they read 1.0.0 just as well.
+            let version_fits = matches!(self.version, None | Some("0.0.1" | "1.0.0"));
+            version_fits.then_some(Choice::OpenMetrics)
+        } else if is("text/plain") {
+            // text/plain version 1.0.0 is the UTF-8 names format of
+            // Prometheus 3, which this exporter does not write.
+            let version_fits = matches!(self.version, None | Some("0.0.4"));
+            version_fits.then_some(Choice::Prometheus)
+        } else if is("*/*") || is("text/*") {
+            Some(Choice::Prometheus)
+        } else if is("application/*") {
+            // OpenMetrics is the one `application/` type the exporter writes.
+            Some(Choice::OpenMetrics)
+        } else {
+            None
+        }
+    }
+}
+
+/// Reads a weight: RFC 9110 allows `0` to `1` with at most three decimals,
+/// read here loosely as any number from 0 to 1.
+fn parse_quality(text: &str) -> Option<f64> {
+    let quality: f64 = text.parse().ok()?;
+    (0.0..=1.0).contains(&quality).then_some(quality)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Choice::{OpenMetrics, Prometheus};
+
+    #[track_caller]
+    fn check(accept: Option<&str>, expected: Choice) {
+        assert_eq!(negotiate(accept), expected, "Accept: {accept:?}");
+    }
+
+    #[test]
+    fn what_prometheus_sends() {
+        // Prometheus 2.0 to 2.4.
+        check(Some("text/plain;version=0.0.4;q=1,*/*;q=0.1"), Prometheus);
+        // Prometheus 2.5 to 2.33.
+        check(
+            Some("application/openmetrics-text; version=0.0.1,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+            OpenMetrics,
+        );
+        // Prometheus 2.34 to 2.48.
+        check(
+            Some("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+            OpenMetrics,
+        );
+        // Prometheus 2.49 to 2.55.
+        check(
+            Some("application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2"),
+            OpenMetrics,
+        );
+        // Prometheus 3.4 and later.
+        check(
+            Some("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2"),
+            OpenMetrics,
+        );
+    }
+
+    #[test]
+    fn parameters_after_q_are_read_too() {
+        // The shape of Prometheus 3.0 to 3.3: `escaping` after every entry.
+        check(
+            Some("application/openmetrics-text;version=1.0.0;q=0.5;escaping=allow-utf-8,text/plain;version=0.0.4;q=0.3;escaping=allow-utf-8,*/*;q=0.2;escaping=allow-utf-8"),
+            OpenMetrics,
+        );
+        check(
+            Some("text/plain;q=0.9;version=0.0.4,application/openmetrics-text;q=0.5;version=1.0.0"),
+            Prometheus,
+        );
+    }
+
+    #[test]
+    fn unsupported_entries_are_skipped() {
+        // Protocol buffers, which Prometheus lists first for native histograms.
+        check(
+            Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,text/plain;version=0.0.4;q=0.5"),
+            OpenMetrics,
+        );
+        check(
+            Some("text/plain;version=1.0.0;q=0.9,application/openmetrics-text;q=0.5"),
+            OpenMetrics,
+        );
+        check(
+            Some("application/openmetrics-text;version=2.0.0;q=0.9,text/plain;q=0.5"),
+            Prometheus,
+        );
+        check(Some("application/openmetrics-text;version=2.0.0"), Prometheus);
+        check(Some("application/json"), Prometheus);
+        check(Some("text/html"), Prometheus);
+    }
+
+    #[test]
+    fn no_header_or_nothing_specific() {
+        check(None, Prometheus);
+        check(Some(""), Prometheus);
+        check(Some("*/*"), Prometheus);
+        check(Some("text/*"), Prometheus);
+        check(Some("text/plain"), Prometheus);
+        check(Some("text/plain; version=0.0.4; charset=utf-8"), Prometheus);
+    }
+
+    #[test]
+    fn openmetrics_without_version() {
+        check(Some("application/openmetrics-text"), OpenMetrics);
+        check(Some("application/*"), OpenMetrics);
+    }
+
+    #[test]
+    fn highest_q_wins_and_ties_go_to_the_earlier_entry() {
+        check(Some("application/openmetrics-text;q=0.3,text/plain;q=0.5"), Prometheus);
+        check(Some("text/plain;q=0.3,application/openmetrics-text;q=0.5"), OpenMetrics);
+        check(Some("text/plain,application/openmetrics-text"), Prometheus);
+        check(Some("application/openmetrics-text,text/plain"), OpenMetrics);
+        check(Some("*/*;q=0.1,application/openmetrics-text;q=0.2"), OpenMetrics);
+        check(Some("application/*;q=0.1,text/plain;q=0.2"), Prometheus);
+        check(Some("*/*;q=0.5,application/openmetrics-text;q=0.4"), Prometheus);
+        check(Some("text/*;q=0.5,application/openmetrics-text;q=0.4"), Prometheus);
+    }
+
+    #[test]
+    fn q_zero_means_not_acceptable() {
+        check(Some("application/openmetrics-text;q=0"), Prometheus);
+        check(Some("text/plain;q=0,application/openmetrics-text;q=0.001"), OpenMetrics);
+    }
+
+    #[test]
+    fn malformed_q_skips_the_entry() {
+        check(Some("application/openmetrics-text;q=high,text/plain;q=0.1"), Prometheus);
+        check(Some("application/openmetrics-text;q=1.5,text/plain;q=0.1"), Prometheus);
+        check(Some("application/openmetrics-text;q=-0.5"), Prometheus);
+        check(Some("application/openmetrics-text;q=NaN"), Prometheus);
+        check(Some("application/openmetrics-text;q="), Prometheus);
+        check(Some("text/plain;q=oops,application/openmetrics-text;q=0.1"), OpenMetrics);
+    }
+
+    #[test]
+    fn read_loosely() {
+        check(Some("Application/OpenMetrics-Text; Version=1.0.0; Q=0.9"), OpenMetrics);
+        check(Some("application/openmetrics-text;Q=0.1,text/plain;q=0.5"), Prometheus);
+        check(Some("application/openmetrics-text;VERSION=2.0.0"), Prometheus);
+        check(Some("  application/openmetrics-text ;version = 1.0.0 ; q = 0.5 "), OpenMetrics);
+        check(Some(r#"application/openmetrics-text;version="1.0.0""#), OpenMetrics);
+        check(Some("application/openmetrics-text;;version=1.0.0;flag"), OpenMetrics);
+        check(Some("text/plain;version=0.0.4,,application/openmetrics-text;q=0.5,"), Prometheus);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let garbage = [
+            ";",
+            ",",
+            "=",
+            "/",
+            ";;,,==//",
+            "q=1",
+            "text",
+            "/;q=1",
+            "*/*;q",
+            "*/*;=",
+            "é/ü;q=ü",
+            "text/plain;q=1e999",
+            "\u{0}",
+            "application/openmetrics-text;q=0.5;q=",
+        ];
+        for accept in garbage {
+            check(Some(accept), Prometheus);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! One connection, from its first byte to its close.
+//!
+//! A worker thread runs [`serve`] for each accepted connection: read a
+//! request head, answer it, and, if the connection is kept alive, wait for
+//! the next one. Requests that arrived together (pipelined) are answered
+//! in order, because whatever follows a parsed head stays in the buffer.
+//!
+//! Two clocks bound a connection. While no byte of a request has arrived,
+//! the idle timeout runs; once one has, the whole head must arrive within
+//! the read timeout, so a client sending one byte a second is cut off
+//! however patient it is. Writes have a timeout too, so a client that
+//! stops reading cannot hold a worker.
+
+use std::io::{ErrorKind, Read};
+use std::net::TcpStream;
+use std::panic::{self, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use crate::connection_table::Registration;
+use crate::exporter::Exporter;
+use crate::http::{self, Parse, Request, Response, Status};
+use crate::log;
+use crate::routes;
+
+/// A response must be taken by the client within this time.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves requests on `stream` until either side closes it.
+pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registration) {
+    // Responses are written whole, in one call; there is nothing for
+    // Nagle's algorithm to gather, only latency to add.
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let mut buffer = Vec::new();
+    loop {
+        registration.waiting();
+        let request = match read_request(&mut stream, &mut buffer, exporter) {
+            Ok(Some(request)) => request,
+            Ok(None) => return,
+            Err(status) => {
+                let response = Response::text(status, status.reason());
+                let _ = response.write_to(&mut stream, false, false);
+                exporter.telemetry().count_response(status);
+                return;
+            }
+        };
+        registration.busy();
+        // A body we do not read would be taken for the next request.
+        let keep_alive = request.wants_keep_alive() && !request.has_body();
+        let response = respond_or_500(&request, exporter);
+        let head_only = request.method == "HEAD";
+        if response.write_to(&mut stream, head_only, keep_alive).is_err() {
+            return; // The client went away; nothing is owed to it.
+        }
+        exporter.telemetry().count_response(response.status);
+        if !keep_alive {
+            return;
+        }
+    }
+}
+
+/// Answers the request; a panic on the way is a bug, answered with 500
+/// so that it costs one request, not the connection's worker.
+fn respond_or_500(request: &Request, exporter: &Exporter) -> Response {
+    panic::catch_unwind(AssertUnwindSafe(|| routes::respond(request, exporter))).unwrap_or_else(
+        |_| {
+            log::error("panic while answering a request", &[("path", &request.path)]);
+            Response::text(Status::INTERNAL_SERVER_ERROR, "internal error")
+        },
+    )
+}
+
+/// Reads until `buffer` starts with a whole request head, and returns it.
+/// `Ok(None)` means the connection is over: closed by the peer, or idle
+/// for too long. `Err` is the status to answer before closing.
+fn read_request(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+    exporter: &Exporter,
+) -> Result<Option<Request>, Status> {
+    let config = exporter.config();
+    let idle_deadline = Instant::now() + config.idle_timeout;
+    let mut head_deadline = (!buffer.is_empty()).then(|| Instant::now() + config.read_timeout);
+    let mut chunk = [0u8; 4096];
+    loop {
+        match http::parse_request(buffer) {
+            Ok(Parse::Complete(request, used)) => {
+                buffer.drain(..used);
+                return Ok(Some(request));
+            }
+            Ok(Parse::Partial) => {}
+            Err(err) => {
+                log::debug("bad request", &[("err", &err)]);
+                return Err(err.status());
+            }
+        }
+        let deadline = head_deadline.unwrap_or(idle_deadline);
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        // A zero timeout means "block forever" to the OS, so it must not
+        // be set: the deadline has passed.
+        if remaining.is_zero() || stream.set_read_timeout(Some(remaining)).is_err() {
+            return timed_out(head_deadline.is_some());
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return Ok(None),
+            Ok(n) => {
+                buffer.extend_from_slice(&chunk[..n]);
+                head_deadline.get_or_insert_with(|| Instant::now() + config.read_timeout);
+            }
+            // Unix reports a read timeout as WouldBlock, Windows as TimedOut.
+            Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return timed_out(head_deadline.is_some());
+            }
+            Err(err) if err.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return Ok(None),
+        }
+    }
+}
+
+/// A connection that was idle is closed quietly; one that was sending a
+/// request too slowly is told so with 408.
+fn timed_out(request_started: bool) -> Result<Option<Request>, Status> {
+    if request_started {
+        Err(Status::REQUEST_TIMEOUT)
+    } else {
+        Ok(None)
+    }
+}

@@ -1,0 +1,187 @@
+//! A bounded pool of threads that run jobs: the thread pool of the Rust
+//! book's web server, grown on demand and hardened.
+//!
+//! Each accepted connection is one job, and a job keeps its thread for as
+//! long as the connection is open: a blocking worker parked in `read()`
+//! serves nobody else. So the pool does not start a fixed number of
+//! threads; it starts a thread only when no idle one is there to take the
+//! job, up to `max_threads`, and keeps every thread it started for reuse.
+//! Threads get small stacks, so hundreds of mostly idle kept-alive
+//! connections cost little memory.
+//!
+//! A job that panics is caught: the thread logs it and goes on to the next
+//! job. Dropping the pool closes the queue and joins every thread.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+
+use crate::log;
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// The stack size of a pool thread. Serving a connection and rendering a
+/// scrape need little stack: buffers and the exposition live on the heap.
+pub const STACK_SIZE: usize = 256 * 1024;
+
+pub struct ThreadPool {
+    /// `None` once the pool is being dropped: closing the channel is what
+    /// tells the threads to stop.
+    sender: Option<Sender<Job>>,
+    receiver: Arc<Mutex<Receiver<Job>>>,
+    /// How many threads are waiting for a job right now.
+    idle: Arc<AtomicUsize>,
+    threads: Vec<JoinHandle<()>>,
+    max_threads: usize,
+}
+
+impl ThreadPool {
+    /// A pool that will run at most `max_threads` jobs at once; more wait
+    /// in a queue. No thread is started until the first job arrives.
+    pub fn new(max_threads: usize) -> ThreadPool {
+        let (sender, receiver) = mpsc::channel();
+        ThreadPool {
+            sender: Some(sender),
+            receiver: Arc::new(Mutex::new(receiver)),
+            idle: Arc::new(AtomicUsize::new(0)),
+            threads: Vec::new(),
+            max_threads: max_threads.max(1),
+        }
+    }
+
+    /// Queues a job. If no thread is idle and the pool is below its
+    /// bound, a new thread is started for it.
+    pub fn execute(&mut self, job: impl FnOnce() + Send + 'static) {
+        let claimed_idle_thread = self
+            .idle
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok();
+        if !claimed_idle_thread && self.threads.len() < self.max_threads {
+            self.spawn_thread();
+        }
+        if let Some(sender) = &self.sender {
+            // Sending fails only if every thread has exited, which only
+            // happens once the sender is gone; so this cannot fail here.
+            let _ = sender.send(Box::new(job));
+        }
+    }
+
+    /// How many threads the pool has started so far.
+    pub fn thread_count(&self) -> usize {
+        self.threads.len()
+    }
+
+    fn spawn_thread(&mut self) {
+        let receiver = Arc::clone(&self.receiver);
+        let idle = Arc::clone(&self.idle);
+        let spawned = thread::Builder::new()
+            .name(format!("worker-{}", self.threads.len()))
+            .stack_size(STACK_SIZE)
+            .spawn(move || run_jobs(&receiver, &idle));
+        match spawned {
+            Ok(handle) => self.threads.push(handle),
+            // The job still waits in the queue for a thread that exists;
+            // with none at all it waits until one can be started.
+            Err(err) => log::error("cannot start a worker thread", &[("err", &err)]),
+        }
+    }
+}
+
+/// The loop of one pool thread: take a job, run it, mark itself idle.
+fn run_jobs(receiver: &Mutex<Receiver<Job>>, idle: &AtomicUsize) {
+    loop {
+        // The guard is a temporary of this statement, so the lock is
+        // released before the job runs and other threads can take jobs.
+        let message = match receiver.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(poisoned) => poisoned.into_inner().recv(),
+        };
+        let Ok(job) = message else {
+            return; // The pool is being dropped.
+        };
+        if panic::catch_unwind(AssertUnwindSafe(job)).is_err() {
+            log::error("a job panicked; the worker goes on", &[]);
+        }
+        idle.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl Drop for ThreadPool {
+    fn drop(&mut self) {
+        drop(self.sender.take());
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+
+    #[test]
+    fn runs_every_job_and_joins_on_drop() {
+        let counter = Arc::new(AtomicUsize::new(0));
+        let mut pool = ThreadPool::new(4);
+        for _ in 0..100 {
+            let counter = Arc::clone(&counter);
+            pool.execute(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        drop(pool);
+        assert_eq!(counter.load(Ordering::SeqCst), 100);
+    }
+
+    #[test]
+    fn reuses_idle_threads_instead_of_starting_new_ones() {
+        let mut pool = ThreadPool::new(8);
+        for _ in 0..20 {
+            let (done_tx, done_rx) = channel();
+            pool.execute(move || done_tx.send(()).unwrap());
+            done_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+            // Wait until the thread has marked itself idle again.
+            while pool.idle.load(Ordering::SeqCst) == 0 {
+                thread::yield_now();
+            }
+        }
+        assert_eq!(pool.thread_count(), 1);
+    }
+
+    #[test]
+    fn never_starts_more_than_the_bound() {
+        let mut pool = ThreadPool::new(3);
+        let (release_tx, release_rx) = channel::<()>();
+        let release_rx = Arc::new(Mutex::new(release_rx));
+        let (done_tx, done_rx) = channel();
+        for _ in 0..6 {
+            let release_rx = Arc::clone(&release_rx);
+            let done_tx = done_tx.clone();
+            pool.execute(move || {
+                let _ = release_rx.lock().unwrap().recv_timeout(Duration::from_secs(10));
+                done_tx.send(()).unwrap();
+            });
+        }
+        assert_eq!(pool.thread_count(), 3);
+        for _ in 0..6 {
+            release_tx.send(()).unwrap();
+        }
+        for _ in 0..6 {
+            done_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_panicking_job_does_not_kill_its_thread() {
+        let mut pool = ThreadPool::new(1);
+        pool.execute(|| panic!("boom"));
+        let (done_tx, done_rx) = channel();
+        pool.execute(move || done_tx.send(()).unwrap());
+        done_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(pool.thread_count(), 1);
+    }
+}

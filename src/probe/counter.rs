@@ -1,0 +1,147 @@
+//! The side-car counter: a service that reports its own request count.
+//!
+//! The service answers a TCP connection with one JSON object, then closes:
+//!
+//! ```text
+//! {"launched": "2020-11-04T17:57:42.448578", "requests": 2}
+//! ```
+//!
+//! The count becomes a counter, `<metric>_total`, and the launch time its
+//! `<metric>_created`. A counter only goes up until its process restarts;
+//! the launch time is what lets Prometheus tell a restart (a reset) from
+//! a count that went down.
+
+use std::time::Instant;
+
+use super::net::{self, ReadUntil};
+use super::{ProbeError, Reading};
+use crate::json::{self, Value};
+use crate::target::{Address, CounterSpec};
+use crate::timestamp;
+
+/// A counter reply is one small object; 64 KiB is far more than enough.
+pub const MAX_REPLY: usize = 64 * 1024;
+
+/// The largest count a float holds exactly: 2^53. Prometheus stores
+/// samples as floats, so a larger count would be silently rounded.
+pub const MAX_REQUESTS: u64 = 1 << 53;
+
+/// Connects, reads the whole reply until the service closes, parses it.
+pub fn probe(
+    address: &Address,
+    spec: &CounterSpec,
+    deadline: Instant,
+) -> Result<Reading, ProbeError> {
+    let addrs = net::resolve(address, deadline)?;
+    let mut stream = net::connect(&addrs, deadline)?;
+    let reply = net::read_reply(&mut stream, deadline, MAX_REPLY, ReadUntil::Close)?;
+    parse_reply(&reply, spec)
+}
+
+/// Finds the count and the launch time in a reply.
+pub fn parse_reply(reply: &[u8], spec: &CounterSpec) -> Result<Reading, ProbeError> {
+    let protocol = |reason: String| ProbeError::Protocol(reason);
+    let value = json::parse(reply).map_err(|err| protocol(format!("invalid JSON: {err}")))?;
+    if !matches!(value, Value::Object(_)) {
+        return Err(protocol(format!("expected a JSON object, found {}", value.kind())));
+    }
+    let requests = field(&value, &spec.requests_field)?;
+    let requests = match requests {
+        Value::Number(number) => {
+            number.as_u64().filter(|&n| n <= MAX_REQUESTS).ok_or_else(|| {
+                protocol(format!(
+                    "`{}` is {}, not a whole number from 0 to 2^53",
+                    spec.requests_field,
+                    number.as_str()
+                ))
+            })?
+        }
+        other => {
+            return Err(protocol(format!(
+                "`{}` is {}, not a number",
+                spec.requests_field,
+                other.kind()
+            )))
+        }
+    };
+    let launched = match field(&value, &spec.launched_field)? {
+        Value::String(text) => {
+            timestamp::parse_iso8601(text, spec.launched_offset).map_err(|err| {
+                protocol(format!("`{}` is not an ISO 8601 time: {err}", spec.launched_field))
+            })?
+        }
+        other => {
+            return Err(protocol(format!(
+                "`{}` is {}, not a string",
+                spec.launched_field,
+                other.kind()
+            )))
+        }
+    };
+    Ok(Reading::Counter { requests, launched })
+}
+
+fn field<'a>(object: &'a Value, name: &str) -> Result<&'a Value, ProbeError> {
+    object.get(name).ok_or_else(|| ProbeError::Protocol(format!("no `{name}` field")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(reply: &str, expected: Result<(u64, f64), &str>) {
+        let parsed = parse_reply(reply.as_bytes(), &CounterSpec::default());
+        match (parsed, expected) {
+            (Ok(Reading::Counter { requests, launched }), Ok((want_requests, want_launched))) => {
+                assert_eq!(requests, want_requests);
+                assert!((launched - want_launched).abs() < 1e-6, "{launched} != {want_launched}");
+            }
+            (Err(err), Err(want)) => assert_eq!(err.to_string(), want),
+            (got, want) => panic!("{reply}: got {got:?}, expected {want:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_the_talks_reply() {
+        // 2020-11-04T17:57:42.448578 UTC is 1604512662.448578 Unix seconds.
+        check(
+            r#"{"launched": "2020-11-04T17:57:42.448578", "requests": 2}"#,
+            Ok((2, 1604512662.448578)),
+        );
+        check(
+            r#"{"requests": 0, "launched": "1970-01-01T00:00:00Z", "extra": [1, {"a": null}]}"#,
+            Ok((0, 0.0)),
+        );
+        check(
+            r#"{"requests": 9007199254740992, "launched": "2020-01-01T01:00:00+01:00"}"#,
+            Ok((1 << 53, 1577836800.0)),
+        );
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_count() {
+        let with = |requests: &str| {
+            format!(r#"{{"launched": "2020-11-04T17:57:42", "requests": {requests}}}"#)
+        };
+        check(&with("-1"), Err("bad reply: `requests` is -1, not a whole number from 0 to 2^53"));
+        check(&with("2.5"), Err("bad reply: `requests` is 2.5, not a whole number from 0 to 2^53"));
+        check(
+            &with("9007199254740993"),
+            Err("bad reply: `requests` is 9007199254740993, not a whole number from 0 to 2^53"),
+        );
+        check(&with("\"2\""), Err("bad reply: `requests` is string, not a number"));
+        check(r#"{"launched": "2020-11-04T17:57:42"}"#, Err("bad reply: no `requests` field"));
+        check("[1, 2]", Err("bad reply: expected a JSON object, found array"));
+        check(
+            r#"{"requests": 1, "launched": 5}"#,
+            Err("bad reply: `launched` is number, not a string"),
+        );
+        assert!(parse_reply(
+            br#"{"requests": 1, "launched": "2020-13-01T00:00:00"}"#,
+            &CounterSpec::default()
+        )
+        .is_err());
+        assert!(parse_reply(br#"{"requests": 1, "#, &CounterSpec::default()).is_err());
+    }
+}

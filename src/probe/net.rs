@@ -1,0 +1,193 @@
+//! The network steps every probe takes, each bounded by one deadline.
+//!
+//! - [`resolve`]: std's resolver (`getaddrinfo`) has no timeout, so a name
+//!   is resolved in a helper thread that the probe waits for until its
+//!   deadline, then abandons. An abandoned lookup finishes on its own;
+//!   how many may be under way at once is capped, so a resolver that
+//!   hangs cannot pile up threads.
+//! - [`connect`]: tries each address in turn with the time that remains.
+//! - [`read_reply`]: reads with the time that remains before each read,
+//!   and fails once the reply passes a byte cap.
+
+use std::io::{self, ErrorKind, Read};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{Phase, ProbeError};
+use crate::target::Address;
+
+/// Name lookups running at once, at most. Past it a probe fails at once
+/// rather than start one more thread.
+pub const MAX_PENDING_LOOKUPS: usize = 64;
+
+static PENDING_LOOKUPS: AtomicUsize = AtomicUsize::new(0);
+
+/// Resolves the address before the deadline. An IP address needs no
+/// lookup and no thread.
+pub fn resolve(address: &Address, deadline: Instant) -> Result<Vec<SocketAddr>, ProbeError> {
+    if let Ok(ip) = address.host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, address.port)]);
+    }
+    let remaining = time_left(deadline, Phase::Resolve)?;
+    if PENDING_LOOKUPS.fetch_add(1, Ordering::AcqRel) >= MAX_PENDING_LOOKUPS {
+        PENDING_LOOKUPS.fetch_sub(1, Ordering::AcqRel);
+        return Err(ProbeError::Resolve("too many name lookups under way".to_string()));
+    }
+    let (sender, receiver) = mpsc::channel();
+    let host_and_port = (address.host.clone(), address.port);
+    let spawned = thread::Builder::new().name("resolve".to_string()).stack_size(256 * 1024).spawn(
+        move || {
+            let result = host_and_port.to_socket_addrs().map(Iterator::collect::<Vec<_>>);
+            PENDING_LOOKUPS.fetch_sub(1, Ordering::AcqRel);
+            // The probe may have given up waiting; then nobody listens.
+            let _ = sender.send(result);
+        },
+    );
+    if let Err(err) = spawned {
+        PENDING_LOOKUPS.fetch_sub(1, Ordering::AcqRel);
+        return Err(ProbeError::Resolve(format!("cannot start a lookup: {err}")));
+    }
+    match receiver.recv_timeout(remaining) {
+        Ok(Ok(addrs)) if addrs.is_empty() => Err(ProbeError::Resolve("no address".to_string())),
+        Ok(Ok(addrs)) => Ok(addrs),
+        Ok(Err(err)) => Err(ProbeError::Resolve(err.to_string())),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(ProbeError::Timeout(Phase::Resolve)),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Err(ProbeError::Resolve("the lookup failed".to_string()))
+        }
+    }
+}
+
+/// Connects to the first address that accepts before the deadline.
+pub fn connect(addrs: &[SocketAddr], deadline: Instant) -> Result<TcpStream, ProbeError> {
+    let mut last_error = ProbeError::Resolve("no address".to_string());
+    for addr in addrs {
+        let remaining = time_left(deadline, Phase::Connect)?;
+        match TcpStream::connect_timeout(addr, remaining) {
+            Ok(stream) => return Ok(stream),
+            Err(err) => last_error = classify(err, Phase::Connect),
+        }
+    }
+    Err(last_error)
+}
+
+/// When [`read_reply`] stops reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadUntil {
+    /// At the first line feed, or when the peer closes.
+    LineEnd,
+    /// When the peer closes.
+    Close,
+}
+
+/// Reads a reply of at most `limit` bytes before the deadline.
+pub fn read_reply(
+    stream: &mut TcpStream,
+    deadline: Instant,
+    limit: usize,
+    until: ReadUntil,
+) -> Result<Vec<u8>, ProbeError> {
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let remaining = time_left(deadline, Phase::Read)?;
+        stream.set_read_timeout(Some(remaining)).map_err(|err| classify(err, Phase::Read))?;
+        let n = match stream.read(&mut chunk) {
+            Ok(0) => return Ok(reply),
+            Ok(n) => n,
+            Err(err) if err.kind() == ErrorKind::Interrupted => continue,
+            Err(err) => return Err(classify(err, Phase::Read)),
+        };
+        if reply.len() + n > limit {
+            return Err(ProbeError::TooLarge { limit });
+        }
+        reply.extend_from_slice(&chunk[..n]);
+        if until == ReadUntil::LineEnd && chunk[..n].contains(&b'\n') {
+            return Ok(reply);
+        }
+    }
+}
+
+/// The time left before the deadline; none left is a timeout. (A zero
+/// duration must never reach `set_read_timeout`, which rejects it.)
+fn time_left(deadline: Instant, phase: Phase) -> Result<Duration, ProbeError> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    if remaining.is_zero() {
+        Err(ProbeError::Timeout(phase))
+    } else {
+        Ok(remaining)
+    }
+}
+
+/// Sorts an I/O error into what the outcome metric tells apart. A read
+/// timeout is `WouldBlock` on Unix and `TimedOut` on Windows.
+fn classify(err: io::Error, phase: Phase) -> ProbeError {
+    match err.kind() {
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => ProbeError::Timeout(phase),
+        ErrorKind::ConnectionRefused => ProbeError::Refused,
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe => {
+            ProbeError::Reset(phase)
+        }
+        _ => ProbeError::Io(phase, err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::TcpListener;
+
+    fn address(text: &str) -> Address {
+        Address::parse(text).unwrap()
+    }
+
+    #[test]
+    fn ip_addresses_need_no_lookup() {
+        let addrs = resolve(&address("[::1]:13"), Instant::now() + Duration::from_secs(1)).unwrap();
+        assert_eq!(addrs, vec!["[::1]:13".parse().unwrap()]);
+    }
+
+    #[test]
+    fn a_passed_deadline_is_a_timeout() {
+        let past = Instant::now();
+        assert!(matches!(
+            resolve(&address("localhost:13"), past),
+            Err(ProbeError::Timeout(Phase::Resolve))
+        ));
+        let addrs = ["127.0.0.1:9".parse().unwrap()];
+        assert!(matches!(connect(&addrs, past), Err(ProbeError::Timeout(Phase::Connect))));
+    }
+
+    #[test]
+    fn a_closed_port_is_refused() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let result = connect(&[addr], Instant::now() + Duration::from_secs(5));
+        assert!(matches!(result, Err(ProbeError::Refused)), "{result:?}");
+    }
+
+    #[test]
+    fn reads_stop_at_the_cap_and_at_a_line_end() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = thread::spawn(move || {
+            for reply in [&b"line one\r\nline two\r\n"[..], &[b'x'; 100][..]] {
+                let (mut stream, _) = listener.accept().unwrap();
+                stream.write_all(reply).unwrap();
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut first = connect(&[addr], deadline).unwrap();
+        let line = read_reply(&mut first, deadline, 512, ReadUntil::LineEnd).unwrap();
+        assert!(line.starts_with(b"line one\r\n"));
+        let mut second = connect(&[addr], deadline).unwrap();
+        let result = read_reply(&mut second, deadline, 50, ReadUntil::Close);
+        assert!(matches!(result, Err(ProbeError::TooLarge { limit: 50 })), "{result:?}");
+        server.join().unwrap();
+    }
+}

@@ -1,0 +1,152 @@
+//! Routes: which answer a request gets.
+//!
+//! | path                | answer                                            |
+//! |---------------------|---------------------------------------------------|
+//! | `/metrics`          | probe every configured target, then the exposition |
+//! | `/probe?target=&module=` | probe one target the allow-list admits       |
+//! | `/`                 | a small HTML page linking to the rest             |
+//! | `/-/healthy`        | 200, as long as the process serves at all         |
+//!
+//! Handlers are plain functions from a request to a [`Response`]; the
+//! connection loop writes it. A failed probe is not an HTTP error: the
+//! scrape still answers 200, with `probe_success 0` in it.
+
+use std::time::Instant;
+
+use crate::allow;
+use crate::exporter::Exporter;
+use crate::exposition::{self, Family, Format};
+use crate::http::{Request, Response, Status, TEXT_HTML};
+use crate::negotiate;
+use crate::probe;
+use crate::scrape::{self, TargetLabels};
+use crate::target::{Address, Kind, Target};
+
+pub fn respond(request: &Request, exporter: &Exporter) -> Response {
+    if request.method != "GET" && request.method != "HEAD" {
+        return Response::text(Status::METHOD_NOT_ALLOWED, "only GET and HEAD are supported")
+            .with_header("Allow", "GET, HEAD");
+    }
+    match request.path.as_str() {
+        path if path == exporter.config().telemetry_path => metrics(request, exporter),
+        "/probe" => probe_one(request, exporter),
+        "/" => landing_page(exporter),
+        "/-/healthy" => Response::text(Status::OK, "Healthy"),
+        _ => Response::text(Status::NOT_FOUND, "not found"),
+    }
+}
+
+/// The configured targets' metrics, then the exporter's own.
+fn metrics(request: &Request, exporter: &Exporter) -> Response {
+    let Some(_slot) = exporter.begin_scrape() else {
+        return too_many_scrapes();
+    };
+    let config = exporter.config();
+    let started = Instant::now();
+    let budget = scrape::budget(request, config.timeout_offset);
+    let reports = scrape::probe_all(&config.targets, budget, config.scrape_concurrency);
+    exporter.record(&reports);
+
+    let mut families = scrape::families(&config.targets, &reports, TargetLabels::Named);
+    families.push(exporter.latency_family());
+    families.push(
+        Family::gauge(
+            "probe_exporter_scrape_duration_seconds",
+            "How long the exporter took to probe every target for this scrape.",
+            vec![(Vec::new(), started.elapsed().as_secs_f64())],
+        )
+        .with_unit("seconds"),
+    );
+    families.extend(exporter.telemetry().families());
+    exposition_response(request, &families)
+}
+
+/// `/probe?target=HOST:PORT&module=daytime|counter`: the multi-target
+/// pattern of blackbox_exporter, for targets the allow-list admits.
+fn probe_one(request: &Request, exporter: &Exporter) -> Response {
+    let config = exporter.config();
+    if config.allow.is_empty() {
+        return Response::text(
+            Status::FORBIDDEN,
+            "the /probe endpoint is off: no allow rule is configured (--probe.allow or [probe] allow)",
+        );
+    }
+    let target = match probe_target(request) {
+        Ok(target) => target,
+        Err(message) => return Response::text(Status::BAD_REQUEST, &message),
+    };
+    if !allow::admits(&config.allow, &target.address) {
+        return Response::text(
+            Status::FORBIDDEN,
+            &format!("target `{}` is not in the allow-list", target.address),
+        );
+    }
+    let Some(_slot) = exporter.begin_scrape() else {
+        return too_many_scrapes();
+    };
+    let budget = scrape::budget(request, config.timeout_offset);
+    let timeout = budget.map_or(target.timeout, |budget| budget.min(target.timeout));
+    let report = probe::run(&target, timeout);
+    let families = scrape::families(std::slice::from_ref(&target), &[report], TargetLabels::None);
+    exposition_response(request, &families)
+}
+
+/// The target that `/probe`'s query names.
+fn probe_target(request: &Request) -> Result<Target, String> {
+    let address = request.query_param("target").ok_or("missing `target` parameter (HOST:PORT)")?;
+    let address = Address::parse(address)
+        .map_err(|err| format!("bad `target` parameter `{address}`: {err}"))?;
+    let module =
+        request.query_param("module").ok_or("missing `module` parameter (daytime or counter)")?;
+    let kind = Kind::from_name(module)
+        .ok_or_else(|| format!("unknown module `{module}` (daytime or counter)"))?;
+    Ok(Target::new(&address.to_string(), kind, address))
+}
+
+fn exposition_response(request: &Request, families: &[Family]) -> Response {
+    let format = match negotiate::negotiate(request.header("accept")) {
+        negotiate::Choice::OpenMetrics => Format::OpenMetrics,
+        negotiate::Choice::Prometheus => Format::Prometheus,
+    };
+    Response::new(Status::OK, format.content_type(), exposition::render(families, format))
+}
+
+fn too_many_scrapes() -> Response {
+    Response::text(Status::SERVICE_UNAVAILABLE, "too many scrapes in flight (--web.max-requests)")
+        .with_header("Retry-After", "1")
+}
+
+fn landing_page(exporter: &Exporter) -> Response {
+    let config = exporter.config();
+    let path = html_escape(&config.telemetry_path);
+    let mut targets = String::new();
+    for target in &config.targets {
+        targets.push_str(&format!(
+            "<li><code>{}</code>: {} at <code>{}</code></li>\n",
+            html_escape(&target.name),
+            target.kind.name(),
+            html_escape(&target.address.to_string())
+        ));
+    }
+    if targets.is_empty() {
+        targets.push_str("<li>none configured</li>\n");
+    }
+    let probe = if config.allow.is_empty() {
+        "<p><code>/probe</code> is off: no allow rule is configured.</p>".to_string()
+    } else {
+        "<p><code>/probe?target=HOST:PORT&amp;module=daytime|counter</code> probes one allowed target.</p>"
+            .to_string()
+    };
+    let body = format!(
+        "<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"><title>probe_exporter</title></head>\n<body>\n\
+         <h1>probe_exporter</h1>\n<p>A Prometheus exporter that probes daytime and counter services at scrape time. \
+         Version {version}.</p>\n<ul>\n<li><a href=\"{path}\">Metrics</a></li>\n\
+         <li><a href=\"/-/healthy\">Health</a></li>\n</ul>\n<h2>Targets</h2>\n<ul>\n{targets}</ul>\n{probe}\n</body>\n</html>\n",
+        version = env!("CARGO_PKG_VERSION"),
+    );
+    Response::new(Status::OK, TEXT_HTML, body)
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

@@ -1,0 +1,167 @@
+//! The accept loop: where every scrape enters.
+//!
+//! One thread accepts connections and hands each to the thread pool,
+//! after the connection table has admitted it. The loop never dies of a
+//! failed `accept()`: with no file descriptor left (`EMFILE`) it backs off
+//! and logs, instead of spinning or exiting, and any other error is
+//! logged and the loop goes on.
+//!
+//! Dropping the [`Server`] stops the loop, closes every connection and
+//! joins every thread; tests rely on this to leave nothing behind.
+
+use std::io::{self, Write};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::connection;
+use crate::connection_table::{Admission, ConnectionTable};
+use crate::exporter::Exporter;
+use crate::http::{Response, Status};
+use crate::log;
+use crate::pool::ThreadPool;
+
+/// How long the accept loop pauses when the process has no file
+/// descriptor left, so that finishing connections can free some.
+const FD_EXHAUSTED_BACKOFF: Duration = Duration::from_millis(100);
+
+/// A running server. Dropping it stops it.
+pub struct Server {
+    local_addr: SocketAddr,
+    stopping: Arc<AtomicBool>,
+    accept_thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts serving on `listener` in a thread of its own.
+    pub fn start(listener: TcpListener, exporter: Arc<Exporter>) -> io::Result<Server> {
+        let local_addr = listener.local_addr()?;
+        let stopping = Arc::new(AtomicBool::new(false));
+        let accept_thread = thread::Builder::new().name("accept".to_string()).spawn({
+            let stopping = Arc::clone(&stopping);
+            move || accept_loop(&listener, &exporter, &stopping)
+        })?;
+        Ok(Server { local_addr, stopping, accept_thread: Some(accept_thread) })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Blocks until the server stops, which it does only when dropped
+    /// from another thread; `main` calls this to serve forever.
+    pub fn wait(mut self) {
+        if let Some(thread) = self.accept_thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        // `accept()` has no timeout; a connection of our own wakes it up
+        // so it can see the flag.
+        let _ = TcpStream::connect_timeout(&reachable(self.local_addr), Duration::from_secs(1));
+        if let Some(thread) = self.accept_thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The address to connect to in order to reach a listener: a listener on
+/// all interfaces is reached on loopback.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V4(v4) if v4.ip().is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), v4.port())
+        }
+        SocketAddr::V6(v6) if v6.ip().is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), v6.port())
+        }
+        other => other,
+    }
+}
+
+fn accept_loop(listener: &TcpListener, exporter: &Arc<Exporter>, stopping: &AtomicBool) {
+    let config = exporter.config();
+    let table = Arc::new(ConnectionTable::new(config.max_connections));
+    let mut pool = ThreadPool::new(config.max_connections);
+    let mut last_fd_warning: Option<Instant> = None;
+    for stream in listener.incoming() {
+        if stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        match stream {
+            Ok(stream) => admit(stream, &table, &mut pool, exporter),
+            Err(err) if is_out_of_file_descriptors(&err) => {
+                if last_fd_warning.is_none_or(|at| at.elapsed() > Duration::from_secs(10)) {
+                    log::error("out of file descriptors; accepting more slowly", &[("err", &err)]);
+                    last_fd_warning = Some(Instant::now());
+                }
+                thread::sleep(FD_EXHAUSTED_BACKOFF);
+            }
+            Err(err) => log::warn("accept failed", &[("err", &err)]),
+        }
+    }
+    table.close_all();
+    drop(pool); // Joins the workers, now that their connections are closed.
+}
+
+/// Hands an accepted connection to a worker, or answers 503 at once if
+/// every connection is busy.
+fn admit(
+    stream: TcpStream,
+    table: &Arc<ConnectionTable>,
+    pool: &mut ThreadPool,
+    exporter: &Arc<Exporter>,
+) {
+    match table.admit(&stream) {
+        Ok(Admission::Admitted(registration)) => {
+            let exporter = Arc::clone(exporter);
+            pool.execute(move || connection::serve(stream, &exporter, registration));
+        }
+        Ok(Admission::Full) => {
+            log::debug("connection refused: every connection is busy", &[]);
+            refuse_busy(stream);
+            exporter.telemetry().count_response(Status::SERVICE_UNAVAILABLE);
+        }
+        Err(err) => log::warn("cannot track a new connection", &[("err", &err)]),
+    }
+}
+
+/// Writes a 503 from the accepting thread. It is a few hundred bytes,
+/// which the socket's send buffer takes at once; the short timeout only
+/// guards against the impossible.
+fn refuse_busy(mut stream: TcpStream) {
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+    let response = Response::text(Status::SERVICE_UNAVAILABLE, "too many connections")
+        .with_header("Retry-After", "1");
+    let _ = response.write_to(&mut stream, false, false);
+    let _ = stream.flush();
+}
+
+/// `EMFILE` (per process) and `ENFILE` (system-wide): std has no
+/// `ErrorKind` for them, so the Linux numbers are compared.
+fn is_out_of_file_descriptors(err: &io::Error) -> bool {
+    const ENFILE: i32 = 23;
+    const EMFILE: i32 = 24;
+    matches!(err.raw_os_error(), Some(ENFILE | EMFILE))
+}
+
+/// Binds the listen address. `:PORT` means every interface: IPv6 and,
+/// through it, IPv4; or IPv4 alone where the host has no IPv6.
+pub fn bind(address: &str) -> io::Result<TcpListener> {
+    match address.strip_prefix(':') {
+        Some(port) if !port.contains(':') => {
+            let port: u16 = port.parse().map_err(|_| {
+                io::Error::new(io::ErrorKind::InvalidInput, format!("bad port in `{address}`"))
+            })?;
+            TcpListener::bind((Ipv6Addr::UNSPECIFIED, port))
+                .or_else(|_| TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)))
+        }
+        _ => TcpListener::bind(address),
+    }
+}

@@ -1,0 +1,148 @@
+//! From a parsed command line to a running process.
+//!
+//! `main` parses flags and calls [`run`]; everything that can fail after
+//! that is an [`Error`] that `main` prints and turns into the exit code.
+//! The order of start-up matters: bind (or take the socket from systemd)
+//! first, log the bound address, then tell systemd we are ready. A caller
+//! that asked for port 0 reads the first log line to learn the port.
+
+use std::fmt;
+use std::io;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::thread;
+
+use crate::allow::Rule;
+use crate::config::{Command, Config, DemoAddresses, USAGE};
+use crate::demo;
+use crate::exporter::Exporter;
+use crate::histogram::BucketsError;
+use crate::log;
+use crate::server::{self, Server};
+use crate::systemd::{self, ActivationError, Notifier};
+use crate::target::{Address, Kind, Target};
+
+/// Why the process could not start or keep running.
+#[derive(Debug)]
+pub enum Error {
+    /// The listen address could not be bound.
+    Bind { address: String, err: io::Error },
+    /// `--web.systemd-socket` was given but systemd passed no socket, or
+    /// a bad one.
+    Activation(Option<ActivationError>),
+    /// A target's histogram buckets are invalid.
+    Buckets(BucketsError),
+    /// A thread could not be started.
+    Thread(io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Bind { address, err } => write!(f, "cannot listen on {address}: {err}"),
+            Error::Activation(None) => {
+                f.write_str("--web.systemd-socket: systemd passed no socket (LISTEN_FDS)")
+            }
+            Error::Activation(Some(err)) => write!(f, "--web.systemd-socket: {err}"),
+            Error::Buckets(err) => write!(f, "bad histogram buckets: {err}"),
+            Error::Thread(err) => write!(f, "cannot start a thread: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Runs the command until the process is stopped.
+pub fn run(command: Command) -> Result<(), Error> {
+    match command {
+        Command::Help => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Command::Version => {
+            println!("probe_exporter {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Serve(config) => serve(config),
+        Command::DaytimeServer { listen } => run_service("daytime", &listen, demo::spawn_daytime),
+        Command::CounterServer { listen } => run_service("counter", &listen, demo::spawn_counter),
+        Command::Demo(config, addresses) => run_demo(config, &addresses),
+    }
+}
+
+/// Binds, starts the server, and serves until the process is stopped.
+pub fn serve(config: Config) -> Result<(), Error> {
+    log::set_debug(config.debug_log);
+    let listener = listen(&config)?;
+    let exporter = Arc::new(Exporter::new(config).map_err(Error::Buckets)?);
+    let server = Server::start(listener, exporter).map_err(Error::Thread)?;
+    log::info("listening", &[("address", &server.local_addr())]);
+
+    let notifier = Notifier::from_env();
+    notifier.ready();
+    if let Some(interval) = notifier.watchdog_interval() {
+        let notifier = notifier.clone();
+        thread::Builder::new()
+            .name("watchdog".to_string())
+            .spawn(move || loop {
+                notifier.watchdog();
+                thread::sleep(interval);
+            })
+            .map_err(Error::Thread)?;
+    }
+    server.wait();
+    notifier.stopping();
+    Ok(())
+}
+
+fn listen(config: &Config) -> Result<TcpListener, Error> {
+    if config.systemd_socket {
+        return match systemd::take_activated_listener() {
+            Ok(Some(listener)) => Ok(listener),
+            Ok(None) => Err(Error::Activation(None)),
+            Err(err) => Err(Error::Activation(Some(err))),
+        };
+    }
+    server::bind(&config.listen_address)
+        .map_err(|err| Error::Bind { address: config.listen_address.clone(), err })
+}
+
+fn run_service(
+    name: &str,
+    address: &str,
+    spawn: fn(TcpListener) -> io::Result<thread::JoinHandle<()>>,
+) -> Result<(), Error> {
+    let listener = TcpListener::bind(address)
+        .map_err(|err| Error::Bind { address: address.to_string(), err })?;
+    let bound =
+        listener.local_addr().map_err(|err| Error::Bind { address: address.to_string(), err })?;
+    let handle = spawn(listener).map_err(Error::Thread)?;
+    log::info("listening", &[("service", &name), ("address", &bound)]);
+    let _ = handle.join();
+    Ok(())
+}
+
+/// Both demo services, and an exporter that probes them and lets
+/// `/probe` reach them.
+fn run_demo(mut config: Config, addresses: &DemoAddresses) -> Result<(), Error> {
+    let daytime = bind_demo(&addresses.daytime)?;
+    let counter = bind_demo(&addresses.counter)?;
+    for (name, kind, listener) in [("clock", "daytime", &daytime), ("app", "counter", &counter)] {
+        let bound = listener.local_addr().map_err(Error::Thread)?;
+        let address = Address { host: bound.ip().to_string(), port: bound.port() };
+        log::info("demo service listening", &[("service", &kind), ("address", &address)]);
+        if let Ok(rule) = Rule::parse(&address.to_string()) {
+            config.allow.push(rule);
+        }
+        let kind =
+            Kind::from_name(kind).ok_or(Error::Thread(io::Error::other("unknown demo kind")))?;
+        config.targets.push(Target::new(name, kind, address));
+    }
+    demo::spawn_daytime(daytime).map_err(Error::Thread)?;
+    demo::spawn_counter(counter).map_err(Error::Thread)?;
+    serve(config)
+}
+
+fn bind_demo(address: &str) -> Result<TcpListener, Error> {
+    TcpListener::bind(address).map_err(|err| Error::Bind { address: address.to_string(), err })
+}

@@ -1,0 +1,113 @@
+//! The real binary speaking systemd's protocols, with the test in systemd's
+//! place: it passes a listening socket as file descriptor 3 (socket
+//! activation) and listens on `$NOTIFY_SOCKET` for `READY=1`.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixDatagram;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long any one step may take before the test fails.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Kills the exporter when the test ends, whether it passed or panicked.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Removes a socket file when the test ends.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn exporter() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("probe_exporter")
+}
+
+/// Sends `GET path` over a fresh connection and returns the whole response.
+fn get(address: SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect_timeout(&address, PATIENCE).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    stream.set_write_timeout(Some(PATIENCE)).unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn serves_on_a_socket_passed_as_fd_3() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+
+    // systemd sets LISTEN_PID to the pid of the process it starts. The shell
+    // exports its own pid, then execs the exporter, which keeps that pid; on
+    // the way it moves the socket from stdin to fd 3, where systemd puts it.
+    let script =
+        r#"export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" --web.systemd-socket 3<&0 0</dev/null"#;
+    let child = Command::new("sh")
+        .args(["-c", script])
+        .arg(exporter())
+        .stdin(Stdio::from(OwnedFd::from(listener)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _exporter = KillOnDrop(child);
+
+    // The socket already listens, so the connection waits in its backlog
+    // until the exporter accepts it: there is nothing to wait for first.
+    let response = get(address, "/metrics");
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "response:\n{response}"
+    );
+}
+
+#[test]
+fn reports_ready_on_the_notify_socket() {
+    let name = format!("probe_exporter-it-notify-{}.sock", std::process::id());
+    let path = RemoveOnDrop(std::env::temp_dir().join(name));
+    let _ = std::fs::remove_file(&path.0);
+    let notify_socket = UnixDatagram::bind(&path.0).unwrap();
+
+    let child = Command::new(exporter())
+        .args(["--web.listen-address", "127.0.0.1:0"])
+        .env("NOTIFY_SOCKET", &path.0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _exporter = KillOnDrop(child);
+
+    // Other messages, such as STATUS=, may come first; READY=1 must come
+    // within the deadline.
+    let deadline = Instant::now() + PATIENCE;
+    let mut buf = [0; 4096];
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        assert!(!remaining.is_zero(), "no READY=1 within {PATIENCE:?}");
+        notify_socket.set_read_timeout(Some(remaining)).unwrap();
+        let len = notify_socket
+            .recv(&mut buf)
+            .unwrap_or_else(|err| panic!("no READY=1 within {PATIENCE:?}: {err}"));
+        let message = String::from_utf8_lossy(&buf[..len]);
+        if message.lines().any(|line| line == "READY=1") {
+            break;
+        }
+    }
+}
