@@ -72,6 +72,15 @@ pub fn run(command: Command) -> Result<(), Error> {
 
 /// Binds, starts the server, and serves until the process is stopped.
 pub fn serve(config: Config) -> Result<(), Error> {
+    let (server, notifier) = start(config)?;
+    server.wait();
+    notifier.stopping();
+    Ok(())
+}
+
+/// Binds and starts the server, logs where it listens, and tells systemd
+/// (if it is watching) that the exporter is ready.
+fn start(config: Config) -> Result<(Server, Notifier), Error> {
     log::set_debug(config.debug_log);
     let listener = listen(&config)?;
     let exporter = Arc::new(Exporter::new(config).map_err(Error::Buckets)?);
@@ -90,9 +99,7 @@ pub fn serve(config: Config) -> Result<(), Error> {
             })
             .map_err(Error::Thread)?;
     }
-    server.wait();
-    notifier.stopping();
-    Ok(())
+    Ok((server, notifier))
 }
 
 fn listen(config: &Config) -> Result<TcpListener, Error> {
@@ -140,7 +147,12 @@ fn run_demo(mut config: Config, addresses: &DemoAddresses) -> Result<(), Error> 
     }
     demo::spawn_daytime(daytime).map_err(Error::Thread)?;
     demo::spawn_counter(counter).map_err(Error::Thread)?;
-    serve(config)
+    let (server, notifier) = start(config)?;
+    let url = format!("http://localhost:{}/metrics", server.local_addr().port());
+    log::info("demo ready: open the metrics in a browser or with curl", &[("url", &url)]);
+    server.wait();
+    notifier.stopping();
+    Ok(())
 }
 
 fn bind_demo(address: &str) -> Result<TcpListener, Error> {

@@ -1,0 +1,390 @@
+//! The HTTP server as a client sees it: routes, keep-alive, pipelining,
+//! the answers to bad requests, and the limits that keep one client from
+//! locking Prometheus out.
+//!
+//! Most tests start an exporter with no target, so a scrape is quick and
+//! only the server is under test. Those about busy scrapes probe a fixture
+//! that accepts and never answers, which holds a scrape open on demand.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::support::{read_head_response, read_response, Exporter, Fixture, Response, IO_TIMEOUT};
+
+/// The content type of the Prometheus text format, version 0.0.4.
+const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// A generous bound for a scrape that nothing should delay.
+const PROMPT: Duration = Duration::from_secs(2);
+
+/// One keep-alive HTTP/1.1 request for `path`.
+fn get(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n")
+}
+
+/// Writes `raw` on a connection that stays open and reads one answer.
+fn exchange(stream: &mut TcpStream, raw: &str) -> Response {
+    stream.write_all(raw.as_bytes()).expect("write request");
+    read_response(stream).expect("read response")
+}
+
+/// The exporter still answers a good request on a new connection.
+#[track_caller]
+fn assert_still_serving(exporter: &Exporter) {
+    assert_eq!(exporter.get("/-/healthy").status, 200, "a good request after a bad one");
+}
+
+/// The server closed the connection: a read sees end-of-file, or a reset
+/// when the server closed with some of our bytes unread.
+#[track_caller]
+fn assert_closed(stream: &mut TcpStream) {
+    let mut byte = [0u8; 1];
+    match stream.read(&mut byte) {
+        Ok(0) => {}
+        Err(err) if err.kind() == ErrorKind::ConnectionReset => {}
+        other => panic!("expected the connection to be closed, got {other:?}"),
+    }
+}
+
+#[test]
+fn metrics_are_served_in_the_prometheus_text_format() {
+    let exporter = Exporter::start(&[]);
+    let response = exporter.get("/metrics");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("Content-Type"), Some(PROMETHEUS_TEXT));
+    assert!(response.body.ends_with('\n'), "the exposition ends with a line feed");
+    assert!(response.body.contains("\nprobe_exporter_build_info{"), "{}", response.body);
+}
+
+#[test]
+fn head_sends_the_headers_without_the_body() {
+    let exporter = Exporter::start(&[]);
+    let mut stream = exporter.connect();
+    stream.write_all(b"HEAD /metrics HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+    let head = read_head_response(&mut stream).unwrap();
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("Content-Type"), Some(PROMETHEUS_TEXT));
+    let length: usize = head.header("Content-Length").expect("Content-Length").parse().unwrap();
+    assert!(length > 0, "Content-Length is the length the body would have had");
+    // Had any body byte followed the head, it would be read as the start
+    // of this answer, and the status line would not parse.
+    let response = exchange(&mut stream, &get("/metrics"));
+    assert_eq!(response.status, 200);
+    assert!(response.body.contains("probe_exporter_build_info"), "{}", response.body);
+}
+
+#[test]
+fn http_1_1_keeps_the_connection_alive_between_requests() {
+    let exporter = Exporter::start(&[]);
+    let mut stream = exporter.connect();
+    assert_eq!(exchange(&mut stream, &get("/-/healthy")).status, 200);
+    assert_eq!(exchange(&mut stream, &get("/metrics")).status, 200);
+}
+
+#[test]
+fn http_1_0_without_keep_alive_is_closed_after_the_response() {
+    let exporter = Exporter::start(&[]);
+    let mut stream = exporter.connect();
+    let response = exchange(&mut stream, "GET /-/healthy HTTP/1.0\r\n\r\n");
+    assert_eq!(response.status, 200);
+    let mut byte = [0u8; 1];
+    assert_eq!(stream.read(&mut byte).unwrap(), 0, "the server closes the connection");
+}
+
+#[test]
+fn http_1_0_with_keep_alive_stays_open() {
+    let exporter = Exporter::start(&[]);
+    let mut stream = exporter.connect();
+    let keep_alive = "GET /-/healthy HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+    assert_eq!(exchange(&mut stream, keep_alive).status, 200);
+    assert_eq!(exchange(&mut stream, keep_alive).status, 200);
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let exporter = Exporter::start(&[]);
+    let mut stream = exporter.connect();
+    let both = format!("{}{}", get("/-/healthy"), get("/nope"));
+    stream.write_all(both.as_bytes()).unwrap();
+    assert_eq!(read_response(&mut stream).unwrap().status, 200);
+    assert_eq!(read_response(&mut stream).unwrap().status, 404);
+}
+
+#[test]
+fn unknown_path_is_404_and_the_server_keeps_serving() {
+    let exporter = Exporter::start(&[]);
+    assert_eq!(exporter.get("/nope").status, 404);
+    assert_still_serving(&exporter);
+}
+
+#[test]
+fn post_is_405_with_allow_and_the_server_keeps_serving() {
+    let exporter = Exporter::start(&[]);
+    let response = exporter.request(
+        "POST /metrics HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(response.status, 405);
+    assert_eq!(response.header("Allow"), Some("GET, HEAD"));
+    assert_still_serving(&exporter);
+}
+
+#[test]
+fn garbage_bytes_are_400_and_the_server_keeps_serving() {
+    let exporter = Exporter::start(&[]);
+    let mut stream = exporter.connect();
+    // The start of a TLS handshake, as a client that expected HTTPS sends.
+    stream.write_all(b"\x16\x03\x01 hello\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut stream).unwrap().status, 400);
+    assert_closed(&mut stream);
+    assert_still_serving(&exporter);
+}
+
+#[test]
+fn huge_headers_are_431_and_the_server_keeps_serving() {
+    let exporter = Exporter::start(&[]);
+    let huge = "a".repeat(17 * 1024);
+    let response = exporter.request(&format!(
+        "GET /metrics HTTP/1.1\r\nHost: test\r\nX-Huge: {huge}\r\nConnection: close\r\n\r\n"
+    ));
+    assert_eq!(response.status, 431);
+    assert_still_serving(&exporter);
+}
+
+#[test]
+fn huge_request_line_is_414_and_the_server_keeps_serving() {
+    let exporter = Exporter::start(&[]);
+    let long_path = format!("/{}", "a".repeat(9 * 1024));
+    let response = exporter.get(&long_path);
+    assert_eq!(response.status, 414);
+    assert_still_serving(&exporter);
+}
+
+#[test]
+fn http_2_0_is_505_and_the_server_keeps_serving() {
+    let exporter = Exporter::start(&[]);
+    let mut stream = exporter.connect();
+    stream.write_all(b"GET /metrics HTTP/2.0\r\nHost: test\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut stream).unwrap().status, 505);
+    assert_closed(&mut stream);
+    assert_still_serving(&exporter);
+}
+
+#[test]
+fn landing_page_is_html_that_links_to_the_metrics() {
+    let exporter = Exporter::start(&[]);
+    let response = exporter.get("/");
+    assert_eq!(response.status, 200);
+    let content_type = response.header("Content-Type").unwrap_or_default();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(response.body.contains("<a href=\"/metrics\">"), "{}", response.body);
+}
+
+#[test]
+fn health_endpoint_answers_200() {
+    let exporter = Exporter::start(&[]);
+    assert_eq!(exporter.get("/-/healthy").status, 200);
+}
+
+#[test]
+fn idle_kept_alive_connections_do_not_delay_a_scrape() {
+    let exporter = Exporter::start(&[]);
+    let mut idle: Vec<TcpStream> = (0..100)
+        .map(|_| {
+            let mut stream = exporter.connect();
+            assert_eq!(exchange(&mut stream, &get("/-/healthy")).status, 200);
+            stream
+        })
+        .collect();
+    let started = Instant::now();
+    let response = exporter.get("/metrics");
+    assert_eq!(response.status, 200);
+    assert!(started.elapsed() < PROMPT, "the scrape took {:?}", started.elapsed());
+    // Far below the default limit, no idle connection had to make room.
+    assert_eq!(exchange(&mut idle[0], &get("/-/healthy")).status, 200);
+}
+
+#[test]
+fn silent_connections_at_the_cap_do_not_lock_out_a_scrape() {
+    let exporter = Exporter::start(&["--web.max-connections", "4"]);
+    let _silent: Vec<TcpStream> = (0..4).map(|_| exporter.connect()).collect();
+    assert_eq!(exporter.get("/metrics").status, 200);
+}
+
+#[test]
+fn busy_connections_at_the_cap_refuse_a_new_one_with_503() {
+    let silent = SilentTarget::start();
+    let config = silent.config_file("busy_connections");
+    let exporter = Exporter::start(&["--config.file", config.path(), "--web.max-connections", "2"]);
+    let first = scrape_in_background(exporter.addr);
+    silent.wait_for_probe();
+    let second = scrape_in_background(exporter.addr);
+    silent.wait_for_probe();
+
+    let refused = exporter.get("/metrics");
+    assert_eq!(refused.status, 503);
+    assert!(refused.header("Retry-After").is_some(), "{refused:?}");
+    assert_eq!(first.join().unwrap().status, 200);
+    assert_eq!(second.join().unwrap().status, 200);
+}
+
+#[test]
+fn a_slow_client_does_not_delay_another_clients_scrape() {
+    let exporter = Exporter::start(&[]);
+    let trickle = Trickle::start(exporter.connect(), &get("/metrics"), Duration::from_millis(200));
+    let started = Instant::now();
+    let response = exporter.get("/metrics");
+    assert_eq!(response.status, 200);
+    assert!(started.elapsed() < PROMPT, "the scrape took {:?}", started.elapsed());
+    trickle.stop();
+}
+
+#[test]
+fn a_request_head_slower_than_the_read_timeout_is_answered_408_and_closed() {
+    let exporter = Exporter::start(&["--web.read-timeout", "1s"]);
+    let mut stream = exporter.connect();
+    let started = Instant::now();
+    let trickle =
+        Trickle::start(stream.try_clone().unwrap(), &get("/metrics"), Duration::from_millis(300));
+    assert_eq!(read_response(&mut stream).unwrap().status, 408);
+    assert_closed(&mut stream);
+    let elapsed = started.elapsed();
+    trickle.stop();
+    assert!(elapsed >= Duration::from_secs(1), "cut off before the read timeout: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "closed only after {elapsed:?}");
+}
+
+#[test]
+fn scrapes_beyond_max_requests_are_answered_503_with_retry_after() {
+    let silent = SilentTarget::start();
+    let config = silent.config_file("max_requests");
+    let exporter = Exporter::start(&["--config.file", config.path(), "--web.max-requests", "1"]);
+    let first = scrape_in_background(exporter.addr);
+    silent.wait_for_probe();
+
+    let refused = exporter.get("/metrics");
+    assert_eq!(refused.status, 503);
+    assert!(refused.header("Retry-After").is_some(), "{refused:?}");
+    let first = first.join().unwrap();
+    assert_eq!(first.status, 200);
+    assert_eq!(first.sample("probe_success{target=\"silent\",kind=\"daytime\"}"), Some(0.0));
+}
+
+#[test]
+fn responses_are_counted_by_status_code() {
+    let exporter = Exporter::start(&[]);
+    assert_eq!(exporter.get("/nope").status, 404);
+    let response = exporter.get("/metrics");
+    assert_eq!(response.sample("probe_exporter_http_responses_total{code=\"404\"}"), Some(1.0));
+}
+
+/// Runs `GET /metrics` on a thread of its own, for a scrape that takes a
+/// while; the caller joins it for the response.
+fn scrape_in_background(addr: SocketAddr) -> thread::JoinHandle<Response> {
+    thread::spawn(move || {
+        let mut stream = crate::support::connect(addr);
+        let close = "GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
+        exchange(&mut stream, close)
+    })
+}
+
+/// A daytime target that accepts and never says anything, so that a scrape
+/// of it lasts its whole timeout; it reports every probe as it starts.
+struct SilentTarget {
+    fixture: Fixture,
+    probes: Receiver<()>,
+}
+
+impl SilentTarget {
+    /// How long a probe of the silent target waits for an answer.
+    const TIMEOUT: &'static str = "2s";
+
+    fn start() -> SilentTarget {
+        let (probe_tx, probes) = mpsc::channel();
+        let fixture = Fixture::start(move |mut stream| {
+            let _ = probe_tx.send(());
+            // Hold the connection until the probe gives up and closes it.
+            let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
+            let _ = stream.read(&mut [0u8; 1]);
+        });
+        SilentTarget { fixture, probes }
+    }
+
+    /// Returns once a probe has connected: its scrape is under way.
+    fn wait_for_probe(&self) {
+        self.probes.recv_timeout(IO_TIMEOUT).expect("the exporter probes the silent target");
+    }
+
+    /// A configuration file with this target alone, named `silent`.
+    fn config_file(&self, test_name: &str) -> TempFile {
+        let text = format!(
+            "[target silent]\nkind = daytime\naddress = {}\ntimeout = {}\n",
+            self.fixture.addr,
+            SilentTarget::TIMEOUT
+        );
+        TempFile::new(test_name, &text)
+    }
+}
+
+/// A file in the temporary directory, removed when dropped.
+struct TempFile {
+    path: String,
+}
+
+impl TempFile {
+    fn new(test_name: &str, text: &str) -> TempFile {
+        let name = format!("probe_exporter_it_server_{test_name}_{}.conf", std::process::id());
+        let path = std::env::temp_dir().join(name).to_string_lossy().into_owned();
+        std::fs::write(&path, text).expect("write the configuration file");
+        TempFile { path }
+    }
+
+    fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// A client that sends a request one byte at a time, on a thread of its
+/// own, until told to stop, the request is sent, or the server hangs up.
+struct Trickle {
+    stop: Sender<()>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl Trickle {
+    /// Returns once the first byte is sent, so the request has begun.
+    fn start(mut stream: TcpStream, request: &str, interval: Duration) -> Trickle {
+        let request = request.as_bytes().to_vec();
+        let (stop, stop_rx) = mpsc::channel();
+        let (started_tx, started) = mpsc::channel();
+        let _ = stream.set_nodelay(true);
+        let thread = thread::spawn(move || {
+            for (idx, byte) in request.iter().enumerate() {
+                if stream.write_all(&[*byte]).is_err() {
+                    return;
+                }
+                if idx == 0 {
+                    let _ = started_tx.send(());
+                }
+                if stop_rx.recv_timeout(interval) != Err(RecvTimeoutError::Timeout) {
+                    return;
+                }
+            }
+        });
+        started.recv_timeout(IO_TIMEOUT).expect("the first byte is sent");
+        Trickle { stop, thread }
+    }
+
+    fn stop(self) {
+        let _ = self.stop.send(());
+        self.thread.join().unwrap();
+    }
+}
