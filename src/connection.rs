@@ -39,8 +39,10 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
             Ok(None) => return,
             Err(status) => {
                 let response = Response::text(status, status.reason());
-                let _ = response.write_to(&mut stream, false, false);
-                exporter.telemetry().count_response(status);
+                if response.write_to(&mut stream, false, false).is_ok() {
+                    exporter.telemetry().count_response(status);
+                    linger(&mut stream);
+                }
                 return;
             }
         };
@@ -113,6 +115,27 @@ fn read_request(
             }
             Err(err) if err.kind() == ErrorKind::Interrupted => {}
             Err(_) => return Ok(None),
+        }
+    }
+}
+
+/// Closes a connection whose client may still be sending. Closing a
+/// socket with unread bytes makes the kernel send a reset, which can make
+/// the client lose the error response it has not read yet; so our side is
+/// shut first, and what the client still sends is read and dropped for a
+/// moment, as web servers do in a "lingering close".
+fn linger(stream: &mut TcpStream) {
+    const LINGER_TIME: Duration = Duration::from_millis(500);
+    const LINGER_BYTES: usize = 64 * 1024;
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(LINGER_TIME));
+    let deadline = Instant::now() + LINGER_TIME;
+    let mut sink = [0u8; 4096];
+    let mut drained = 0;
+    while drained < LINGER_BYTES && Instant::now() < deadline {
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => drained += n,
         }
     }
 }

@@ -1,1 +1,107 @@
-//! Being written.
+//! The command line and the configuration file, through the real binary.
+//!
+//! A mistake must stop the exporter before it listens: exit status 2 and
+//! one line on standard error that names the flag, or the file and line,
+//! so that a typo never becomes a silently ignored setting. Every run is
+//! given a timeout, so an exporter that started serving fails the test.
+
+use std::process::Output;
+use std::time::Duration;
+
+use assert_cmd::Command;
+
+use crate::probes::ConfigFile;
+
+/// A process that exits by itself does so well within this.
+const EXIT_WITHIN: Duration = Duration::from_secs(10);
+
+/// Runs the binary with `args`, which must make it exit with `code` by
+/// itself; one still running at the timeout is killed, has no exit code,
+/// and fails the test.
+fn run(args: &[&str], code: i32) -> Output {
+    let mut command = Command::cargo_bin("probe_exporter").expect("the binary is built");
+    let assert = command.args(args).timeout(EXIT_WITHIN).assert().code(code);
+    assert.get_output().clone()
+}
+
+/// Checks that `args` (after a listen address) exit with status 2, on
+/// one line that starts with `start` and mentions each of `mentions`.
+#[track_caller]
+fn check_rejected(args: &[&str], start: &str, mentions: &[&str]) {
+    let mut all_args = vec!["--web.listen-address", "127.0.0.1:0"];
+    all_args.extend_from_slice(args);
+    let output = run(&all_args, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.ends_with('\n') && stderr.lines().count() == 1, "{args:?}:\n{stderr}");
+    assert!(stderr.starts_with(start), "{args:?}: expected `{start}...`, got:\n{stderr}");
+    for mention in mentions {
+        assert!(stderr.contains(mention), "{args:?}: `{mention}` is not in:\n{stderr}");
+    }
+    assert!(!stderr.contains("listening"), "{args:?}:\n{stderr}");
+    assert!(output.stdout.is_empty(), "{args:?}");
+}
+
+#[test]
+fn help_prints_the_usage() {
+    let output = run(&["--help"], 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Usage:"), "{stdout}");
+    assert!(stdout.contains("--target NAME=KIND://HOST:PORT"), "{stdout}");
+    assert!(stdout.contains("--config.file"), "{stdout}");
+}
+
+#[test]
+fn version_prints_the_version() {
+    let output = run(&["--version"], 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout, format!("probe_exporter {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn an_unknown_flag_is_named() {
+    check_rejected(&["--no-such-flag"], "probe_exporter: flag --no-such-flag: ", &[]);
+    check_rejected(&["--web.listen-adress=:1"], "probe_exporter: flag --web.listen-adress: ", &[]);
+}
+
+#[test]
+fn a_bad_value_names_its_flag() {
+    check_rejected(
+        &["--web.max-connections=0"],
+        "probe_exporter: flag --web.max-connections: ",
+        &["`0`"],
+    );
+    check_rejected(
+        &["--web.read-timeout", "soon"],
+        "probe_exporter: flag --web.read-timeout: ",
+        &["`soon`"],
+    );
+    check_rejected(&["--log.level", "loud"], "probe_exporter: flag --log.level: ", &["`loud`"]);
+    check_rejected(
+        &["--target", "clock=ntp://127.0.0.1:13"],
+        "probe_exporter: flag --target: ",
+        &["`ntp`"],
+    );
+    check_rejected(&["--web.read-timeout"], "probe_exporter: flag --web.read-timeout: ", &[]);
+}
+
+#[test]
+fn an_unknown_key_in_the_file_names_the_file_and_line() {
+    let config = ConfigFile::new(
+        "# A target with a typo.\n[target clock]\nkind = daytime\ntimeuot = 2s\naddress = 127.0.0.1:13\n",
+    );
+    check_rejected(
+        &["--config.file", config.path()],
+        &format!("probe_exporter: {}:4: ", config.path()),
+        &["`timeuot`"],
+    );
+}
+
+#[test]
+fn a_target_name_in_both_a_flag_and_the_file_is_an_error() {
+    let config = ConfigFile::new("[target clock]\nkind = daytime\naddress = 127.0.0.1:13\n");
+    check_rejected(
+        &["--config.file", config.path(), "--target", "clock=daytime://127.0.0.1:1113"],
+        "probe_exporter: ",
+        &["`clock`", "twice"],
+    );
+}

@@ -1,1 +1,177 @@
-//! Being written.
+//! The two exposition formats, and the `Accept` header that picks one.
+//!
+//! Prometheus parses text format 0.0.4 and OpenMetrics 1.0 differently
+//! (a counter's family name, `# EOF`, the state set type), so each check
+//! runs against the body in the format the header asked for, and the
+//! histogram and the enum are read back the way Prometheus reads them.
+
+use std::net::TcpListener;
+
+use crate::support::{Exporter, Fixture, Response};
+
+const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// What Prometheus 2.34 and later send.
+const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,\
+     application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+/// The states of `probe_outcome`, as the specification lists them.
+const OUTCOMES: [&str; 7] =
+    ["success", "dns_failure", "refused", "timeout", "reset", "network_error", "protocol_error"];
+
+/// The demo: a daytime target `clock` and a counter target `app`.
+fn demo() -> Exporter {
+    Exporter::start_raw(&[
+        "demo",
+        "--web.listen-address",
+        "127.0.0.1:0",
+        "--daytime.listen",
+        "127.0.0.1:0",
+        "--counter.listen",
+        "127.0.0.1:0",
+    ])
+}
+
+/// Scrapes `/metrics`, with an `Accept` header if one is given.
+fn scrape(exporter: &Exporter, accept: Option<&str>) -> Response {
+    let accept = accept.map(|accept| format!("Accept: {accept}\r\n")).unwrap_or_default();
+    exporter.request(&format!(
+        "GET /metrics HTTP/1.1\r\nHost: test\r\n{accept}Connection: close\r\n\r\n"
+    ))
+}
+
+#[test]
+fn the_accept_header_chooses_the_format() {
+    let exporter = demo();
+    #[track_caller]
+    fn check(exporter: &Exporter, accept: Option<&str>, expected: &str) {
+        let response = scrape(exporter, accept);
+        assert_eq!(response.status, 200, "{accept:?}");
+        assert_eq!(response.header("content-type"), Some(expected), "{accept:?}");
+        let has_eof = response.body.ends_with("# EOF\n");
+        assert_eq!(has_eof, expected == OPENMETRICS, "{accept:?}:\n{}", response.body);
+    }
+    check(&exporter, None, TEXT);
+    check(&exporter, Some("*/*"), TEXT);
+    check(&exporter, Some("text/plain;version=0.0.4"), TEXT);
+    check(&exporter, Some(PROMETHEUS_ACCEPT), OPENMETRICS);
+    check(&exporter, Some("application/openmetrics-text"), OPENMETRICS);
+    check(
+        &exporter,
+        Some("application/openmetrics-text;version=1.0.0;q=0.4,text/plain;version=0.0.4;q=0.8"),
+        TEXT,
+    );
+    check(&exporter, Some("application/json"), TEXT);
+}
+
+#[test]
+fn a_counter_is_one_family_in_openmetrics_and_two_in_text() {
+    let exporter = demo();
+
+    let openmetrics = scrape(&exporter, Some(PROMETHEUS_ACCEPT)).body;
+    assert!(openmetrics.ends_with("# EOF\n"), "{openmetrics}");
+    assert!(openmetrics.contains("\n# TYPE service_requests counter\n"), "{openmetrics}");
+    assert!(openmetrics.contains("\nservice_requests_total{"), "{openmetrics}");
+    assert!(openmetrics.contains("\nservice_requests_created{"), "{openmetrics}");
+
+    let text = scrape(&exporter, None).body;
+    assert!(!text.contains("# EOF"), "{text}");
+    assert!(text.contains("\n# TYPE service_requests_total counter\n"), "{text}");
+    assert!(text.contains("\n# TYPE service_requests_created gauge\n"), "{text}");
+    assert!(!text.contains("# TYPE service_requests counter"), "{text}");
+}
+
+/// The `(le, count)` buckets of `probe_latency_seconds` for target
+/// `name`, in the order written, and the series' `_count`.
+fn latency_histogram(body: &str, name: &str) -> (Vec<(f64, f64)>, f64) {
+    let labels = format!("{{target=\"{name}\",kind=\"daytime\"");
+    let bucket_prefix = format!("probe_latency_seconds_bucket{labels},le=\"");
+    let buckets = body
+        .lines()
+        .filter_map(|line| line.strip_prefix(&bucket_prefix))
+        .map(|rest| {
+            let (le, value) = rest.split_once("\"} ").expect("a bucket line ends with `\"} N`");
+            let le = if le == "+Inf" { f64::INFINITY } else { le.parse().expect("le") };
+            (le, value.parse().expect("a bucket count"))
+        })
+        .collect();
+    let count_series = format!("probe_latency_seconds_count{labels}}} ");
+    let count = body
+        .lines()
+        .find_map(|line| line.strip_prefix(&count_series))
+        .map(|value| value.parse().expect("a count"))
+        .unwrap_or_else(|| panic!("no _count for {name}:\n{body}"));
+    (buckets, count)
+}
+
+#[test]
+fn the_latency_histogram_is_cumulative_in_both_formats() {
+    let exporter = demo();
+    scrape(&exporter, None);
+    for accept in [None, Some(PROMETHEUS_ACCEPT)] {
+        let body = scrape(&exporter, accept).body;
+        let (buckets, count) = latency_histogram(&body, "clock");
+        assert!(buckets.len() >= 2, "{body}");
+        for pair in buckets.windows(2) {
+            let [(le_a, count_a), (le_b, count_b)] = pair else { unreachable!() };
+            assert!(le_a < le_b, "bounds out of order: {buckets:?}");
+            assert!(count_a <= count_b, "counts not cumulative: {buckets:?}");
+        }
+        let (last_le, last_count) = buckets[buckets.len() - 1];
+        assert_eq!(last_le, f64::INFINITY, "{buckets:?}");
+        assert_eq!(last_count, count, "the +Inf bucket and _count differ");
+        assert!(count >= 2.0, "after two scrapes, _count is {count}");
+    }
+}
+
+/// For target `name`, the states of `probe_outcome` in the order written,
+/// with their values.
+fn outcome_states(body: &str, name: &str, kind: &str) -> Vec<(String, String)> {
+    let prefix = format!("probe_outcome{{target=\"{name}\",kind=\"{kind}\",probe_outcome=\"");
+    body.lines()
+        .filter_map(|line| line.strip_prefix(&prefix))
+        .filter_map(|rest| rest.split_once("\"} "))
+        .map(|(state, value)| (state.to_string(), value.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_outcome_is_an_enum_in_both_formats() {
+    let daytime = Fixture::replying(b"Sat Oct 31 18:15:12 2020\r\n");
+    let refused = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port");
+    let counter =
+        Fixture::replying(br#"{"launched": "2020-11-04T17:57:42.448578", "requests": 2}"#);
+    let garbage = Fixture::replying(b"<html>not JSON</html>");
+    let targets = [
+        ("clock", "daytime", daytime.addr, "success"),
+        ("gone", "daytime", refused, "refused"),
+        ("app", "counter", counter.addr, "success"),
+        ("broken", "counter", garbage.addr, "protocol_error"),
+    ];
+    let flags: Vec<String> = targets
+        .iter()
+        .flat_map(|(name, kind, addr, _)| {
+            ["--target".to_string(), format!("{name}={kind}://{addr}")]
+        })
+        .collect();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let exporter = Exporter::start(&flags);
+
+    for (accept, family_type) in [(None, "gauge"), (Some(PROMETHEUS_ACCEPT), "stateset")] {
+        let body = scrape(&exporter, accept).body;
+        assert!(body.contains(&format!("\n# TYPE probe_outcome {family_type}\n")), "{body}");
+        for (name, kind, _, expected) in targets {
+            let states = outcome_states(&body, name, kind);
+            let mut names: Vec<&str> = states.iter().map(|(state, _)| state.as_str()).collect();
+            names.sort_unstable();
+            let mut all = OUTCOMES;
+            all.sort_unstable();
+            assert_eq!(names, all, "every state, once, for {name}:\n{body}");
+            let set: Vec<&str> =
+                states.iter().filter(|(_, value)| value == "1").map(|(s, _)| s.as_str()).collect();
+            assert_eq!(set, [expected], "{name}:\n{body}");
+            assert!(states.iter().all(|(_, value)| value == "0" || value == "1"), "{body}");
+        }
+    }
+}

@@ -1,1 +1,572 @@
-//! Being written.
+//! Hostile clients and targets against the real binary: slow-loris,
+//! clients that vanish mid-response, running out of file descriptors,
+//! targets that never accept, reset, trickle or flood, and a thousand
+//! targets in one scrape.
+//!
+//! These tests watch the process from outside, through /proc/PID (memory,
+//! threads, CPU time), so they start the exporter themselves:
+//! `support::Exporter` does not give out its pid.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::support::{self, Fixture, Response, IO_TIMEOUT};
+
+/// A daytime reply, as RFC 867 servers customarily write it.
+const DAYTIME_LINE: &[u8] = b"Sat Oct 31 18:15:12 2020\r\n";
+
+// ---------------------------------------------------------------------------
+// An exporter watched through /proc
+
+/// A probe_exporter process with a known pid, killed when dropped.
+struct Watched {
+    child: Child,
+    addr: SocketAddr,
+    /// Log lines after the `listening` one.
+    log: mpsc::Receiver<String>,
+}
+
+impl Watched {
+    /// Starts `probe_exporter --web.listen-address 127.0.0.1:0 ARGS...`.
+    fn start(args: &[&str]) -> Watched {
+        Watched::spawn(None, args)
+    }
+
+    /// Like [`Watched::start`], with at most `max_fds` open files
+    /// (`ulimit -n`, soft and hard).
+    fn start_with_fd_limit(max_fds: u32, args: &[&str]) -> Watched {
+        Watched::spawn(Some(max_fds), args)
+    }
+
+    fn spawn(max_fds: Option<u32>, args: &[&str]) -> Watched {
+        let binary = assert_cmd::cargo::cargo_bin("probe_exporter");
+        let mut command = match max_fds {
+            None => Command::new(&binary),
+            Some(limit) => {
+                // The shell lowers the limit, then becomes the exporter,
+                // which keeps the shell's pid.
+                let mut command = Command::new("sh");
+                command.arg("-c").arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""));
+                command.arg(&binary);
+                command
+            }
+        };
+        command.args(["--web.listen-address", "127.0.0.1:0"]).args(args);
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn probe_exporter");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (line_tx, log) = mpsc::channel();
+        // The log is always drained: a full pipe would block the exporter.
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = line_tx.send(line);
+            }
+        });
+        match listening_address(&log) {
+            Some(addr) => Watched { child, addr, log },
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("probe_exporter {args:?} did not log a listening address");
+            }
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn get(&self, path: &str) -> Response {
+        get(self.addr, path)
+    }
+
+    /// Whether the process is still running.
+    fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits up to `patience` for a log line containing `text`.
+    fn wait_for_log(&self, text: &str, patience: Duration) -> Option<String> {
+        let deadline = Instant::now() + patience;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let line = self.log.recv_timeout(remaining).ok()?;
+            if line.contains(text) {
+                return Some(line);
+            }
+        }
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The address of the exporter's `listening` line (not a demo service's).
+fn listening_address(log: &mpsc::Receiver<String>) -> Option<SocketAddr> {
+    let deadline = Instant::now() + IO_TIMEOUT;
+    loop {
+        let line = log.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok()?;
+        if line.contains("msg=\"listening\"") && !line.contains("service=") {
+            return line.rsplit("address=").next()?.trim().parse().ok();
+        }
+    }
+}
+
+fn get(addr: SocketAddr, path: &str) -> Response {
+    get_with(addr, path, "")
+}
+
+/// `GET path` with extra header lines, each ending in CRLF.
+fn get_with(addr: SocketAddr, path: &str, headers: &str) -> Response {
+    let mut stream = support::connect(addr);
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: test\r\n{headers}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("write request");
+    support::read_response(&mut stream).expect("read response")
+}
+
+/// A number from a `Name:  value` line of /proc/PID/status: `VmRSS` and
+/// `VmHWM` (peak RSS) are in kB, `Threads` is a count.
+fn status_field(pid: u32, field: &str) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc/PID/status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+}
+
+/// User and system CPU time of the process, in clock ticks: fields 14 and
+/// 15 of /proc/PID/stat, counted after the parenthesised command name.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc/PID/stat");
+    let after_name = &stat[stat.rfind(')').expect("a command name") + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // After the name, field 3 (state) is at index 0, so field N is at N - 3.
+    fields[14 - 3].parse::<u64>().unwrap() + fields[15 - 3].parse::<u64>().unwrap()
+}
+
+/// How many files the process has open: the entries of /proc/PID/fd.
+fn open_fds(pid: u32) -> usize {
+    fs::read_dir(format!("/proc/{pid}/fd")).expect("read /proc/PID/fd").count()
+}
+
+/// The soft limit on open files of this test process.
+fn soft_fd_limit() -> u64 {
+    let limits = fs::read_to_string("/proc/self/limits").expect("read /proc/self/limits");
+    limits
+        .lines()
+        .find_map(|line| line.strip_prefix("Max open files"))
+        .and_then(|values| values.split_whitespace().next()?.parse().ok())
+        .unwrap_or(1024)
+}
+
+/// Whether the kernel holds an established connection whose local end is
+/// 127.0.0.1:`port`: /proc/net/tcp lists a connection that waits in a
+/// listener's queue with the listener's port and state 01.
+fn has_established_connection_to(port: u16) -> bool {
+    let table = fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    table.lines().skip(1).any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let local_port = fields.get(1).and_then(|local| local.rsplit(':').next());
+        let local_port = local_port.and_then(|hex| u16::from_str_radix(hex, 16).ok());
+        local_port == Some(port) && fields.get(3) == Some(&"01")
+    })
+}
+
+/// A configuration file in the temporary directory, removed when dropped.
+struct ConfigFile(PathBuf);
+
+impl ConfigFile {
+    fn new(name: &str, text: &str) -> ConfigFile {
+        let file_name = format!("probe_exporter-hostile-{}-{name}.conf", std::process::id());
+        let path = std::env::temp_dir().join(file_name);
+        fs::write(&path, text).expect("write configuration file");
+        ConfigFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 temporary path")
+    }
+}
+
+impl Drop for ConfigFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+fn target_section(
+    name: &str,
+    kind: &str,
+    address: impl std::fmt::Display,
+    timeout: &str,
+) -> String {
+    format!("[target {name}]\nkind = {kind}\naddress = {address}\ntimeout = {timeout}\n\n")
+}
+
+// ---------------------------------------------------------------------------
+// Hostile clients
+
+/// The slow clients' request head: it never ends, a byte at a time.
+const SLOW_HEAD: &[u8] = b"GET /metrics HTTP/1.1\r\nHost: slow\r\nX-Padding: ";
+
+/// Holds `n` connections that each send one more byte of [`SLOW_HEAD`]
+/// (then of padding) every second, and reconnects each one the exporter
+/// closes, as an attacker would. Sends `()` on `rounds` after each round,
+/// and returns how many times it had to reconnect.
+fn slow_loris(
+    addr: SocketAddr,
+    n: usize,
+    stop: Arc<AtomicBool>,
+    rounds: mpsc::Sender<()>,
+) -> thread::JoinHandle<usize> {
+    let connect = move || {
+        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
+        stream.set_write_timeout(Some(Duration::from_secs(1))).ok()?;
+        Some(stream)
+    };
+    thread::spawn(move || {
+        let mut clients: Vec<(Option<TcpStream>, usize)> = (0..n).map(|_| (connect(), 0)).collect();
+        let mut reconnects = 0;
+        while !stop.load(Ordering::SeqCst) {
+            let round_started = Instant::now();
+            for (idx, (client, n_sent)) in clients.iter_mut().enumerate() {
+                let byte = SLOW_HEAD.get(*n_sent).copied().unwrap_or(b'a');
+                let sent = client.as_mut().is_some_and(|stream| stream.write_all(&[byte]).is_ok());
+                if sent {
+                    *n_sent += 1;
+                } else {
+                    (*client, *n_sent) = (connect(), 0);
+                    reconnects += 1;
+                }
+                // Spread the bytes over the second, as a patient attacker would.
+                let next_send =
+                    round_started + Duration::from_secs(1) * (idx as u32 + 1) / n as u32;
+                thread::sleep(next_send.saturating_duration_since(Instant::now()));
+            }
+            let _ = rounds.send(());
+        }
+        reconnects
+    })
+}
+
+#[test]
+fn slow_loris_neither_locks_out_a_scrape_nor_grows_memory() {
+    // Each slow client is one file descriptor here; keep room for the rest.
+    let n_clients = 1000.min(soft_fd_limit().saturating_sub(300) as usize);
+    if n_clients < 1000 {
+        println!("the soft limit on open files allows only {n_clients} slow clients, not 1000");
+    }
+    let clock = Fixture::replying(DAYTIME_LINE);
+    let target = format!("clock=daytime://{}", clock.addr);
+    let exporter = Watched::start(&["--target", &target]);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (round_tx, rounds) = mpsc::channel();
+    let attacker = slow_loris(exporter.addr, n_clients, Arc::clone(&stop), round_tx);
+    rounds.recv_timeout(Duration::from_secs(60)).expect("the slow clients started");
+
+    let mut scrape_times = Vec::new();
+    let mut rss_kb = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let response = exporter.get("/metrics");
+        scrape_times.push(started.elapsed());
+        rss_kb.push(status_field(exporter.pid(), "VmRSS"));
+        assert_eq!(response.status, 200);
+        assert_eq!(response.sample("probe_success{target=\"clock\",kind=\"daytime\"}"), Some(1.0));
+        rounds.recv_timeout(Duration::from_secs(10)).expect("the slow clients went on");
+    }
+    let peak_rss_kb = status_field(exporter.pid(), "VmHWM");
+    let threads = status_field(exporter.pid(), "Threads");
+    stop.store(true, Ordering::SeqCst);
+    let reconnects = attacker.join().expect("the slow clients' thread");
+
+    println!(
+        "slow-loris: {n_clients} clients, {reconnects} reconnects after eviction; scrapes took \
+         {scrape_times:?}; VmRSS {rss_kb:?} kB, peak {peak_rss_kb} kB; {threads} threads"
+    );
+    // The cap (256 by default) let most of them in only to evict them.
+    assert!(reconnects > 0, "no slow client was ever closed");
+    for elapsed in scrape_times {
+        assert!(elapsed < Duration::from_secs(1), "a scrape took {elapsed:?} under slow-loris");
+    }
+    assert!(peak_rss_kb < 32 * 1024, "peak RSS {peak_rss_kb} kB is above 32 MB");
+}
+
+#[test]
+fn a_request_head_has_one_deadline_and_an_idle_connection_is_closed() {
+    let exporter = Watched::start(&["--web.read-timeout", "1s", "--web.idle-timeout", "1s"]);
+
+    // A byte every 200 ms would satisfy a per-read timeout forever; the
+    // whole head has one deadline, so the client gets 408 after a second.
+    let mut trickling = support::connect(exporter.addr);
+    let mut writer = trickling.try_clone().unwrap();
+    let started = Instant::now();
+    let dribble = thread::spawn(move || {
+        for &byte in SLOW_HEAD.iter().chain([b'a'; 40].iter()) {
+            if writer.write_all(&[byte]).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let response = support::read_response(&mut trickling).expect("a 408 response");
+    let elapsed = started.elapsed();
+    assert_eq!(response.status, 408);
+    assert!(elapsed >= Duration::from_secs(1), "408 after only {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "408 only after {elapsed:?}");
+    drop(trickling);
+    dribble.join().unwrap();
+
+    // A connection that never sends a byte is closed without a word.
+    let mut idle = support::connect(exporter.addr);
+    let started = Instant::now();
+    let mut buffer = [0u8; 16];
+    assert_eq!(idle.read(&mut buffer).expect("an orderly close"), 0);
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_secs(1) && elapsed < Duration::from_secs(3), "{elapsed:?}");
+}
+
+#[test]
+fn clients_that_vanish_mid_response_cost_nothing() {
+    // Two hundred refused targets make a body of a few hundred KiB, more
+    // than the socket buffers take at once.
+    let closed_port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let config: String = (0..200)
+        .map(|idx| target_section(&format!("t{idx}"), "daytime", closed_port, "1s"))
+        .collect();
+    let config = ConfigFile::new("vanish", &config);
+    let mut exporter = Watched::start(&["--config.file", config.path()]);
+    let idle_fds = open_fds(exporter.pid());
+
+    let request = b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n";
+    for round in 0..10 {
+        let mut stream = support::connect(exporter.addr);
+        stream.write_all(request).unwrap();
+        if round % 2 == 1 {
+            // Read the head and a little more, then close with the rest
+            // unread, which makes the kernel answer with a reset.
+            let mut some = [0u8; 1024];
+            stream.read_exact(&mut some).unwrap();
+            assert!(some.starts_with(b"HTTP/1.1 200 "));
+        }
+    }
+
+    // A worker stuck on a vanished client would keep its socket open; the
+    // writes fail at once, well before the 10 s write timeout.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while open_fds(exporter.pid()) > idle_fds {
+        assert!(Instant::now() < deadline, "connections still open after their clients left");
+        thread::sleep(Duration::from_millis(50));
+    }
+    let response = exporter.get("/metrics");
+    assert_eq!(response.status, 200);
+    assert!(response.body.len() > 256 * 1024, "the body is only {} bytes", response.body.len());
+    let last = format!("probe_success{{target=\"t199\",kind=\"daytime\"}}");
+    assert_eq!(response.sample(&last), Some(0.0));
+    assert!(exporter.is_running());
+}
+
+#[test]
+fn running_out_of_file_descriptors_slows_accepting_and_then_recovers() {
+    let clock = Fixture::replying(DAYTIME_LINE);
+    let target = format!("clock=daytime://{}", clock.addr);
+    // Each admitted connection takes two descriptors, its socket and the
+    // connection table's clone. Whether the last free one goes to an
+    // accept() that fails (EMFILE) or to a clone that fails depends on the
+    // parity of the limit, so both parities are tried.
+    let mut exporters: Vec<Watched> = [64, 65]
+        .iter()
+        .map(|&limit| Watched::start_with_fd_limit(limit, &["--target", &target]))
+        .collect();
+    let clients: Vec<TcpStream> = exporters
+        .iter()
+        .flat_map(|exporter| (0..80).map(|_| support::connect(exporter.addr)))
+        .collect();
+    for exporter in &exporters {
+        let logged = exporter.wait_for_log("os error 24", Duration::from_secs(10));
+        let line = logged.expect("no log line about running out of file descriptors");
+        println!("out of file descriptors, the exporter logs: {line}");
+    }
+
+    // Backing off, not spinning: a busy accept loop would burn a whole
+    // second of CPU each second. Linux counts 100 clock ticks a second.
+    let ticks_before: Vec<u64> =
+        exporters.iter().map(|exporter| cpu_ticks(exporter.pid())).collect();
+    thread::sleep(Duration::from_secs(1));
+    for (exporter, before) in exporters.iter_mut().zip(ticks_before) {
+        let busy_ticks = cpu_ticks(exporter.pid()) - before;
+        assert!(busy_ticks < 30, "{busy_ticks} ticks of CPU in one second: spinning");
+        assert!(exporter.is_running(), "the exporter exited when it ran out of file descriptors");
+    }
+
+    drop(clients);
+    for exporter in &exporters {
+        let started = Instant::now();
+        let response = exporter.get("/metrics");
+        assert_eq!(response.status, 200);
+        assert_eq!(response.sample("probe_success{target=\"clock\",kind=\"daytime\"}"), Some(1.0));
+        let elapsed = started.elapsed();
+        assert!(elapsed < Duration::from_secs(5), "served again only after {elapsed:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Hostile targets
+
+#[test]
+fn hostile_targets_fail_within_their_timeout() {
+    // A listener that never accepts, with its queue full: the kernel then
+    // drops new SYNs, so the probe's connect itself times out. (With room
+    // in the queue, connect succeeds and the read times out instead.)
+    let never_accepts = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut queued = Vec::new();
+    while let Ok(stream) =
+        TcpStream::connect_timeout(&never_accepts.local_addr().unwrap(), Duration::from_millis(100))
+    {
+        queued.push(stream);
+        assert!(queued.len() < 5000, "the listen queue never fills");
+    }
+    println!("the never-accepting listener's queue took {} connections", queued.len());
+
+    // std cannot set SO_LINGER to zero, and a daytime client sends nothing
+    // that could be left unread, so the reset comes from closing a
+    // listener while the probe's connection waits in its queue.
+    let resets = TcpListener::bind("127.0.0.1:0").unwrap();
+    let resets_addr = resets.local_addr().unwrap();
+    let trickles = Fixture::start(|mut stream| {
+        for &byte in DAYTIME_LINE {
+            if stream.write_all(&[byte]).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_secs(1));
+        }
+    });
+    let floods = Fixture::start(|mut stream| {
+        let chunk = [b'x'; 64 * 1024];
+        while stream.write_all(&chunk).is_ok() {}
+    });
+
+    let targets = [
+        ("full_backlog", "daytime", never_accepts.local_addr().unwrap().to_string(), "timeout"),
+        ("resets", "daytime", resets_addr.to_string(), "reset"),
+        ("trickles", "daytime", trickles.addr.to_string(), "timeout"),
+        ("trickles_json", "counter", trickles.addr.to_string(), "timeout"),
+        ("floods", "daytime", floods.addr.to_string(), "protocol_error"),
+        ("floods_json", "counter", floods.addr.to_string(), "protocol_error"),
+        // RFC 6761: `.invalid` never resolves. Without a reachable DNS
+        // server the lookup hangs instead, and the deadline ends it.
+        ("unresolvable", "daytime", "nowhere.invalid:13".to_string(), "dns_failure"),
+    ];
+    let config: String = targets
+        .iter()
+        .map(|(name, kind, address, _)| target_section(name, kind, address, "1s"))
+        .collect();
+    let config = ConfigFile::new("targets", &config);
+    let exporter = Watched::start(&["--config.file", config.path()]);
+
+    let exporter_addr = exporter.addr;
+    let (response, elapsed) = thread::scope(|scope| {
+        let scrape = scope.spawn(move || {
+            let started = Instant::now();
+            (get(exporter_addr, "/metrics"), started.elapsed())
+        });
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while !has_established_connection_to(resets_addr.port()) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        drop(resets);
+        scrape.join().unwrap()
+    });
+
+    println!("hostile targets: scrape took {elapsed:?}");
+    assert_eq!(response.status, 200);
+    assert!(elapsed < Duration::from_millis(2500), "the scrape took {elapsed:?}");
+    for (name, kind, _, expected_outcome) in targets {
+        let series = format!("target=\"{name}\",kind=\"{kind}\"");
+        assert_eq!(response.sample(&format!("probe_success{{{series}}}")), Some(0.0), "{name}");
+        let outcome = format!("probe_outcome{{{series},probe_outcome=\"{expected_outcome}\"}}");
+        assert_eq!(response.sample(&outcome), Some(1.0), "{name}: {}", outcome_of(&response, name));
+        let duration = response.sample(&format!("probe_duration_seconds{{{series}}}")).unwrap();
+        assert!(duration < 1.5, "{name} took {duration} s");
+    }
+    drop(queued);
+}
+
+/// The outcome state that is set for target `name`, for messages.
+fn outcome_of(response: &Response, name: &str) -> String {
+    let prefix = format!("probe_outcome{{target=\"{name}\",");
+    response
+        .body
+        .lines()
+        .find(|line| line.starts_with(&prefix) && line.ends_with(" 1"))
+        .unwrap_or("no outcome is set")
+        .to_string()
+}
+
+#[test]
+fn a_thousand_targets_are_scraped_within_the_deadline_on_bounded_threads() {
+    let clock = Fixture::replying(DAYTIME_LINE);
+    let config: String = (0..1000)
+        .map(|idx| target_section(&format!("t{idx}"), "daytime", clock.addr, "5s"))
+        .collect();
+    let config = ConfigFile::new("thousand", &config);
+    let exporter = Watched::start(&["--config.file", config.path()]);
+    let pid = exporter.pid();
+
+    // The design's bound: one thread per probe running at once
+    // (--scrape.concurrency, 128 by default), one pool thread per open
+    // connection (this test opens one), the main and the accept thread,
+    // and a little room for a name lookup or a thread finishing.
+    let scrape_concurrency = 128;
+    let thread_bound = scrape_concurrency + 1 + 2 + 4;
+
+    let stop = AtomicBool::new(false);
+    let (response, elapsed, peak_threads) = thread::scope(|scope| {
+        let sampler = scope.spawn(|| {
+            let mut peak = 0;
+            while !stop.load(Ordering::SeqCst) {
+                peak = peak.max(status_field(pid, "Threads"));
+                thread::sleep(Duration::from_millis(2));
+            }
+            peak
+        });
+        let started = Instant::now();
+        let response =
+            get_with(exporter.addr, "/metrics", "X-Prometheus-Scrape-Timeout-Seconds: 10\r\n");
+        let elapsed = started.elapsed();
+        stop.store(true, Ordering::SeqCst);
+        (response, elapsed, sampler.join().unwrap())
+    });
+
+    println!(
+        "1000 targets: scrape took {elapsed:?}; peak {peak_threads} threads (bound {thread_bound})"
+    );
+    assert_eq!(response.status, 200);
+    assert!(elapsed < Duration::from_secs(10), "the scrape took {elapsed:?}");
+    let n_successes = (0..1000)
+        .filter(|idx| {
+            let series = format!("probe_success{{target=\"t{idx}\",kind=\"daytime\"}}");
+            response.sample(&series) == Some(1.0)
+        })
+        .count();
+    assert_eq!(n_successes, 1000);
+    assert!(peak_threads <= thread_bound as u64, "{peak_threads} threads, bound {thread_bound}");
+}

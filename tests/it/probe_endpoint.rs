@@ -1,1 +1,92 @@
-//! Being written.
+//! The `/probe` endpoint and the allow-list that guards it.
+//!
+//! `/probe?target=HOST:PORT` connects wherever its URL says, so the tests
+//! check both halves: an admitted target is probed and reported without
+//! labels, and a target outside the allow-list is refused with 403 before
+//! any connection is made (its fixture sees nobody knock).
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::support::{connect, Exporter, Fixture, Response, IO_TIMEOUT};
+
+const DAYTIME_LINE: &[u8] = b"Sat Oct 31 18:15:12 2020\r\n";
+
+/// A daytime fixture, and an exporter whose allow-list admits it alone.
+fn exporter_allowing_a_daytime_fixture() -> (Exporter, Fixture) {
+    let fixture = Fixture::replying(DAYTIME_LINE);
+    let exporter = Exporter::start(&["--probe.allow", &fixture.addr.to_string()]);
+    (exporter, fixture)
+}
+
+#[track_caller]
+fn check_status(response: &Response, expected: u16) {
+    assert_eq!(response.status, expected, "{}", response.body);
+}
+
+#[test]
+fn an_admitted_target_is_probed_without_labels() {
+    let (exporter, fixture) = exporter_allowing_a_daytime_fixture();
+    let response = exporter.get(&format!("/probe?target={}&module=daytime", fixture.addr));
+    check_status(&response, 200);
+    assert_eq!(response.sample("probe_success"), Some(1.0), "{}", response.body);
+    assert!(!response.body.contains("target=\""), "{}", response.body);
+}
+
+#[test]
+fn a_target_outside_the_allow_list_is_never_connected_to() {
+    let (exporter, _admitted) = exporter_allowing_a_daytime_fixture();
+    let (knocked, knocks) = mpsc::channel();
+    let outside = Fixture::start(move |_stream| {
+        let _ = knocked.send(());
+    });
+
+    let response = exporter.get(&format!("/probe?target={}&module=daytime", outside.addr));
+    check_status(&response, 403);
+    let knock = knocks.recv_timeout(Duration::from_millis(500));
+    assert!(knock.is_err(), "the exporter connected to a target outside the allow-list");
+
+    // The fixture does report a connection: the silence above means something.
+    drop(connect(outside.addr));
+    assert!(knocks.recv_timeout(IO_TIMEOUT).is_ok(), "the fixture missed a connection");
+}
+
+#[test]
+fn a_missing_or_malformed_request_is_a_bad_request() {
+    let (exporter, fixture) = exporter_allowing_a_daytime_fixture();
+    #[track_caller]
+    fn check(exporter: &Exporter, path: &str) {
+        check_status(&exporter.get(path), 400);
+    }
+    check(&exporter, "/probe?module=daytime");
+    check(&exporter, "/probe?target=nohost&module=daytime");
+    check(&exporter, &format!("/probe?target={}&module=ntp", fixture.addr));
+    check(&exporter, &format!("/probe?target={}", fixture.addr));
+}
+
+#[test]
+fn without_an_allow_rule_the_endpoint_is_off() {
+    let fixture = Fixture::replying(DAYTIME_LINE);
+    let exporter = Exporter::start(&[]);
+    let response = exporter.get(&format!("/probe?target={}&module=daytime", fixture.addr));
+    check_status(&response, 403);
+    assert!(response.body.contains("off"), "{}", response.body);
+}
+
+#[test]
+fn a_counter_is_probed_through_the_endpoint() {
+    let fixture =
+        Fixture::replying(br#"{"launched": "2020-11-04T17:57:42.448578", "requests": 2}"#);
+    let exporter =
+        Exporter::start(&["--probe.allow", &format!("127.0.0.1:{}", fixture.addr.port())]);
+    // Prometheus percent-encodes the `:` of the target parameter.
+    let target = fixture.addr.to_string().replace(':', "%3A");
+    let response = exporter.get(&format!("/probe?module=counter&target={target}"));
+    check_status(&response, 200);
+    assert_eq!(response.sample("probe_success"), Some(1.0), "{}", response.body);
+    assert_eq!(response.sample("service_requests_total"), Some(2.0), "{}", response.body);
+    // 2020-11-04T17:57:42.448578 UTC: 18570 days after 1970-01-01, and 17:57:42.
+    let launched = 18_570.0 * 86_400.0 + 64_662.448578;
+    let created = response.sample("service_requests_created").expect("a _created sample");
+    assert!((created - launched).abs() < 1e-3, "_created is {created}, expected {launched}");
+}

@@ -147,8 +147,17 @@ fn read_response_to(stream: &mut TcpStream, head_only: bool) -> std::io::Result<
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte)? == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed before a whole head"));
+        // assert_cmd's timeouts install a SIGCHLD handler, so a child
+        // exiting anywhere in the test binary can interrupt this read.
+        let n = match stream.read(&mut byte) {
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => other?,
+        };
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "closed before a whole head",
+            ));
         }
         head.push(byte[0]);
     }
@@ -166,7 +175,7 @@ fn read_response_to(stream: &mut TcpStream, head_only: bool) -> std::io::Result<
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
     let mut body = vec![0u8; if head_only { 0 } else { length }];
-    stream.read_exact(&mut body)?;
+    stream.read_exact(&mut body)?; // read_exact retries interrupted reads itself.
     Ok(Response { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
 }
 
