@@ -7,8 +7,9 @@
 # /etc/resolv.conf and /etc/hosts itself and loads no NSS modules, which
 # is what a static binary wants. Where the musl target cannot be
 # installed, the fallback is glibc's static-pie (+crt-static): it works,
-# but it is about three times larger, and glibc cannot load NSS modules
-# from a static binary either, so names still come from files and DNS.
+# but it is about twice as large, and its name lookups may still load NSS
+# modules at run time, which work only if the host's glibc matches the
+# one the binary was built with.
 #
 # Both use the `static` profile of Cargo.toml (release, tuned for size).
 # STATIC_LIBC=glibc asks for the glibc flavour directly. Prints the
@@ -32,31 +33,33 @@ ensure_file_command() {
 
 # Succeeds when the musl target is installed, or could be installed now.
 musl_available() {
-    [[ ${STATIC_LIBC:-musl} == musl ]] &&
-        command -v rustup >/dev/null &&
-        rustup target add "$MUSL" >&2
+    command -v rustup >/dev/null && rustup target add "$MUSL" >&2
 }
 
 build_musl() {
     CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld \
-        "$CARGO" build --profile "$PROFILE" --target "$MUSL" >&2
-    echo "$TARGET_DIR/$MUSL/$PROFILE/probe_exporter"
+        "$CARGO" build --profile "$PROFILE" --target "$MUSL"
 }
 
 build_glibc_static_pie() {
     RUSTFLAGS="-C target-feature=+crt-static" \
-        "$CARGO" build --profile "$PROFILE" --target "$GLIBC" >&2
-    echo "$TARGET_DIR/$GLIBC/$PROFILE/probe_exporter"
+        "$CARGO" build --profile "$PROFILE" --target "$GLIBC"
 }
 
 main() {
-    local binary
-    if musl_available; then
-        binary=$(build_musl)
+    local target
+    if [[ ${STATIC_LIBC:-musl} == glibc ]]; then
+        target=$GLIBC
+        build_glibc_static_pie
+    elif musl_available; then
+        target=$MUSL
+        build_musl
     else
-        echo "static: musl target unavailable, building glibc static-pie" >&2
-        binary=$(build_glibc_static_pie)
+        echo "static: the musl target cannot be installed; building glibc static-pie" >&2
+        target=$GLIBC
+        build_glibc_static_pie
     fi
+    local binary=$TARGET_DIR/$target/$PROFILE/probe_exporter
     ensure_file_command
     echo "binary: $binary"
     echo "file:   $(file -b "$binary")"

@@ -8,6 +8,7 @@
 //! metrics at all: a value is never guessed.
 
 use std::fs;
+use std::sync::OnceLock;
 
 /// One reading of the process metrics, already in Prometheus base units.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,11 +33,10 @@ pub struct ProcessStats {
 /// cannot be read or parsed. Only `max_fds` is optional on its own.
 pub fn read_self() -> Option<ProcessStats> {
     let stat = parse_stat(&fs::read_to_string("/proc/self/stat").ok()?)?;
-    let boot_time_seconds = parse_btime(&fs::read_to_string("/proc/stat").ok()?)?;
+    let (boot_time_seconds, units) = constants()?;
     let open_fds = count_open_fds()?;
     let max_fds =
         fs::read_to_string("/proc/self/limits").ok().and_then(|limits| parse_limits(&limits));
-    let units = KernelUnits::from_auxv(&fs::read("/proc/self/auxv").unwrap_or_default());
 
     Some(ProcessStats {
         cpu_seconds: stat.cpu_seconds(units),
@@ -45,6 +45,17 @@ pub fn read_self() -> Option<ProcessStats> {
         open_fds,
         max_fds,
         start_time_seconds: stat.start_time_seconds(boot_time_seconds, units),
+    })
+}
+
+/// The boot time and the kernel's units, which cannot change while the
+/// process runs: read once, on the first scrape, not at every scrape.
+fn constants() -> Option<(u64, KernelUnits)> {
+    static CONSTANTS: OnceLock<Option<(u64, KernelUnits)>> = OnceLock::new();
+    *CONSTANTS.get_or_init(|| {
+        let boot_time_seconds = parse_btime(&fs::read_to_string("/proc/stat").ok()?)?;
+        let units = KernelUnits::from_auxv(&fs::read("/proc/self/auxv").unwrap_or_default());
+        Some((boot_time_seconds, units))
     })
 }
 

@@ -39,6 +39,12 @@ pub fn budget(request: &Request, offset: Duration) -> Option<Duration> {
 /// Probes every target, at most `concurrency` at a time, and returns the
 /// reports in the order of `targets`.
 pub fn probe_all(targets: &[Target], budget: Option<Duration>, concurrency: usize) -> Vec<Report> {
+    let timeout_of = |target: &Target| budget.map_or(target.timeout, |budget| budget.min(target.timeout));
+    // One target needs no thread of its own: starting one costs more than
+    // a probe on loopback takes.
+    if let [target] = targets {
+        return vec![probe::run(target, timeout_of(target))];
+    }
     let reports: Vec<Mutex<Option<Report>>> = targets.iter().map(|_| Mutex::new(None)).collect();
     let next_target = AtomicUsize::new(0);
     let n_threads = concurrency.clamp(1, targets.len().max(1));
@@ -47,8 +53,7 @@ pub fn probe_all(targets: &[Target], budget: Option<Duration>, concurrency: usiz
             scope.spawn(|| loop {
                 let idx = next_target.fetch_add(1, Ordering::Relaxed);
                 let Some(target) = targets.get(idx) else { break };
-                let timeout = budget.map_or(target.timeout, |budget| budget.min(target.timeout));
-                let report = probe::run(target, timeout);
+                let report = probe::run(target, timeout_of(target));
                 *reports[idx].lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
                     Some(report);
             });
