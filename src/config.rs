@@ -326,10 +326,16 @@ pub fn parse_duration(text: &str, allow_zero: bool) -> Result<Duration, String> 
         .parse()
         .map_err(|_| format!("`{text}` is not a duration like 500ms, 2s, 1.5s, 5m or 1h"))?;
     let seconds = value * seconds_per_unit;
-    if !(0.0..=86_400.0).contains(&seconds) || (!allow_zero && seconds == 0.0) {
-        return Err(format!("`{text}` is out of range (above zero, at most a day)"));
+    if !(0.0..=86_400.0).contains(&seconds) {
+        return Err(format!("`{text}` is out of range (1ms to 1 day)"));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    // Checked after the conversion: a tiny value rounds to zero, and a
+    // zero timeout would make every read fail at once.
+    let duration = Duration::from_secs_f64(seconds);
+    if !allow_zero && duration < Duration::from_millis(1) {
+        return Err(format!("`{text}` is out of range (1ms to 1 day)"));
+    }
+    Ok(duration)
 }
 
 /// Parses `NAME=KIND://HOST:PORT`, e.g. `clock=daytime://127.0.0.1:1113`.
@@ -378,7 +384,7 @@ pub struct FileConfig {
 /// ```
 pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
     let mut file = FileConfig::default();
-    let mut section = Section::None;
+    let mut section = Section::Outside;
     for (idx, raw_line) in text.lines().enumerate() {
         let line_no = idx + 1;
         let at_line =
@@ -397,7 +403,7 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
                 || at_line(format!("expected `key = value` or a `[section]`, found `{line}`")),
             )?;
         match &mut section {
-            Section::None => return Err(at_line(format!("`{key}` is outside any section"))),
+            Section::Outside => return Err(at_line(format!("`{key}` is outside any section"))),
             Section::Probe => match key {
                 "allow" => {
                     file.allow.push(Rule::parse(value).map_err(|err| at_line(err.to_string()))?)
@@ -413,8 +419,9 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
 
 #[derive(Default)]
 enum Section {
+    /// Before the first section header.
     #[default]
-    None,
+    Outside,
     Probe,
     Target(TargetDraft),
 }
@@ -514,14 +521,7 @@ impl TargetDraft {
                     target.buckets = parse_buckets(value).map_err(|err| at(err.to_string()))?
                 }
                 ("metric", Kind::Counter(spec)) => {
-                    if !is_valid_metric_name(value)
-                        || value.ends_with("_total")
-                        || value.ends_with("_created")
-                    {
-                        return Err(at(format!(
-                            "`{value}` is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, without `_total`)"
-                        )));
-                    }
+                    check_counter_name(value).map_err(at)?;
                     spec.metric = value.clone();
                 }
                 ("requests_field", Kind::Counter(spec)) => spec.requests_field = value.clone(),
@@ -539,6 +539,27 @@ impl TargetDraft {
         target.kind = kind;
         Ok(target)
     }
+}
+
+/// Prefixes of the families the exporter writes itself, and of those
+/// Prometheus reserves: a counter named like one of them would give a
+/// family two TYPE lines, and Prometheus would reject the whole scrape.
+const RESERVED_PREFIXES: &[&str] = &["probe_", "process_", "scrape_"];
+
+/// A counter's base name: a valid metric name, without the `_total` and
+/// `_created` that the writer adds, and clear of reserved prefixes.
+fn check_counter_name(name: &str) -> Result<(), String> {
+    if !is_valid_metric_name(name) || name.ends_with("_total") || name.ends_with("_created") {
+        return Err(format!(
+            "`{name}` is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, without `_total`)"
+        ));
+    }
+    if let Some(prefix) = RESERVED_PREFIXES.iter().find(|prefix| name.starts_with(*prefix)) {
+        return Err(format!(
+            "`{name}` starts with `{prefix}`, which the exporter's own metrics use"
+        ));
+    }
+    Ok(())
 }
 
 fn finish_section(file: &mut FileConfig, section: Section, path: &str) -> Result<(), ConfigError> {
@@ -692,7 +713,7 @@ mod tests {
         assert_eq!(parse_duration("5m", false), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("1h", false), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_duration("0s", true), Ok(Duration::ZERO));
-        for bad in ["", "5", "s", "0s", "-1s", "1d", "1.2.3s", "2S", "1e3s"] {
+        for bad in ["", "5", "s", "0s", "0.0000001s", "-1s", "1d", "1.2.3s", "2S", "1e3s"] {
             assert!(parse_duration(bad, false).is_err(), "{bad}");
         }
     }
@@ -772,7 +793,11 @@ allow = 10.0.0.0/8
         );
         check_file_error(
             "[target a]\nkind = daytime\naddress = h:1\ntimeout = 0s",
-            "x.conf:4: `0s` is out of range (above zero, at most a day)",
+            "x.conf:4: `0s` is out of range (1ms to 1 day)",
+        );
+        check_file_error(
+            "[target a]\nkind = counter\naddress = h:1\nmetric = probe_success",
+            "x.conf:4: `probe_success` starts with `probe_`, which the exporter's own metrics use",
         );
         check_file_error(
             "[target a]\njust words",

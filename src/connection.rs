@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::connection_table::Registration;
 use crate::exporter::Exporter;
-use crate::http::{self, Parse, Request, Response, Status};
+use crate::http::{self, Delivery, Parse, Request, Response, Status};
 use crate::log;
 use crate::routes;
 
@@ -39,7 +39,7 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
             Ok(None) => return,
             Err(status) => {
                 let response = Response::text(status, status.reason());
-                if response.write_to(&mut stream, false, false).is_ok() {
+                if response.write_to(&mut stream, Delivery::CLOSE).is_ok() {
                     exporter.telemetry().count_response(status);
                     linger(&mut stream);
                 }
@@ -50,11 +50,14 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
         // A body we do not read would be taken for the next request.
         let keep_alive = request.wants_keep_alive() && !request.has_body();
         let response = respond_or_500(&request, exporter);
-        let head_only = request.method == "HEAD";
-        if response.write_to(&mut stream, head_only, keep_alive).is_err() {
+        let delivery = Delivery { head_only: request.method == "HEAD", keep_alive };
+        if response.write_to(&mut stream, delivery).is_err() {
             return; // The client went away; nothing is owed to it.
         }
         exporter.telemetry().count_response(response.status);
+        if request.has_body() {
+            linger(&mut stream);
+        }
         if !keep_alive {
             return;
         }
@@ -119,7 +122,7 @@ fn read_request(
     }
 }
 
-/// Closes a connection whose client may still be sending. Closing a
+/// Prepares to close a connection whose client may still be sending. Closing a
 /// socket with unread bytes makes the kernel send a reset, which can make
 /// the client lose the error response it has not read yet; so our side is
 /// shut first, and what the client still sends is read and dropped for a

@@ -11,10 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::config::Config;
-use crate::exposition::{labels, Family, Histogram as HistogramSamples};
+use crate::exposition::{self, Family};
 use crate::histogram::{BucketsError, Histogram};
 use crate::log;
 use crate::probe::{Outcome, Report};
+use crate::scrape::{target_labels, TargetLabels};
 use crate::target::Target;
 use crate::telemetry::{unix_now, Telemetry};
 
@@ -95,13 +96,13 @@ impl Exporter {
             .iter()
             .zip(history.iter())
             .map(|(target, past)| {
-                let histogram = HistogramSamples {
+                let histogram = exposition::Histogram {
                     buckets: past.latency.cumulative(),
                     count: past.latency.count(),
                     sum: past.latency.sum(),
                     created: Some(past.latency.created()),
                 };
-                (labels(&[("target", &target.name), ("kind", target.kind.name())]), histogram)
+                (target_labels(target, TargetLabels::Named), histogram)
             })
             .collect();
         Family::histogram(

@@ -20,9 +20,6 @@ pub const MAX_REQUEST_LINE: usize = 8 * 1024;
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// At most this many header lines (answered with 431).
 pub const MAX_HEADERS: usize = 100;
-/// The largest request head that can be complete: a caller's buffer
-/// never needs to hold more than this.
-pub const MAX_HEAD: usize = MAX_REQUEST_LINE + MAX_HEADER_BYTES + 4;
 
 /// A parsed request head. Everything is owned, so a request outlives the
 /// buffer it was read from.
@@ -162,12 +159,18 @@ impl std::error::Error for ParseError {}
 ///
 /// A bare LF is accepted as a line ending, and empty lines before the
 /// request line are skipped, as RFC 9112 section 2.2 allows.
+///
+/// The limits are checked on partial input too, so a caller that reads
+/// until this returns `Complete` or an error never buffers more than
+/// [`MAX_REQUEST_LINE`] + [`MAX_HEADER_BYTES`] and one read.
 pub fn parse_request(buf: &[u8]) -> Result<Parse, ParseError> {
     let start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
     let mut lines = Lines { buf, pos: start };
 
     let Some(request_line) = lines.next_line() else {
-        if buf.len() - start > MAX_REQUEST_LINE {
+        // Skipped empty lines count too, or a stream of CRLFs would be
+        // "partial" for ever.
+        if buf.len() > MAX_REQUEST_LINE {
             return Err(ParseError::RequestLineTooLong);
         }
         return Ok(Parse::Partial);
@@ -306,7 +309,7 @@ fn split_target(target: &str) -> Result<(String, Vec<(String, String)>), ParseEr
         Some((path, query)) => (path, Some(query)),
         None => (target, None),
     };
-    let path = percent_decode(raw_path, false)?;
+    let path = if raw_path.is_empty() { "/".to_string() } else { percent_decode(raw_path, false)? };
     let query = match raw_query {
         Some(query) => parse_query(query)?,
         None => Vec::new(),
@@ -321,11 +324,9 @@ fn strip_scheme_and_authority(target: &str) -> &str {
     for scheme in ["http://", "https://"] {
         if lower_starts_with(scheme) {
             let rest = &target[scheme.len()..];
-            return match rest.find(['/', '?']) {
-                Some(idx) if rest.as_bytes()[idx] == b'/' => &rest[idx..],
-                Some(idx) => &rest[idx..],
-                None => "/",
-            };
+            // The path starts at the first `/` or `?` after the authority;
+            // an empty path means `/` (RFC 9112 section 3.2.2).
+            return rest.find(['/', '?']).map_or("", |idx| &rest[idx..]);
         }
     }
     target
@@ -445,6 +446,19 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
+/// How a response goes out: with its body or, answering `HEAD`, without;
+/// and whether the connection stays open after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    pub head_only: bool,
+    pub keep_alive: bool,
+}
+
+impl Delivery {
+    /// The whole response, then the connection is closed.
+    pub const CLOSE: Delivery = Delivery { head_only: false, keep_alive: false };
+}
+
 pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 pub const TEXT_HTML: &str = "text/html; charset=utf-8";
 
@@ -468,14 +482,9 @@ impl Response {
     /// two writes would meet Nagle's algorithm and the client's delayed
     /// ACK, and cost a scrape 40 ms. `Content-Length` is always sent, and
     /// for a `HEAD` request it is the length the body would have had.
-    pub fn write_to(
-        &self,
-        out: &mut impl Write,
-        head_only: bool,
-        keep_alive: bool,
-    ) -> io::Result<()> {
-        let mut bytes = self.head(keep_alive).into_bytes();
-        if !head_only {
+    pub fn write_to(&self, out: &mut impl Write, delivery: Delivery) -> io::Result<()> {
+        let mut bytes = self.head(delivery.keep_alive).into_bytes();
+        if !delivery.head_only {
             bytes.extend_from_slice(&self.body);
         }
         out.write_all(&bytes)?;
@@ -661,6 +670,8 @@ mod tests {
         // Too long even before its end has arrived.
         check_error("a".repeat(MAX_REQUEST_LINE + 1).as_bytes(), ParseError::RequestLineTooLong);
         check_partial("a".repeat(MAX_REQUEST_LINE).as_bytes());
+        // Empty lines before the request line are skipped, but not without end.
+        check_error("\r\n".repeat(MAX_REQUEST_LINE).as_bytes(), ParseError::RequestLineTooLong);
 
         let big_header =
             format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n", "b".repeat(MAX_HEADER_BYTES));
@@ -697,13 +708,13 @@ mod tests {
     fn writes_responses_with_content_length() {
         let response = Response::text(Status::NOT_FOUND, "not found").with_header("X-A", "b");
         let mut out = Vec::new();
-        response.write_to(&mut out, false, true).unwrap();
+        response.write_to(&mut out, Delivery { head_only: false, keep_alive: true }).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 10\r\nX-A: b\r\nConnection: keep-alive\r\n\r\nnot found\n"
         );
         let mut head_only = Vec::new();
-        response.write_to(&mut head_only, true, false).unwrap();
+        response.write_to(&mut head_only, Delivery { head_only: true, keep_alive: false }).unwrap();
         let head_only = String::from_utf8(head_only).unwrap();
         assert!(head_only.ends_with("Connection: close\r\n\r\n"), "{head_only}");
         assert!(head_only.contains("Content-Length: 10\r\n"));

@@ -6,7 +6,7 @@
 //! library alone, so every step is here to read. Follow one scrape:
 //!
 //! 1. [`server`] accepts the connection; [`connection_table`] admits it
-//!    (closing the longest-idle one at the cap), and [`pool`] gives it a
+//!    (closing the one that has waited longest at the cap), and [`pool`] gives it a
 //!    thread.
 //! 2. [`connection`] reads the request head with deadlines, and [`http`]
 //!    parses it from bytes.

@@ -62,8 +62,8 @@ impl ThreadPool {
             self.spawn_thread();
         }
         if let Some(sender) = &self.sender {
-            // Sending fails only if every thread has exited, which only
-            // happens once the sender is gone; so this cannot fail here.
+            // Sending fails only when the receiver is gone, and the pool
+            // itself holds it for as long as the pool lives.
             let _ = sender.send(Box::new(job));
         }
     }

@@ -87,7 +87,8 @@ fn probe_one(request: &Request, exporter: &Exporter) -> Response {
     let budget = scrape::budget(request, config.timeout_offset);
     let timeout = budget.map_or(target.timeout, |budget| budget.min(target.timeout));
     let report = probe::run(&target, timeout);
-    let families = scrape::families(std::slice::from_ref(&target), &[report], TargetLabels::None);
+    let families =
+        scrape::families(std::slice::from_ref(&target), &[report], TargetLabels::Unlabelled);
     exposition_response(request, &families)
 }
 

@@ -11,10 +11,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::exposition::{labels, Counter, Family, Labels, StateSet};
 use crate::http::Request;
+use crate::pool;
 use crate::probe::{self, Outcome, Reading, Report};
 use crate::target::{Kind, Target};
 
@@ -33,31 +34,47 @@ pub fn budget(request: &Request, offset: Duration) -> Option<Duration> {
     // An offset as long as the whole timeout would leave nothing; then
     // the offset is ignored, as blackbox_exporter does.
     let usable = if seconds > offset { seconds - offset } else { seconds };
-    Some(Duration::from_secs_f64(usable.min(86_400.0)))
+    let budget = Duration::from_secs_f64(usable.min(86_400.0));
+    // Less than a millisecond is no time to probe anything: nonsense.
+    (budget >= Duration::from_millis(1)).then_some(budget)
 }
 
 /// Probes every target, at most `concurrency` at a time, and returns the
 /// reports in the order of `targets`.
+///
+/// With a budget, the scrape has one deadline: a probe that starts late,
+/// because the targets outnumber the threads, gets only the time left.
 pub fn probe_all(targets: &[Target], budget: Option<Duration>, concurrency: usize) -> Vec<Report> {
-    let timeout_of = |target: &Target| budget.map_or(target.timeout, |budget| budget.min(target.timeout));
+    let deadline = budget.map(|budget| Instant::now() + budget);
+    let probe_one = |target: &Target| {
+        let time_left = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        probe::run(target, time_left.map_or(target.timeout, |left| left.min(target.timeout)))
+    };
     // One target needs no thread of its own: starting one costs more than
     // a probe on loopback takes.
-    if let [target] = targets {
-        return vec![probe::run(target, timeout_of(target))];
+    if targets.len() <= 1 {
+        return targets.iter().map(probe_one).collect();
     }
+
     let reports: Vec<Mutex<Option<Report>>> = targets.iter().map(|_| Mutex::new(None)).collect();
     let next_target = AtomicUsize::new(0);
-    let n_threads = concurrency.clamp(1, targets.len().max(1));
+    let take_targets_until_none_left = || loop {
+        let idx = next_target.fetch_add(1, Ordering::Relaxed);
+        let Some(target) = targets.get(idx) else { break };
+        let report = probe_one(target);
+        *reports[idx].lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(report);
+    };
     thread::scope(|scope| {
-        for _ in 0..n_threads {
-            scope.spawn(|| loop {
-                let idx = next_target.fetch_add(1, Ordering::Relaxed);
-                let Some(target) = targets.get(idx) else { break };
-                let report = probe::run(target, timeout_of(target));
-                *reports[idx].lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
-                    Some(report);
-            });
+        // The calling thread works too, so the scrape finishes even if no
+        // thread can be started (a process or cgroup limit on threads).
+        for _ in 1..concurrency.clamp(1, targets.len()) {
+            let builder =
+                thread::Builder::new().name("probe".to_string()).stack_size(pool::STACK_SIZE);
+            if builder.spawn_scoped(scope, take_targets_until_none_left).is_err() {
+                break;
+            }
         }
+        take_targets_until_none_left();
     });
     reports
         .into_iter()
@@ -72,74 +89,73 @@ pub enum TargetLabels {
     /// `target` and `kind` labels: the configured targets on `/metrics`.
     Named,
     /// No labels: `/probe`, where Prometheus adds `instance` itself.
-    None,
+    Unlabelled,
+}
+
+/// The labels that say which target a series is about.
+pub fn target_labels(target: &Target, mode: TargetLabels) -> Labels {
+    match mode {
+        TargetLabels::Named => labels(&[("target", &target.name), ("kind", target.kind.name())]),
+        TargetLabels::Unlabelled => Vec::new(),
+    }
+}
+
+/// One series for each target: its labels and `value` of its report.
+fn per_target<V>(
+    targets: &[Target],
+    reports: &[Report],
+    mode: TargetLabels,
+    value: impl Fn(&Report) -> V,
+) -> Vec<(Labels, V)> {
+    targets
+        .iter()
+        .zip(reports)
+        .map(|(target, report)| (target_labels(target, mode), value(report)))
+        .collect()
 }
 
 /// The per-probe families of a scrape, in a fixed order.
-pub fn families(targets: &[Target], reports: &[Report], label_mode: TargetLabels) -> Vec<Family> {
-    let labels_of = |target: &Target| -> Labels {
-        match label_mode {
-            TargetLabels::Named => {
-                labels(&[("target", &target.name), ("kind", target.kind.name())])
-            }
-            TargetLabels::None => Vec::new(),
-        }
-    };
-    let each = |value: &dyn Fn(&Report) -> f64| -> Vec<(Labels, f64)> {
-        targets
-            .iter()
-            .zip(reports)
-            .map(|(target, report)| (labels_of(target), value(report)))
-            .collect()
-    };
+pub fn families(targets: &[Target], reports: &[Report], mode: TargetLabels) -> Vec<Family> {
     let outcome_names: Vec<&str> = Outcome::ALL.iter().map(|outcome| outcome.name()).collect();
-    let outcomes = targets
-        .iter()
-        .zip(reports)
-        .map(|(target, report)| {
-            (
-                labels_of(target),
-                StateSet::one_of(&outcome_names, Outcome::of(&report.result).name()),
-            )
-        })
-        .collect();
-
     let mut families = vec![
         Family::gauge(
             "probe_success",
             "Whether the probe succeeded (1) or not (0).",
-            each(&|report| if report.result.is_ok() { 1.0 } else { 0.0 }),
+            per_target(
+                targets,
+                reports,
+                mode,
+                |report| if report.result.is_ok() { 1.0 } else { 0.0 },
+            ),
         ),
         Family::gauge(
             "probe_duration_seconds",
             "How long the probe took, name lookup included: the synthetic query's latency.",
-            each(&|report| report.duration.as_secs_f64()),
+            per_target(targets, reports, mode, |report| report.duration.as_secs_f64()),
         )
         .with_unit("seconds"),
         Family::gauge(
             "probe_timeout_seconds",
             "How long the probe was allowed to take.",
-            each(&|report| report.timeout.as_secs_f64()),
+            per_target(targets, reports, mode, |report| report.timeout.as_secs_f64()),
         )
         .with_unit("seconds"),
         Family::state_set(
             "probe_outcome",
             "The outcome of the probe; exactly one state is 1.",
-            outcomes,
+            per_target(targets, reports, mode, |report| {
+                StateSet::one_of(&outcome_names, Outcome::of(&report.result).name())
+            }),
         ),
     ];
-    families.extend(counter_families(targets, reports, labels_of));
+    families.extend(counter_families(targets, reports, mode));
     families
 }
 
 /// One counter family for each metric name the counter targets use, in
 /// the order of first use. A failed probe exports no sample at all: an
 /// old value would look current.
-fn counter_families(
-    targets: &[Target],
-    reports: &[Report],
-    labels_of: impl Fn(&Target) -> Labels,
-) -> Vec<Family> {
+fn counter_families(targets: &[Target], reports: &[Report], mode: TargetLabels) -> Vec<Family> {
     let mut by_metric: Vec<(&str, Vec<(Labels, Counter)>)> = Vec::new();
     for (target, report) in targets.iter().zip(reports) {
         let Kind::Counter(spec) = &target.kind else { continue };
@@ -152,7 +168,7 @@ fn counter_families(
         };
         if let Ok(Reading::Counter { requests, launched }) = &report.result {
             let counter = Counter { total: *requests as f64, created: Some(*launched) };
-            by_metric[idx].1.push((labels_of(target), counter));
+            by_metric[idx].1.push((target_labels(target, mode), counter));
         }
     }
     by_metric
@@ -188,6 +204,23 @@ mod tests {
     }
 
     #[test]
+    fn late_probes_get_only_the_time_left_before_the_scrape_deadline() {
+        // A listener that never accepts: connections complete in the
+        // backlog, and every read waits until its deadline.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address =
+            crate::target::Address::parse(&silent.local_addr().unwrap().to_string()).unwrap();
+        let targets: Vec<Target> =
+            ["a", "b", "c"].map(|name| Target::new(name, Kind::Daytime, address.clone())).to_vec();
+        let started = Instant::now();
+        // One probe at a time: without one deadline for the scrape, the
+        // three would take 3 × 300 ms one after the other.
+        let reports = probe_all(&targets, Some(Duration::from_millis(300)), 1);
+        assert!(started.elapsed() < Duration::from_millis(800), "took {:?}", started.elapsed());
+        assert!(reports.iter().all(|report| report.result.is_err()));
+    }
+
+    #[test]
     fn budget_comes_from_the_prometheus_header() {
         check_budget("X-Prometheus-Scrape-Timeout-Seconds: 10", Some(9.5));
         check_budget("X-Prometheus-Scrape-Timeout-Seconds: 10.000000", Some(9.5));
@@ -196,6 +229,7 @@ mod tests {
         check_budget("X-Prometheus-Scrape-Timeout-Seconds: 0", None);
         check_budget("X-Prometheus-Scrape-Timeout-Seconds: -3", None);
         check_budget("X-Prometheus-Scrape-Timeout-Seconds: NaN", None);
+        check_budget("X-Prometheus-Scrape-Timeout-Seconds: 1e-300", None);
         check_budget("X-Prometheus-Scrape-Timeout-Seconds: soon", None);
         check_budget("X-Other: 1", None);
     }

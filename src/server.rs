@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use crate::connection;
 use crate::connection_table::{Admission, ConnectionTable};
 use crate::exporter::Exporter;
-use crate::http::{Response, Status};
+use crate::http::{Delivery, Response, Status};
 use crate::log;
 use crate::pool::ThreadPool;
 
@@ -50,24 +50,32 @@ impl Server {
         self.local_addr
     }
 
-    /// Blocks until the server stops, which it does only when dropped
-    /// from another thread; `main` calls this to serve forever.
-    pub fn wait(mut self) {
-        if let Some(thread) = self.accept_thread.take() {
-            let _ = thread.join();
+    /// Blocks for as long as the server runs: for ever, unless its
+    /// accepting thread dies, which is a bug, returned as an error so the
+    /// process exits with a failure and a supervisor restarts it. (A
+    /// SIGTERM ends the whole process at once: std has no signal handling,
+    /// and there is no state to save.)
+    pub fn wait(mut self) -> io::Result<()> {
+        let Some(thread) = self.accept_thread.take() else {
+            return Ok(());
+        };
+        match thread.join() {
+            Ok(()) => Err(io::Error::other("the accept loop stopped")),
+            Err(_) => Err(io::Error::other("the accept loop panicked")),
         }
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
+        let Some(thread) = self.accept_thread.take() else {
+            return; // Already stopped.
+        };
         self.stopping.store(true, Ordering::SeqCst);
         // `accept()` has no timeout; a connection of our own wakes it up
         // so it can see the flag.
         let _ = TcpStream::connect_timeout(&reachable(self.local_addr), Duration::from_secs(1));
-        if let Some(thread) = self.accept_thread.take() {
-            let _ = thread.join();
-        }
+        let _ = thread.join();
     }
 }
 
@@ -139,7 +147,7 @@ fn refuse_busy(mut stream: TcpStream) {
     let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
     let response = Response::text(Status::SERVICE_UNAVAILABLE, "too many connections")
         .with_header("Retry-After", "1");
-    let _ = response.write_to(&mut stream, false, false);
+    let _ = response.write_to(&mut stream, Delivery::CLOSE);
     let _ = stream.flush();
 }
 

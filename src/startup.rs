@@ -4,7 +4,8 @@
 //! that is an [`Error`] that `main` prints and turns into the exit code.
 //! The order of start-up matters: bind (or take the socket from systemd)
 //! first, log the bound address, then tell systemd we are ready. A caller
-//! that asked for port 0 reads the first log line to learn the port.
+//! that asked for port 0 reads the `msg="listening"` line to learn the
+//! port (in the demo, the services' lines come first).
 
 use std::fmt;
 use std::io;
@@ -20,7 +21,7 @@ use crate::histogram::BucketsError;
 use crate::log;
 use crate::server::{self, Server};
 use crate::systemd::{self, ActivationError, Notifier};
-use crate::target::{Address, Kind, Target};
+use crate::target::{Address, CounterSpec, Kind, Target};
 
 /// Why the process could not start or keep running.
 #[derive(Debug)]
@@ -34,6 +35,8 @@ pub enum Error {
     Buckets(BucketsError),
     /// A thread could not be started.
     Thread(io::Error),
+    /// The server stopped, which it should never do by itself.
+    Stopped(io::Error),
 }
 
 impl fmt::Display for Error {
@@ -46,6 +49,7 @@ impl fmt::Display for Error {
             Error::Activation(Some(err)) => write!(f, "--web.systemd-socket: {err}"),
             Error::Buckets(err) => write!(f, "bad histogram buckets: {err}"),
             Error::Thread(err) => write!(f, "cannot start a thread: {err}"),
+            Error::Stopped(err) => write!(f, "the server stopped: {err}"),
         }
     }
 }
@@ -73,9 +77,14 @@ pub fn run(command: Command) -> Result<(), Error> {
 /// Binds, starts the server, and serves until the process is stopped.
 pub fn serve(config: Config) -> Result<(), Error> {
     let (server, notifier) = start(config)?;
-    server.wait();
+    stop_when_done(server, &notifier)
+}
+
+/// Waits while the server runs; should it stop, tells systemd first.
+fn stop_when_done(server: Server, notifier: &Notifier) -> Result<(), Error> {
+    let result = server.wait().map_err(Error::Stopped);
     notifier.stopping();
-    Ok(())
+    result
 }
 
 /// Binds and starts the server, logs where it listens, and tells systemd
@@ -88,6 +97,7 @@ fn start(config: Config) -> Result<(Server, Notifier), Error> {
     log::info("listening", &[("address", &server.local_addr())]);
 
     let notifier = Notifier::from_env();
+    notifier.status(&format!("serving on {}", server.local_addr()));
     notifier.ready();
     if let Some(interval) = notifier.watchdog_interval() {
         let notifier = notifier.clone();
@@ -130,29 +140,30 @@ fn run_service(
 }
 
 /// Both demo services, and an exporter that probes them and lets
-/// `/probe` reach them.
+/// `/probe` reach them. The services' sockets are bound first, so their
+/// addresses are known; their threads start after the exporter, because
+/// taking a socket from systemd must happen while no other thread runs.
 fn run_demo(mut config: Config, addresses: &DemoAddresses) -> Result<(), Error> {
     let daytime = bind_demo(&addresses.daytime)?;
     let counter = bind_demo(&addresses.counter)?;
-    for (name, kind, listener) in [("clock", "daytime", &daytime), ("app", "counter", &counter)] {
-        let bound = listener.local_addr().map_err(Error::Thread)?;
+    let demo_targets = [
+        ("clock", Kind::Daytime, &daytime, &addresses.daytime),
+        ("app", Kind::Counter(CounterSpec::default()), &counter, &addresses.counter),
+    ];
+    for (name, kind, listener, asked_for) in demo_targets {
+        let bound =
+            listener.local_addr().map_err(|err| Error::Bind { address: asked_for.clone(), err })?;
         let address = Address { host: bound.ip().to_string(), port: bound.port() };
-        log::info("demo service listening", &[("service", &kind), ("address", &address)]);
-        if let Ok(rule) = Rule::parse(&address.to_string()) {
-            config.allow.push(rule);
-        }
-        let kind =
-            Kind::from_name(kind).ok_or(Error::Thread(io::Error::other("unknown demo kind")))?;
+        log::info("demo service listening", &[("service", &kind.name()), ("address", &address)]);
+        config.allow.push(Rule::Host { pattern: address.host.clone(), port: Some(address.port) });
         config.targets.push(Target::new(name, kind, address));
     }
+    let (server, notifier) = start(config)?;
     demo::spawn_daytime(daytime).map_err(Error::Thread)?;
     demo::spawn_counter(counter).map_err(Error::Thread)?;
-    let (server, notifier) = start(config)?;
     let url = format!("http://localhost:{}/metrics", server.local_addr().port());
     log::info("demo ready: open the metrics in a browser or with curl", &[("url", &url)]);
-    server.wait();
-    notifier.stopping();
-    Ok(())
+    stop_when_done(server, &notifier)
 }
 
 fn bind_demo(address: &str) -> Result<TcpListener, Error> {

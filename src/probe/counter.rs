@@ -40,7 +40,7 @@ pub fn probe(
 
 /// Finds the count and the launch time in a reply.
 pub fn parse_reply(reply: &[u8], spec: &CounterSpec) -> Result<Reading, ProbeError> {
-    let protocol = |reason: String| ProbeError::Protocol(reason);
+    let protocol = ProbeError::Protocol;
     let value = json::parse(reply).map_err(|err| protocol(format!("invalid JSON: {err}")))?;
     if !matches!(value, Value::Object(_)) {
         return Err(protocol(format!("expected a JSON object, found {}", value.kind())));

@@ -38,14 +38,15 @@ pub fn resolve(address: &Address, deadline: Instant) -> Result<Vec<SocketAddr>, 
     }
     let (sender, receiver) = mpsc::channel();
     let host_and_port = (address.host.clone(), address.port);
-    let spawned = thread::Builder::new().name("resolve".to_string()).stack_size(256 * 1024).spawn(
-        move || {
+    let spawned = thread::Builder::new()
+        .name("resolve".to_string())
+        .stack_size(crate::pool::STACK_SIZE)
+        .spawn(move || {
             let result = host_and_port.to_socket_addrs().map(Iterator::collect::<Vec<_>>);
             PENDING_LOOKUPS.fetch_sub(1, Ordering::AcqRel);
             // The probe may have given up waiting; then nobody listens.
             let _ = sender.send(result);
-        },
-    );
+        });
     if let Err(err) = spawned {
         PENDING_LOOKUPS.fetch_sub(1, Ordering::AcqRel);
         return Err(ProbeError::Resolve(format!("cannot start a lookup: {err}")));
