@@ -22,6 +22,9 @@ use crate::http::{self, Delivery, Parse, Request, Response, Status};
 use crate::log;
 use crate::routes;
 
+/// How much is read from a socket at once.
+const READ_CHUNK: usize = 4096;
+
 /// A response must be taken by the client within this time.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -31,7 +34,9 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
     // Nagle's algorithm to gather, only latency to add.
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-    let mut buffer = Vec::new();
+    // Room for a typical request head at once: growing a buffer byte by
+    // byte for a slow client would churn the allocator's small blocks.
+    let mut buffer = Vec::with_capacity(READ_CHUNK);
     loop {
         registration.waiting();
         let request = match read_request(&mut stream, &mut buffer, exporter) {
@@ -86,7 +91,7 @@ fn read_request(
     let config = exporter.config();
     let idle_deadline = Instant::now() + config.idle_timeout;
     let mut head_deadline = (!buffer.is_empty()).then(|| Instant::now() + config.read_timeout);
-    let mut chunk = [0u8; 4096];
+    let mut chunk = [0u8; READ_CHUNK];
     loop {
         match http::parse_request(buffer) {
             Ok(Parse::Complete(request, used)) => {

@@ -190,7 +190,10 @@ fn is_well_formed(family: &Family) -> bool {
         .into_iter()
         .flatten()
         .all(|(name, _)| is_valid_label_name(name));
-    is_valid_metric_name(&family.name) && unit_fits && labels_valid
+    // A state set's states are labelled with the family's own name.
+    let state_label_valid =
+        !matches!(family.samples, Samples::StateSet(_)) || is_valid_label_name(&family.name);
+    is_valid_metric_name(&family.name) && unit_fits && labels_valid && state_label_valid
 }
 
 /// Text format 0.0.4 knows neither `_created` nor state sets, so, as

@@ -97,18 +97,16 @@ fn accept_loop(listener: &TcpListener, exporter: &Arc<Exporter>, stopping: &Atom
     let config = exporter.config();
     let table = Arc::new(ConnectionTable::new(config.max_connections));
     let mut pool = ThreadPool::new(config.max_connections);
-    let mut last_fd_warning: Option<Instant> = None;
+    let mut fd_warnings = FdWarnings::default();
     for stream in listener.incoming() {
         if stopping.load(Ordering::SeqCst) {
             break;
         }
-        match stream {
-            Ok(stream) => admit(stream, &table, &mut pool, exporter),
+        let result = stream.and_then(|stream| admit(stream, &table, &mut pool, exporter));
+        match result {
+            Ok(()) => {}
             Err(err) if is_out_of_file_descriptors(&err) => {
-                if last_fd_warning.is_none_or(|at| at.elapsed() > Duration::from_secs(10)) {
-                    log::error("out of file descriptors; accepting more slowly", &[("err", &err)]);
-                    last_fd_warning = Some(Instant::now());
-                }
+                fd_warnings.log(&err);
                 thread::sleep(FD_EXHAUSTED_BACKOFF);
             }
             Err(err) => log::warn("accept failed", &[("err", &err)]),
@@ -119,24 +117,42 @@ fn accept_loop(listener: &TcpListener, exporter: &Arc<Exporter>, stopping: &Atom
 }
 
 /// Hands an accepted connection to a worker, or answers 503 at once if
-/// every connection is busy.
+/// every connection is busy. Fails if the connection cannot be tracked
+/// (its socket cannot be cloned: no file descriptor left); it is then
+/// closed unanswered.
 fn admit(
     stream: TcpStream,
     table: &Arc<ConnectionTable>,
     pool: &mut ThreadPool,
     exporter: &Arc<Exporter>,
-) {
-    match table.admit(&stream) {
-        Ok(Admission::Admitted(registration)) => {
+) -> io::Result<()> {
+    match table.admit(&stream)? {
+        Admission::Admitted(registration) => {
             let exporter = Arc::clone(exporter);
             pool.execute(move || connection::serve(stream, &exporter, registration));
         }
-        Ok(Admission::Full) => {
+        Admission::Full => {
             log::debug("connection refused: every connection is busy", &[]);
             refuse_busy(stream);
             exporter.telemetry().count_response(Status::SERVICE_UNAVAILABLE);
         }
-        Err(err) => log::warn("cannot track a new connection", &[("err", &err)]),
+    }
+    Ok(())
+}
+
+/// Running out of file descriptors can last: say so once, then again only
+/// every ten seconds, not once per connection.
+#[derive(Default)]
+struct FdWarnings {
+    last: Option<Instant>,
+}
+
+impl FdWarnings {
+    fn log(&mut self, err: &io::Error) {
+        if self.last.is_none_or(|at| at.elapsed() > Duration::from_secs(10)) {
+            log::error("out of file descriptors; accepting more slowly", &[("err", err)]);
+            self.last = Some(Instant::now());
+        }
     }
 }
 
