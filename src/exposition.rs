@@ -5,6 +5,8 @@
 //! on top, because Prometheus rejects a family whose lines are split up.
 //! Pure: no I/O, no clock, and nothing from the rest of the crate.
 
+use std::borrow::Cow;
+
 /// The two text formats a scrape can ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -361,7 +363,8 @@ fn write_histogram_series(
 
 /// Writes `name{label="value",...} value`. The braces are left out when there
 /// are no labels. `extra` is a bucket's `le` or a state set's state, written
-/// after the series' own labels.
+/// after the series' own labels. Everything goes straight into `out`: a
+/// scrape of many targets writes thousands of these lines.
 fn write_sample(
     out: &mut String,
     name: &str,
@@ -369,16 +372,16 @@ fn write_sample(
     extra: Option<(&str, &str)>,
     value: &str,
 ) {
-    let pairs: Vec<String> = labels
-        .iter()
-        .map(|(label, label_value)| (label.as_str(), label_value.as_str()))
-        .chain(extra)
-        .map(|(label, label_value)| format!("{label}=\"{}\"", escape_label_value(label_value)))
-        .collect();
     out.push_str(name);
-    if !pairs.is_empty() {
-        out.push('{');
-        out.push_str(&pairs.join(","));
+    let pairs = labels.iter().map(|(label, value)| (label.as_str(), value.as_str())).chain(extra);
+    for (idx, (label, label_value)) in pairs.enumerate() {
+        out.push(if idx == 0 { '{' } else { ',' });
+        out.push_str(label);
+        out.push_str("=\"");
+        out.push_str(&escape_label_value(label_value));
+        out.push('"');
+    }
+    if !labels.is_empty() || extra.is_some() {
         out.push('}');
     }
     out.push(' ');
@@ -471,9 +474,12 @@ fn escape_help(text: &str) -> String {
 /// Escapes a label value, and HELP text in OpenMetrics: backslash, double
 /// quote and line feed, and nothing else, since parsers reject any other
 /// escape sequence (such as `\t`).
-fn escape_label_value(text: &str) -> String {
+fn escape_label_value(text: &str) -> Cow<'_, str> {
+    if !text.contains(['\\', '"', '\n']) {
+        return Cow::Borrowed(text);
+    }
     // The backslash goes first, so the backslashes added next stay single.
-    text.replace('\\', r"\\").replace('"', r#"\""#).replace('\n', r"\n")
+    Cow::Owned(text.replace('\\', r"\\").replace('"', r#"\""#).replace('\n', r"\n"))
 }
 
 #[cfg(test)]
