@@ -139,7 +139,7 @@ mod tests {
     }
 
     #[test]
-    fn host_patterns() {
+    fn host_rules_match_names_and_ports_and_wildcards_match_subdomains() {
         check("clock.example.com:13", "clock.example.com:13", true);
         check("clock.example.com:13", "CLOCK.example.com:13", true);
         check("clock.example.com:13", "clock.example.com:14", false);
@@ -153,7 +153,7 @@ mod tests {
     }
 
     #[test]
-    fn cidr_ranges() {
+    fn cidr_rules_admit_only_addresses_inside_the_range() {
         check("10.0.0.0/8", "10.200.3.4:13", true);
         check("10.0.0.0/8", "11.0.0.1:13", false);
         check("127.0.0.1/32", "127.0.0.1:1", true);

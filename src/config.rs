@@ -638,7 +638,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults() {
+    fn without_flags_the_defaults_apply() {
         let config = serve("");
         assert_eq!(config.listen_address, ":10013");
         assert_eq!(config.telemetry_path, "/metrics");
@@ -656,7 +656,7 @@ mod tests {
     }
 
     #[test]
-    fn target_flags() {
+    fn target_flags_become_targets_in_order() {
         let config =
             serve("--target clock=daytime://127.0.0.1:1113 --target app=counter://[::1]:1111");
         assert_eq!(config.targets.len(), 2);
@@ -707,7 +707,7 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
+    fn durations_need_a_number_and_a_unit() {
         assert_eq!(parse_duration("500ms", false), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2s", false), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("5m", false), Ok(Duration::from_secs(300)));
@@ -806,7 +806,7 @@ allow = 10.0.0.0/8
     }
 
     #[test]
-    fn subcommands() {
+    fn subcommands_are_recognised_with_their_flags() {
         assert!(
             matches!(parse_args(&args("daytime-server --listen 127.0.0.1:0")), Ok(Command::DaytimeServer { listen }) if listen == "127.0.0.1:0")
         );

@@ -169,7 +169,9 @@ mod tests {
         b.waiting(); // b waits from now, a from earlier: a goes first.
         let _c = admitted(table.admit(&server_c).unwrap());
         assert_eq!(table.len(), 2);
-        // The evicted socket reads end-of-file at once.
+        // The evicted socket reads end-of-file at once; one left open
+        // would time out rather than hang the test.
+        server_a.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
         let mut byte = [0u8; 1];
         assert_eq!((&server_a).read(&mut byte).unwrap(), 0);
     }

@@ -527,7 +527,7 @@ mod tests {
     }
 
     #[test]
-    fn content_types() {
+    fn content_types_name_the_format_version_and_charset() {
         assert_eq!(Format::Prometheus.content_type(), "text/plain; version=0.0.4; charset=utf-8");
         assert_eq!(
             Format::OpenMetrics.content_type(),
@@ -602,7 +602,7 @@ mod tests {
     }
 
     #[test]
-    fn metric_names() {
+    fn metric_names_match_the_data_model_pattern() {
         check_metric_name("probe_success", true);
         check_metric_name("_hidden", true);
         check_metric_name(":recorded:rule", true);
@@ -617,7 +617,7 @@ mod tests {
     }
 
     #[test]
-    fn label_names() {
+    fn label_names_match_the_pattern_and_avoid_reserved_ones() {
         check_label_name("target", true);
         check_label_name("_private", true);
         check_label_name("code2", true);
@@ -630,7 +630,7 @@ mod tests {
     }
 
     #[test]
-    fn state_set_one_of() {
+    fn state_set_one_of_sets_only_the_named_state() {
         let expected = StateSet {
             states: vec![
                 ("success".to_string(), false),
@@ -659,7 +659,7 @@ cc_created 1.7e+09
     }
 
     #[test]
-    fn prometheus_counter_without_created() {
+    fn prometheus_counter_without_created_is_one_family() {
         // The documentation's example, without its timestamps.
         let family = Family::counter(
             "http_requests",
@@ -748,7 +748,7 @@ x 1
     }
 
     #[test]
-    fn prometheus_histogram() {
+    fn prometheus_histogram_is_the_documented_example() {
         // The documentation's histogram: cumulative buckets, `le` after the
         // series' labels, `+Inf` equal to `_count`, then `_sum` and `_count`.
         let histogram = Histogram {
@@ -855,7 +855,7 @@ a_second 2
     }
 
     #[test]
-    fn nothing_to_render() {
+    fn nothing_to_render_is_empty_text_or_a_lone_eof() {
         let empty = [Family::gauge("empty", "No samples.", vec![])];
         check(&empty, Format::Prometheus, "");
         check(&empty, Format::OpenMetrics, "# EOF\n");
@@ -863,7 +863,7 @@ a_second 2
     }
 
     #[test]
-    fn openmetrics_gauge() {
+    fn openmetrics_gauge_ends_with_eof() {
         let family = Family::gauge("foo", "", vec![(vec![], 17.0)]);
         check(
             &[family],
@@ -951,7 +951,7 @@ foo_created 1.520430000123e+09
     }
 
     #[test]
-    fn openmetrics_state_set() {
+    fn openmetrics_state_set_is_the_specification_example() {
         // The specification's state set example.
         let states = |set: &[bool]| StateSet {
             states: ["a", "bb", "ccc"]

@@ -243,7 +243,7 @@ mod tests {
     }
 
     #[test]
-    fn sum_created_and_bounds() {
+    fn sum_adds_every_observation_and_bounds_and_created_are_kept() {
         let mut histogram = Histogram::new(vec![0.5, 1.0], 1.7e9).unwrap();
         histogram.observe(0.25);
         histogram.observe(0.5);
@@ -272,7 +272,7 @@ mod tests {
     }
 
     #[test]
-    fn parse_bucket_lists() {
+    fn bucket_lists_parse_to_increasing_finite_bounds() {
         check_parse("0.001, 0.01, 0.1, 1", Ok(vec![0.001, 0.01, 0.1, 1.0]));
         check_parse("0.5", Ok(vec![0.5]));
         check_parse(" 0.5 ,1,  2.5 ", Ok(vec![0.5, 1.0, 2.5]));
@@ -290,7 +290,7 @@ mod tests {
     }
 
     #[test]
-    fn error_messages() {
+    fn error_messages_name_the_offending_bounds() {
         assert_eq!(BucketsError::Empty.to_string(), "no bucket bounds given");
         assert_eq!(
             BucketsError::NotIncreasing { previous: 1.0, next: 0.5 }.to_string(),

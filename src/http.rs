@@ -686,22 +686,27 @@ mod tests {
         assert_eq!(complete(just_enough.as_bytes()).0.headers.len(), MAX_HEADERS);
     }
 
+    #[track_caller]
+    fn check_status(error: ParseError, expected: u16) {
+        assert_eq!(error.status(), Status(expected), "{error:?}");
+        assert!(!error.to_string().is_empty(), "{error:?} has no message");
+    }
+
     #[test]
-    fn every_error_has_a_client_error_status_and_a_message() {
-        use ParseError::*;
-        for error in [
-            RequestLine,
-            RequestLineTooLong,
-            HeadersTooLarge,
-            Header,
-            UnsupportedVersion,
-            PercentEncoding,
-            MissingHost,
-            ContentLength,
-        ] {
-            assert!((400..=505).contains(&error.status().0));
-            assert!(!error.to_string().is_empty());
-        }
+    fn every_error_has_the_status_the_rfcs_give_it_and_a_message() {
+        // RFC 9112 section 3 and 3.2: a malformed request line or header
+        // field, or an HTTP/1.1 request without Host, is 400. RFC 9110
+        // section 15.5.15: a target too long is 414; RFC 6585 section 5:
+        // header fields too large are 431; RFC 9110 section 15.6.6: an
+        // unsupported major version is 505.
+        check_status(ParseError::RequestLine, 400);
+        check_status(ParseError::RequestLineTooLong, 414);
+        check_status(ParseError::HeadersTooLarge, 431);
+        check_status(ParseError::Header, 400);
+        check_status(ParseError::UnsupportedVersion, 505);
+        check_status(ParseError::PercentEncoding, 400);
+        check_status(ParseError::MissingHost, 400);
+        check_status(ParseError::ContentLength, 400);
     }
 
     #[test]

@@ -708,7 +708,7 @@ mod tests {
     }
 
     #[test]
-    fn top_level_scalars() {
+    fn any_value_may_stand_at_the_top_level() {
         check(r#""Hello world!""#, string("Hello world!"));
         check("42", number("42"));
         check("true", Value::Bool(true));
@@ -720,7 +720,7 @@ mod tests {
     }
 
     #[test]
-    fn counter_reply() {
+    fn the_counter_reply_yields_its_fields() {
         let reply = br#"{"launched": "2020-11-04T17:57:42.448578", "requests": 2}"#;
         let value = parse(reply).unwrap();
         assert_eq!(value.get("launched"), Some(&string("2020-11-04T17:57:42.448578")));
@@ -731,7 +731,7 @@ mod tests {
     }
 
     #[test]
-    fn kind_names() {
+    fn kinds_are_named_as_rfc_8259_names_them() {
         assert_eq!(Value::Null.kind(), "null");
         assert_eq!(Value::Bool(true).kind(), "boolean");
         assert_eq!(number("1").kind(), "number");
@@ -741,7 +741,7 @@ mod tests {
     }
 
     #[test]
-    fn escapes() {
+    fn escapes_decode_to_their_characters() {
         check_string(r#""\"""#, "\"");
         check_string(r#""\\""#, "\\");
         check_string(r#""\/""#, "/");
@@ -760,7 +760,7 @@ mod tests {
     }
 
     #[test]
-    fn numbers() {
+    fn numbers_keep_their_text_and_convert_exactly() {
         check_number("0", 0.0, Some(0));
         check_number("-0", -0.0, None);
         check_number("2", 2.0, Some(2));
@@ -873,7 +873,7 @@ mod tests {
     }
 
     #[test]
-    fn nesting_limit() {
+    fn nesting_deeper_than_the_limit_is_an_error() {
         let arrays = |depth| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
         assert!(parse(arrays(MAX_DEPTH).as_bytes()).is_ok());
         check_error(arrays(MAX_DEPTH + 1).as_bytes(), ErrorKind::TooDeep, MAX_DEPTH);

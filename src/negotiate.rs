@@ -129,7 +129,7 @@ mod tests {
     }
 
     #[test]
-    fn what_prometheus_sends() {
+    fn every_prometheus_version_gets_the_format_it_prefers() {
         // Prometheus 2.0 to 2.4.
         check(Some("text/plain;version=0.0.4;q=1,*/*;q=0.1"), Prometheus);
         // Prometheus 2.5 to 2.33.
@@ -232,7 +232,7 @@ mod tests {
     }
 
     #[test]
-    fn read_loosely() {
+    fn media_types_and_parameters_are_read_loosely() {
         check(Some("Application/OpenMetrics-Text; Version=1.0.0; Q=0.9"), OpenMetrics);
         check(Some("application/openmetrics-text;Q=0.1,text/plain;q=0.5"), Prometheus);
         check(Some("application/openmetrics-text;VERSION=2.0.0"), Prometheus);

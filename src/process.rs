@@ -283,7 +283,7 @@ Max locked memory         8388608              8388608              bytes
     }
 
     #[test]
-    fn boot_time() {
+    fn boot_time_is_read_from_btime() {
         let stat = "\
 cpu  10132153 290696 3084719 46828483 16683 0 25195 0 0 0
 cpu0 1393280 32966 572056 13343292 6130 0 17875 0 0 0

@@ -210,14 +210,20 @@ mod tests {
         let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address =
             crate::target::Address::parse(&silent.local_addr().unwrap().to_string()).unwrap();
-        let targets: Vec<Target> =
-            ["a", "b", "c"].map(|name| Target::new(name, Kind::Daytime, address.clone())).to_vec();
+        let budget = Duration::from_millis(300);
+        let targets: Vec<Target> = (0..10)
+            .map(|idx| Target::new(&format!("t{idx}"), Kind::Daytime, address.clone()))
+            .collect();
         let started = Instant::now();
         // One probe at a time: without one deadline for the scrape, the
-        // three would take 3 × 300 ms one after the other.
-        let reports = probe_all(&targets, Some(Duration::from_millis(300)), 1);
-        assert!(started.elapsed() < Duration::from_millis(800), "took {:?}", started.elapsed());
-        assert!(reports.iter().all(|report| report.result.is_err()));
+        // ten would take 10 × 300 ms = 3 s one after the other.
+        let reports = probe_all(&targets, Some(budget), 1);
+        let elapsed = started.elapsed();
+        assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+        for report in &reports {
+            assert!(report.timeout <= budget, "{report:?}");
+            assert!(matches!(report.result, Err(probe::ProbeError::Timeout(_))), "{report:?}");
+        }
     }
 
     #[test]

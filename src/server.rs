@@ -9,7 +9,7 @@
 //! Dropping the [`Server`] stops the loop, closes every connection and
 //! joins every thread; tests rely on this to leave nothing behind.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -119,21 +119,29 @@ fn accept_loop(listener: &TcpListener, exporter: &Arc<Exporter>, stopping: &Atom
 /// Hands an accepted connection to a worker, or answers 503 at once if
 /// every connection is busy. Fails if the connection cannot be tracked
 /// (its socket cannot be cloned: no file descriptor left); it is then
-/// closed unanswered.
+/// answered 503 too.
 fn admit(
     stream: TcpStream,
     table: &Arc<ConnectionTable>,
     pool: &mut ThreadPool,
     exporter: &Arc<Exporter>,
 ) -> io::Result<()> {
-    match table.admit(&stream)? {
+    let admission = match table.admit(&stream) {
+        Ok(admission) => admission,
+        Err(err) => {
+            refuse(stream, "cannot take a connection now");
+            exporter.telemetry().count_response(Status::SERVICE_UNAVAILABLE);
+            return Err(err);
+        }
+    };
+    match admission {
         Admission::Admitted(registration) => {
             let exporter = Arc::clone(exporter);
             pool.execute(move || connection::serve(stream, &exporter, registration));
         }
         Admission::Full => {
             log::debug("connection refused: every connection is busy", &[]);
-            refuse_busy(stream);
+            refuse(stream, "too many connections");
             exporter.telemetry().count_response(Status::SERVICE_UNAVAILABLE);
         }
     }
@@ -156,15 +164,15 @@ impl FdWarnings {
     }
 }
 
-/// Writes a 503 from the accepting thread. It is a few hundred bytes,
-/// which the socket's send buffer takes at once; the short timeout only
-/// guards against the impossible.
-fn refuse_busy(mut stream: TcpStream) {
+/// Writes a 503 from the accepting thread, so that a refused client learns
+/// why and when to retry instead of seeing a reset. It is a few hundred
+/// bytes, which the socket's send buffer takes at once; the short timeout
+/// only guards against the impossible.
+fn refuse(mut stream: TcpStream, reason: &str) {
     let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
-    let response = Response::text(Status::SERVICE_UNAVAILABLE, "too many connections")
-        .with_header("Retry-After", "1");
+    let response =
+        Response::text(Status::SERVICE_UNAVAILABLE, reason).with_header("Retry-After", "1");
     let _ = response.write_to(&mut stream, Delivery::CLOSE);
-    let _ = stream.flush();
 }
 
 /// `EMFILE` (per process) and `ENFILE` (system-wide): std has no

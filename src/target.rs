@@ -193,7 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn parses_addresses() {
+    fn addresses_are_host_and_port_with_ipv6_in_brackets() {
         check("127.0.0.1:13", Ok(("127.0.0.1", 13)));
         check("clock.example.com:1113", Ok(("clock.example.com", 1113)));
         check("[::1]:13", Ok(("::1", 13)));

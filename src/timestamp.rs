@@ -487,7 +487,7 @@ mod tests {
     }
 
     #[test]
-    fn known_epoch_values() {
+    fn known_date_times_give_their_unix_seconds() {
         check("1970-01-01T00:00:00Z", 0.0);
         check("2000-02-29T12:00:00Z", 951_825_600.0);
         check("2020-11-04T17:57:42.448578", 1_604_512_662.448578);
@@ -500,7 +500,7 @@ mod tests {
     }
 
     #[test]
-    fn leap_days() {
+    fn february_29_exists_only_in_leap_years() {
         check("2000-02-29T00:00:00Z", 951_782_400.0);
         check("2020-02-29T00:00:00Z", 1_582_934_400.0);
         check("2096-02-29T23:59:59Z", 3_981_398_399.0);
@@ -510,7 +510,7 @@ mod tests {
     }
 
     #[test]
-    fn offsets() {
+    fn offsets_are_subtracted_to_give_utc() {
         check("1970-01-01T01:00:00+01:00", 0.0);
         check("1969-12-31T23:00:00-01:00", 0.0);
         check("2020-11-04T18:57:42.448578+01:00", 1_604_512_662.448578);
@@ -587,7 +587,7 @@ mod tests {
     }
 
     #[test]
-    fn offset_parse() {
+    fn offsets_parse_from_z_or_plus_minus_hh_mm() {
         check_offset("Z", 0);
         check_offset("z", 0);
         check_offset("+00:00", 0);
@@ -607,7 +607,7 @@ mod tests {
     }
 
     #[test]
-    fn offset_display() {
+    fn offsets_display_as_plus_minus_hh_mm() {
         assert_eq!(Offset::UTC.to_string(), "+00:00");
         assert_eq!(Offset::parse("Z").unwrap().to_string(), "+00:00");
         assert_eq!(Offset::parse("+01:00").unwrap().to_string(), "+01:00");
@@ -684,7 +684,7 @@ mod tests {
     }
 
     #[test]
-    fn error_messages() {
+    fn error_messages_say_what_was_expected_and_where() {
         let message = |text| parse_iso8601(text, Offset::UTC).unwrap_err().to_string();
         assert_eq!(message("2020-11-04T17:57"), "expected ':' after the minute at byte 16");
         assert_eq!(message("2021-02-29T00:00:00"), "day 29 does not exist in 2021-02");

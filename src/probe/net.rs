@@ -159,7 +159,9 @@ mod tests {
             resolve(&address("localhost:13"), past),
             Err(ProbeError::Timeout(Phase::Resolve))
         ));
-        let addrs = ["127.0.0.1:9".parse().unwrap()];
+        // A listener that would accept: only the deadline can fail this.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addrs = [listener.local_addr().unwrap()];
         assert!(matches!(connect(&addrs, past), Err(ProbeError::Timeout(Phase::Connect))));
     }
 

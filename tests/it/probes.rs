@@ -131,6 +131,15 @@ fn check_fails_within(kind: &str, address: &str, timeout: &str, limit: Duration,
     assert!(!response.body.lines().any(|line| line.starts_with(total)), "{}", response.body);
 }
 
+/// A host and port whose name no resolver can look up: a label may be at
+/// most 63 bytes long (RFC 1035, section 2.3.4), so the lookup fails
+/// before any query is sent, and the test stays off the network. The
+/// `.invalid` top-level domain (RFC 6761, section 6.4) never resolves
+/// anyway.
+pub fn unresolvable_address() -> String {
+    format!("{}.invalid:13", "x".repeat(64))
+}
+
 /// A loopback port where nothing listens: bound, then released.
 fn closed_port() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -191,16 +200,16 @@ fn a_dribbling_target_is_cut_by_the_deadline() {
 
 #[test]
 fn an_endless_daytime_reply_is_cut_by_the_byte_cap() {
-    // With a 10 s timeout, an answer within 3 s shows that the 512-byte
-    // cap ended the probe, not the deadline.
-    let limit = Duration::from_secs(3);
+    // With a 10 s timeout, an answer within half of it shows that the
+    // 512-byte cap ended the probe, not the deadline.
+    let limit = Duration::from_secs(5);
     check_fails_within("daytime", &flooding().addr.to_string(), "10s", limit, "protocol_error");
 }
 
 #[test]
 fn an_endless_counter_reply_is_cut_by_the_byte_cap() {
     // The counter's cap is 64 KiB, still far short of 10 s of loopback.
-    let limit = Duration::from_secs(3);
+    let limit = Duration::from_secs(5);
     check_fails_within("counter", &flooding().addr.to_string(), "10s", limit, "protocol_error");
 }
 
@@ -240,8 +249,7 @@ fn a_launch_time_in_month_13_is_a_protocol_error() {
 
 #[test]
 fn a_name_that_does_not_resolve_is_a_dns_failure() {
-    // `.invalid` is reserved never to resolve (RFC 6761, section 6.4).
-    check_fails("daytime", "nonexistent.invalid:13", "dns_failure");
+    check_fails("daytime", &unresolvable_address(), "dns_failure");
 }
 
 #[test]
@@ -298,7 +306,7 @@ fn twenty_slow_targets_are_probed_at_once() {
 
     // One after another, twenty probes of 300 ms would take 6 s.
     let Scrape { response, elapsed } = get_metrics(&exporter);
-    assert!(elapsed < Duration::from_millis(1500), "the scrape took {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "the scrape took {elapsed:?}");
     assert_whole_200(&response);
     for idx in 0..20 {
         let success = format!("probe_success{{target=\"t{idx}\",kind=\"daytime\"}}");
@@ -317,13 +325,13 @@ fn the_scrape_timeout_header_caps_every_probe() {
     let exporter = Exporter::start(&["--config.file", config.path()]);
 
     // Prometheus will wait 1.5 s; less the default 0.5 s offset, each
-    // probe gets 1 s of its 5 s.
+    // probe gets 1 s of its 5 s. Uncapped, the scrape would take 5 s.
     let Scrape { response, elapsed } = timed(
         &exporter,
         "GET /metrics HTTP/1.1\r\nHost: test\r\nX-Prometheus-Scrape-Timeout-Seconds: 1.5\r\n\
          Connection: close\r\n\r\n",
     );
-    assert!(elapsed < Duration::from_millis(2500), "the scrape took {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(4), "the scrape took {elapsed:?}");
     assert_whole_200(&response);
     for name in ["a", "b"] {
         let labels = format!("{{target=\"{name}\",kind=\"daytime\"}}");

@@ -450,7 +450,11 @@ fn time_parser_answers_ok_or_err_for_any_text() {
         if let Ok(seconds) = timestamp::parse_iso8601(&text, Offset::UTC) {
             assert!(seconds.is_finite(), "{text:?} gave {seconds}");
         }
-        let _ = Offset::parse(&text);
+        // An offset that parses is written `+hh:mm` or `-hh:mm`, which
+        // parses back to the same offset.
+        if let Ok(offset) = Offset::parse(&text) {
+            assert_eq!(Offset::parse(&offset.to_string()), Ok(offset), "{text:?}");
+        }
     });
 }
 
@@ -667,10 +671,17 @@ const ACCEPT_HEADERS: &[&[u8]] = &[
 ];
 
 #[test]
-fn accept_parser_answers_for_any_text() {
+fn accept_parser_answers_for_any_text_and_falls_back_to_text() {
     check_property("negotiate::negotiate never panics", CASES, |rng| {
         let input = hostile_input(rng, ACCEPT_HEADERS);
-        let _ = negotiate::negotiate(Some(&String::from_utf8_lossy(&input)));
+        let header = String::from_utf8_lossy(&input);
+        let chosen = negotiate::negotiate(Some(&header));
+        // Only `application/openmetrics-text` or `application/*` admits
+        // OpenMetrics; without either, the answer is the text format, the
+        // fallback the content negotiation documentation asks for.
+        if !header.to_ascii_lowercase().contains("application") {
+            assert_eq!(chosen, Choice::Prometheus, "Accept: {header}");
+        }
     });
 }
 

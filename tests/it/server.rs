@@ -17,8 +17,10 @@ use crate::support::{read_head_response, read_response, Exporter, Fixture, Respo
 /// The content type of the Prometheus text format, version 0.0.4.
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// A generous bound for a scrape that nothing should delay.
-const PROMPT: Duration = Duration::from_secs(2);
+/// A generous bound for a scrape that nothing should delay. A scrape held
+/// up by another client would wait for that client's read timeout (10 s
+/// by default) or longer.
+const PROMPT: Duration = Duration::from_secs(5);
 
 /// One keep-alive HTTP/1.1 request for `path`.
 fn get(path: &str) -> String {
@@ -275,7 +277,12 @@ fn scrapes_beyond_max_requests_are_answered_503_with_retry_after() {
 #[test]
 fn responses_are_counted_by_status_code() {
     let exporter = Exporter::start(&[]);
-    assert_eq!(exporter.get("/nope").status, 404);
+    let mut stream = exporter.connect();
+    let not_found = "GET /nope HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
+    assert_eq!(exchange(&mut stream, not_found).status, 404);
+    // A response is counted once it is written, which may be after the
+    // client has read it; the server closes only after counting.
+    assert_closed(&mut stream);
     let response = exporter.get("/metrics");
     assert_eq!(response.sample("probe_exporter_http_responses_total{code=\"404\"}"), Some(1.0));
 }
