@@ -197,3 +197,32 @@ pub fn bind(address: &str) -> io::Result<TcpListener> {
         _ => TcpListener::bind(address),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::io::{Read, Write};
+
+    #[test]
+    fn dropping_the_server_closes_its_connections_and_stops_listening() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let exporter = Arc::new(Exporter::new(Config::default()).unwrap());
+        let server = Server::start(listener, exporter).unwrap();
+        let addr = server.local_addr();
+
+        // A kept-alive connection that has been answered and now waits,
+        // holding a worker in `read()`.
+        let mut idle = TcpStream::connect(addr).unwrap();
+        idle.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        idle.write_all(b"GET /-/healthy HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+        let mut response = [0u8; 1024];
+        let n = idle.read(&mut response).unwrap();
+        assert!(response[..n].starts_with(b"HTTP/1.1 200 OK\r\n"));
+
+        drop(server); // Returns only once every thread has been joined.
+
+        assert_eq!(idle.read(&mut response).unwrap_or(0), 0, "the idle connection is closed");
+        assert!(TcpStream::connect(addr).is_err(), "nothing listens any more");
+    }
+}
