@@ -22,8 +22,11 @@ use std::time::{Duration, Instant};
 use probe_exporter::demo;
 
 /// Load before the first measurement, so that pools and buffers have grown
-/// to their steady size.
-const WARM_UP: Duration = Duration::from_secs(5);
+/// to their steady size: at least this long, and at least a quarter of the
+/// run. Besides the pool's threads, the allocator's per-thread caches fill
+/// for a while (one cache for each of up to 256 workers), bounded but slow
+/// to settle; a leak goes on growing at the same pace.
+const MIN_WARM_UP: Duration = Duration::from_secs(5);
 /// How often the figures are printed during the run.
 const REPORT_EVERY: Duration = Duration::from_secs(10);
 /// Every read and connect gives up after this long.
@@ -80,7 +83,7 @@ fn soak() -> Result<bool, String> {
     println!("  idle:  {idle_before}");
 
     let load = Load::start(exporter.addr);
-    thread::sleep(WARM_UP);
+    thread::sleep(MIN_WARM_UP.max(Duration::from_secs(seconds) / 4));
     let start = Figures::read(pid)?;
     println!("  start: {start}");
     let started = Instant::now();
