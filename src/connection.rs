@@ -5,13 +5,17 @@
 //! the next one. Requests that arrived together (pipelined) are answered
 //! in order, because whatever follows a parsed head stays in the buffer.
 //!
-//! Two clocks bound a connection. While no byte of a request has arrived,
-//! the idle timeout runs; once one has, the whole head must arrive within
-//! the read timeout, so a client sending one byte a second is cut off
-//! however patient it is. Writes have a timeout too, so a client that
-//! stops reading cannot hold a worker.
+//! Three clocks bound a connection. While no byte of a request has
+//! arrived, the idle timeout runs; once one has, the whole head must
+//! arrive within the read timeout, so a client sending one byte a second
+//! is cut off however patient it is. And a response must be taken by the
+//! client within the write timeout: one deadline for the whole response,
+//! and for a backlog of pipelined requests answered one after the other,
+//! so that a client reading a few bytes at a time cannot restart it. A
+//! client that is that slow to read is also, like an idle one, evictable
+//! at the connection cap while it keeps the worker waiting.
 
-use std::io::{ErrorKind, Read};
+use std::io::{self, ErrorKind, IoSlice, Read, Write};
 use std::net::TcpStream;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -25,7 +29,8 @@ use crate::routes;
 /// How much is read from a socket at once.
 const READ_CHUNK: usize = 4096;
 
-/// A response must be taken by the client within this time.
+/// A response, or a backlog of pipelined responses, must be taken by the
+/// client within this time.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves requests on `stream` until either side closes it.
@@ -37,8 +42,11 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
     // Room for a typical request head at once: growing a buffer byte by
     // byte for a slow client would churn the allocator's small blocks.
     let mut buffer = Vec::with_capacity(READ_CHUNK);
+    let mut writer = ResponseWriter::new();
+    // Waiting for a request, evictable; from the second request on, the
+    // writer has marked it so since it began writing the last response.
+    registration.waiting();
     loop {
-        registration.waiting();
         let request = match read_request(&mut stream, &mut buffer, exporter) {
             Ok(Some(request)) => request,
             Ok(None) => return,
@@ -56,8 +64,14 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
         let keep_alive = request.wants_keep_alive() && !request.has_body();
         let response = respond_or_500(&request, exporter);
         let delivery = Delivery { head_only: request.method == "HEAD", keep_alive };
-        if response.write_to(&mut stream, delivery).is_err() {
-            return; // The client went away; nothing is owed to it.
+        // Requests still in the buffer were pipelined: their responses
+        // share the deadline of this one.
+        let backlog_continues = !buffer.is_empty();
+        if writer.send(&mut stream, &response, delivery, &registration).is_err() {
+            return; // The client went away or would not read; nothing is owed to it.
+        }
+        if !backlog_continues {
+            writer.backlog_done();
         }
         exporter.telemetry().count_response(response.status);
         if request.has_body() {
@@ -66,6 +80,74 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
         if !keep_alive {
             return;
         }
+    }
+}
+
+/// Writes responses, each whole or not at all within [`WRITE_TIMEOUT`],
+/// which runs from the first response of a pipelined backlog.
+struct ResponseWriter {
+    /// When the backlog being answered must have been taken.
+    deadline: Option<Instant>,
+    /// The write timeout the socket has now, to set it only when needed.
+    socket_timeout: Duration,
+}
+
+impl ResponseWriter {
+    fn new() -> ResponseWriter {
+        ResponseWriter { deadline: None, socket_timeout: WRITE_TIMEOUT }
+    }
+
+    /// The next response starts a backlog of its own.
+    fn backlog_done(&mut self) {
+        self.deadline = None;
+    }
+
+    /// Writes the head and the body with one system call where the socket
+    /// takes them at once, which is almost always; the body is not copied.
+    /// While it writes, the connection waits on its client, so it is
+    /// marked as waiting: a client slow to read may be evicted at the cap
+    /// like an idle one. (A blocking write returns only once all is sent
+    /// or its timeout passes, so no partial write would tell one earlier.)
+    fn send(
+        &mut self,
+        stream: &mut TcpStream,
+        response: &Response,
+        delivery: Delivery,
+        registration: &Registration,
+    ) -> io::Result<()> {
+        let head = response.head(delivery.keep_alive);
+        let body = if delivery.head_only { &[][..] } else { &response.body[..] };
+        let mut parts = [IoSlice::new(head.as_bytes()), IoSlice::new(body)];
+        let mut unsent = &mut parts[..];
+        IoSlice::advance_slices(&mut unsent, 0);
+        let deadline = *self.deadline.get_or_insert_with(|| Instant::now() + WRITE_TIMEOUT);
+        registration.waiting();
+        while !unsent.is_empty() {
+            self.limit_to(stream, deadline)?;
+            match stream.write_vectored(unsent) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut unsent, n),
+                Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the socket's write timeout end at `deadline`. The system call
+    /// is saved when the timeout the socket has is within [`SLACK`] of it,
+    /// as it is for the first write of every fresh deadline.
+    fn limit_to(&mut self, stream: &TcpStream, deadline: Instant) -> io::Result<()> {
+        const SLACK: Duration = Duration::from_millis(100);
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(ErrorKind::TimedOut.into());
+        }
+        if remaining.abs_diff(self.socket_timeout) > SLACK {
+            stream.set_write_timeout(Some(remaining))?;
+            self.socket_timeout = remaining;
+        }
+        Ok(())
     }
 }
 

@@ -67,7 +67,14 @@ impl Exporter {
             .scrapes_in_flight
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
             .is_ok();
-        claimed.then_some(ScrapeSlot { in_flight: &self.scrapes_in_flight })
+        // `then`, not `then_some`: the slot must exist only if the claim
+        // succeeded, because dropping a slot releases a place.
+        claimed.then(|| ScrapeSlot { in_flight: &self.scrapes_in_flight })
+    }
+
+    /// How many scrapes are running now.
+    pub fn scrapes_in_flight(&self) -> usize {
+        self.scrapes_in_flight.load(Ordering::Acquire)
     }
 
     /// Records the reports of a scrape of the configured targets (in the
@@ -168,5 +175,23 @@ mod tests {
         assert!(exporter.begin_scrape().is_none());
         drop(first);
         assert!(exporter.begin_scrape().is_some());
+    }
+
+    #[test]
+    fn a_refused_scrape_frees_no_place() {
+        let config = Config { max_requests: 1, ..Config::default() };
+        let exporter = Exporter::new(config).unwrap();
+        let running = exporter.begin_scrape();
+        assert!(running.is_some());
+        assert!(exporter.begin_scrape().is_none(), "the cap is 1");
+        assert_eq!(exporter.scrapes_in_flight(), 1, "the refusal released the running scrape");
+        drop(running);
+        assert_eq!(exporter.scrapes_in_flight(), 0, "idle after the refusal");
+        for _ in 0..3 {
+            let slot = exporter.begin_scrape();
+            assert!(slot.is_some(), "a scrape after a refusal is refused");
+            assert!(exporter.begin_scrape().is_none(), "the cap is still enforced");
+        }
+        assert_eq!(exporter.scrapes_in_flight(), 0);
     }
 }

@@ -491,7 +491,8 @@ impl Response {
         out.flush()
     }
 
-    fn head(&self, keep_alive: bool) -> String {
+    /// The status line and headers, ending in the empty line.
+    pub fn head(&self, keep_alive: bool) -> String {
         let mut head = format!(
             "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
             self.status.0,

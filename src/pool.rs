@@ -12,6 +12,7 @@
 //! A job that panics is caught: the thread logs it and goes on to the next
 //! job. Dropping the pool closes the queue and joins every thread.
 
+use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -51,20 +52,41 @@ impl ThreadPool {
         }
     }
 
-    /// Queues a job. If no thread is idle and the pool is below its
-    /// bound, a new thread is started for it.
-    pub fn execute(&mut self, job: impl FnOnce() + Send + 'static) {
+    /// Sets a thread aside for one job: an idle one, or a new one if none
+    /// is idle and the pool is below its bound. At the bound the job will
+    /// wait in the queue for the next thread to finish, which is soon,
+    /// because the caller bounds its jobs by the pool's size.
+    ///
+    /// Fails when no thread is idle and none can be started (a process
+    /// or cgroup limit on threads): the job would wait for ever, so the
+    /// caller should refuse it instead.
+    pub fn reserve(&mut self) -> io::Result<Reserved<'_>> {
         let claimed_idle_thread = self
             .idle
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
             .is_ok();
-        if !claimed_idle_thread && self.threads.len() < self.max_threads {
-            self.spawn_thread();
+        let starts_a_thread = !claimed_idle_thread && self.threads.len() < self.max_threads;
+        if starts_a_thread {
+            self.spawn_thread()?;
         }
+        let holds_a_thread = claimed_idle_thread || starts_a_thread;
+        Ok(Reserved { pool: self, holds_a_thread })
+    }
+
+    /// Queues a job on a thread set aside for it, or on the next thread
+    /// that is free if none can be.
+    pub fn execute(&mut self, job: impl FnOnce() + Send + 'static) {
+        if let Ok(thread) = self.reserve() {
+            return thread.run(job);
+        }
+        self.send(Box::new(job));
+    }
+
+    fn send(&self, job: Job) {
         if let Some(sender) = &self.sender {
             // Sending fails only when the receiver is gone, and the pool
             // itself holds it for as long as the pool lives.
-            let _ = sender.send(Box::new(job));
+            let _ = sender.send(job);
         }
     }
 
@@ -73,18 +95,40 @@ impl ThreadPool {
         self.threads.len()
     }
 
-    fn spawn_thread(&mut self) {
+    fn spawn_thread(&mut self) -> io::Result<()> {
         let receiver = Arc::clone(&self.receiver);
         let idle = Arc::clone(&self.idle);
-        let spawned = thread::Builder::new()
+        let handle = thread::Builder::new()
             .name(format!("worker-{}", self.threads.len()))
             .stack_size(STACK_SIZE)
-            .spawn(move || run_jobs(&receiver, &idle));
-        match spawned {
-            Ok(handle) => self.threads.push(handle),
-            // The job still waits in the queue for a thread that exists;
-            // with none at all it waits until one can be started.
-            Err(err) => log::error("cannot start a worker thread", &[("err", &err)]),
+            .spawn(move || run_jobs(&receiver, &idle))?;
+        self.threads.push(handle);
+        Ok(())
+    }
+}
+
+/// A thread of the pool set aside for one job by [`ThreadPool::reserve`].
+/// Dropped without running a job, it goes back to being idle.
+#[must_use = "a reserved thread does nothing until `run` is called"]
+pub struct Reserved<'a> {
+    pool: &'a mut ThreadPool,
+    /// False at the bound, when the job will wait for a thread to finish.
+    holds_a_thread: bool,
+}
+
+impl Reserved<'_> {
+    /// Runs `job` on the reserved thread.
+    pub fn run(mut self, job: impl FnOnce() + Send + 'static) {
+        self.holds_a_thread = false; // The job takes the thread.
+        self.pool.send(Box::new(job));
+    }
+}
+
+impl Drop for Reserved<'_> {
+    fn drop(&mut self) {
+        // The thread, claimed idle or just started, waits for a job.
+        if self.holds_a_thread {
+            self.pool.idle.fetch_add(1, Ordering::AcqRel);
         }
     }
 }

@@ -14,7 +14,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::connection;
 use crate::connection_table::{Admission, ConnectionTable};
@@ -22,6 +22,7 @@ use crate::exporter::Exporter;
 use crate::http::{Delivery, Response, Status};
 use crate::log;
 use crate::pool::ThreadPool;
+use crate::throttle::Throttle;
 
 /// How long the accept loop pauses when the process has no file
 /// descriptor left, so that finishing connections can free some.
@@ -97,7 +98,6 @@ fn accept_loop(listener: &TcpListener, exporter: &Arc<Exporter>, stopping: &Atom
     let config = exporter.config();
     let table = Arc::new(ConnectionTable::new(config.max_connections));
     let mut pool = ThreadPool::new(config.max_connections);
-    let mut fd_warnings = FdWarnings::default();
     for stream in listener.incoming() {
         if stopping.load(Ordering::SeqCst) {
             break;
@@ -106,7 +106,9 @@ fn accept_loop(listener: &TcpListener, exporter: &Arc<Exporter>, stopping: &Atom
         match result {
             Ok(()) => {}
             Err(err) if is_out_of_file_descriptors(&err) => {
-                fd_warnings.log(&err);
+                if OUT_OF_FDS.ready() {
+                    log::error("out of file descriptors; accepting more slowly", &[("err", &err)]);
+                }
                 thread::sleep(FD_EXHAUSTED_BACKOFF);
             }
             Err(err) => log::warn("accept failed", &[("err", &err)]),
@@ -117,9 +119,9 @@ fn accept_loop(listener: &TcpListener, exporter: &Arc<Exporter>, stopping: &Atom
 }
 
 /// Hands an accepted connection to a worker, or answers 503 at once if
-/// every connection is busy. Fails if the connection cannot be tracked
-/// (its socket cannot be cloned: no file descriptor left); it is then
-/// answered 503 too.
+/// every connection is busy or no worker thread can be had. Fails if the
+/// connection cannot be tracked (its socket cannot be cloned: no file
+/// descriptor left); it is then answered 503 too.
 fn admit(
     stream: TcpStream,
     table: &Arc<ConnectionTable>,
@@ -129,50 +131,47 @@ fn admit(
     let admission = match table.admit(&stream) {
         Ok(admission) => admission,
         Err(err) => {
-            refuse(stream, "cannot take a connection now");
-            exporter.telemetry().count_response(Status::SERVICE_UNAVAILABLE);
+            refuse(stream, "cannot take a connection now", exporter);
             return Err(err);
         }
     };
-    match admission {
-        Admission::Admitted(registration) => {
+    let Admission::Admitted(registration) = admission else {
+        log::debug("connection refused: every connection is busy", &[]);
+        refuse(stream, "too many connections", exporter);
+        return Ok(());
+    };
+    match pool.reserve() {
+        Ok(thread) => {
             let exporter = Arc::clone(exporter);
-            pool.execute(move || connection::serve(stream, &exporter, registration));
+            thread.run(move || connection::serve(stream, &exporter, registration));
         }
-        Admission::Full => {
-            log::debug("connection refused: every connection is busy", &[]);
-            refuse(stream, "too many connections");
-            exporter.telemetry().count_response(Status::SERVICE_UNAVAILABLE);
+        Err(err) => {
+            if NO_THREAD.ready() {
+                log::error("cannot start a worker thread; refusing connections", &[("err", &err)]);
+            }
+            drop(registration);
+            refuse(stream, "no worker thread can take the connection", exporter);
         }
     }
     Ok(())
 }
 
-/// Running out of file descriptors can last: say so once, then again only
-/// every ten seconds, not once per connection.
-#[derive(Default)]
-struct FdWarnings {
-    last: Option<Instant>,
-}
-
-impl FdWarnings {
-    fn log(&mut self, err: &io::Error) {
-        if self.last.is_none_or(|at| at.elapsed() > Duration::from_secs(10)) {
-            log::error("out of file descriptors; accepting more slowly", &[("err", err)]);
-            self.last = Some(Instant::now());
-        }
-    }
-}
+/// Running out of file descriptors or threads can last: each is said
+/// once, then again only every ten seconds, not once per connection.
+static OUT_OF_FDS: Throttle = Throttle::new(Duration::from_secs(10));
+static NO_THREAD: Throttle = Throttle::new(Duration::from_secs(10));
 
 /// Writes a 503 from the accepting thread, so that a refused client learns
 /// why and when to retry instead of seeing a reset. It is a few hundred
 /// bytes, which the socket's send buffer takes at once; the short timeout
 /// only guards against the impossible.
-fn refuse(mut stream: TcpStream, reason: &str) {
+fn refuse(mut stream: TcpStream, reason: &str, exporter: &Exporter) {
     let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
     let response =
         Response::text(Status::SERVICE_UNAVAILABLE, reason).with_header("Retry-After", "1");
-    let _ = response.write_to(&mut stream, Delivery::CLOSE);
+    if response.write_to(&mut stream, Delivery::CLOSE).is_ok() {
+        exporter.telemetry().count_response(Status::SERVICE_UNAVAILABLE);
+    }
 }
 
 /// `EMFILE` (per process) and `ENFILE` (system-wide): std has no

@@ -326,6 +326,101 @@ fn slow_loris_neither_locks_out_a_scrape_nor_grows_memory() {
     assert!(peak_rss_kb < 32 * 1024, "peak RSS {peak_rss_kb} kB is above 32 MB");
 }
 
+/// A client that pipelines `requests` scrapes at once, then reads the
+/// answers `read_size` bytes every 250 ms until `stop` is set or 20 s have
+/// passed. It returns how many bytes it read.
+fn slow_reader(
+    addr: SocketAddr,
+    requests: usize,
+    read_size: usize,
+    stop: Arc<AtomicBool>,
+) -> thread::JoinHandle<usize> {
+    thread::spawn(move || {
+        let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
+            return 0;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
+        // The requests go out on a thread of their own: the exporter reads
+        // them only as it answers, so writing them all can block.
+        let mut sender = match stream.try_clone() {
+            Ok(sender) => sender,
+            Err(_) => return 0,
+        };
+        let pipelined = "GET /metrics HTTP/1.1\r\nHost: slow\r\n\r\n".repeat(requests);
+        thread::spawn(move || {
+            let _ = sender.write_all(pipelined.as_bytes());
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut chunk = vec![0u8; read_size];
+        let mut read = 0;
+        while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+            match stream.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => read += n,
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => break,
+            }
+            thread::sleep(Duration::from_millis(250));
+        }
+        read
+    })
+}
+
+#[test]
+fn clients_slow_to_read_do_not_lock_out_a_scrape() {
+    // Eight clients, as many as the cap, each with megabytes of answers
+    // waiting and taking 2 KiB a second: every worker is stuck writing.
+    let exporter = Watched::start(&["--web.max-connections", "8"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> =
+        (0..8).map(|_| slow_reader(exporter.addr, 4000, 512, Arc::clone(&stop))).collect();
+    // Time for the answers to fill the sockets' buffers.
+    thread::sleep(Duration::from_secs(2));
+
+    let started = Instant::now();
+    let response = exporter.get("/metrics");
+    let elapsed = started.elapsed();
+    stop.store(true, Ordering::SeqCst);
+    let read: Vec<usize> = readers.into_iter().map(|reader| reader.join().unwrap_or(0)).collect();
+    println!("slow readers read {read:?} bytes; the scrape took {elapsed:?}");
+    // Busy connections are never evicted: a slow reader counted as busy
+    // would have the scrape refused with 503.
+    assert_eq!(response.status, 200, "{response:?}");
+    assert!(elapsed < Duration::from_secs(5), "the scrape took {elapsed:?}");
+    assert!(read.iter().all(|&n| n > 0), "a slow reader never got an answer: {read:?}");
+}
+
+#[test]
+fn a_client_that_never_reads_is_closed_within_the_write_timeout() {
+    let exporter = Watched::start(&[]);
+    let mut stream = support::connect(exporter.addr);
+    let pipelined = "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n".repeat(4000);
+    let mut sender = stream.try_clone().unwrap();
+    let writer = thread::spawn(move || {
+        let _ = sender.write_all(pipelined.as_bytes());
+    });
+    // The exporter answers until the sockets' buffers are full, then
+    // waits for this client, which never reads, for one write timeout
+    // (10 s) for the whole backlog, not for each write's progress.
+    thread::sleep(Duration::from_secs(12));
+    let started = Instant::now();
+    let mut sink = vec![0u8; 1 << 16];
+    let closed = loop {
+        match stream.read(&mut sink) {
+            Ok(0) => break true,
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => break true,
+            Err(_) => break false,
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            break false;
+        }
+    };
+    let _ = writer.join();
+    assert!(closed, "the connection is still open after the write timeout");
+}
+
 #[test]
 fn a_request_head_has_one_deadline_and_an_idle_connection_is_closed() {
     let exporter = Watched::start(&["--web.read-timeout", "1s", "--web.idle-timeout", "1s"]);

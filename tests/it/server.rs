@@ -275,6 +275,24 @@ fn scrapes_beyond_max_requests_are_answered_503_with_retry_after() {
 }
 
 #[test]
+fn scrapes_after_a_503_from_max_requests_are_answered_again() {
+    let silent = SilentTarget::start();
+    let config = silent.config_file("after_max_requests");
+    let exporter = Exporter::start(&["--config.file", config.path(), "--web.max-requests", "1"]);
+    // Two slow scrapes at once: one runs, the other is refused.
+    let first = scrape_in_background(exporter.addr);
+    silent.wait_for_probe();
+    let second = scrape_in_background(exporter.addr);
+    let statuses = [first.join().unwrap().status, second.join().unwrap().status];
+    assert!(statuses.contains(&200) && statuses.contains(&503), "{statuses:?}");
+    // The refusal must not have freed a place it never held, nor taken one.
+    for attempt in 0..3 {
+        let response = exporter.get("/metrics");
+        assert_eq!(response.status, 200, "scrape {attempt} after the 503: {response:?}");
+    }
+}
+
+#[test]
 fn responses_are_counted_by_status_code() {
     let exporter = Exporter::start(&[]);
     let mut stream = exporter.connect();
