@@ -8,13 +8,20 @@
 //! fuzzed) without any of them.
 //!
 //! Only what a scraper sends is supported: `GET` and `HEAD` with no body,
-//! HTTP/1.0 and HTTP/1.1. Every limit is an error with the status code
-//! that RFC 9110 gives for it, so a client always learns why.
+//! HTTP/1.0 and HTTP/1.1 (a later HTTP/1.x is read as 1.1). Every limit is
+//! an error with the status code that RFC 9110 gives for it, so a client
+//! always learns why. Whatever could make two servers disagree on where a
+//! request ends or which host it is for, such as a second `Host` or a
+//! `Transfer-Encoding` next to a `Content-Length`, is refused, not guessed.
 
 use std::fmt;
 use std::io::{self, Write};
+use std::net::Ipv6Addr;
 
-/// The request line may be at most this long (answered with 414).
+/// The request line may be at most this long (answered with 414). Empty
+/// lines before it count toward the limit, so that a client cannot send
+/// them without end, and so that a head is judged the same however the
+/// network split it into reads.
 pub const MAX_REQUEST_LINE: usize = 8 * 1024;
 /// All header lines together may be at most this long (answered with 431).
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
@@ -28,7 +35,8 @@ pub struct Request {
     pub method: String,
     /// The request target as sent, e.g. `/probe?target=a%3A1`.
     pub target: String,
-    /// The percent-decoded path, e.g. `/probe`.
+    /// The percent-decoded path, e.g. `/probe`. Empty for the `*` of
+    /// `OPTIONS *` and the `host:port` of `CONNECT`, which name no path.
     pub path: String,
     /// The percent-decoded query pairs, in order.
     pub query: Vec<(String, String)>,
@@ -39,6 +47,8 @@ pub struct Request {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Version {
     Http10,
+    /// HTTP/1.1, and any later HTTP/1.x: RFC 9110 section 2.5 has a
+    /// recipient read a higher minor version as the highest it implements.
     Http11,
 }
 
@@ -48,6 +58,14 @@ impl Request {
         self.headers
             .iter()
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The values of every header line of that name, in order.
+    fn header_values(&self, name: &'static str) -> impl Iterator<Item = &str> {
+        self.headers
+            .iter()
+            .filter(move |(key, _)| key.eq_ignore_ascii_case(name))
             .map(|(_, value)| value.as_str())
     }
 
@@ -61,10 +79,8 @@ impl Request {
     /// HTTP/1.0 only when it asks for `keep-alive` (RFC 9112 section 9.3).
     pub fn wants_keep_alive(&self) -> bool {
         let has_option = |option: &str| {
-            self.headers
-                .iter()
-                .filter(|(key, _)| key.eq_ignore_ascii_case("connection"))
-                .flat_map(|(_, value)| value.split(','))
+            self.header_values("connection")
+                .flat_map(|value| value.split(','))
                 .any(|token| token.trim().eq_ignore_ascii_case(option))
         };
         match self.version {
@@ -73,7 +89,8 @@ impl Request {
         }
     }
 
-    /// Whether a body follows the head. We never read request bodies, so a
+    /// Whether a body follows the head: a chunked one, or a
+    /// `Content-Length` other than 0. We never read request bodies, so a
     /// connection whose request has one cannot be reused: where the next
     /// request would start is unknown.
     pub fn has_body(&self) -> bool {
@@ -98,19 +115,31 @@ pub enum ParseError {
     RequestLine,
     /// The request line is longer than [`MAX_REQUEST_LINE`].
     RequestLineTooLong,
+    /// The request target is in none of the forms of RFC 9112 section 3.2
+    /// (`metrics`, `%2Fmetrics`), or in one that its method may not use
+    /// (`GET *`, `GET host:443`).
+    RequestTarget,
     /// The headers are longer than [`MAX_HEADER_BYTES`] or [`MAX_HEADERS`].
     HeadersTooLarge,
     /// A header line is not `name: value`.
     Header,
-    /// The version is well-formed but not HTTP/1.0 or HTTP/1.1.
+    /// The version is well-formed but not HTTP/1.x.
     UnsupportedVersion,
     /// A `%` not followed by two hex digits, or a decoded path or query
     /// that is not UTF-8.
     PercentEncoding,
     /// An HTTP/1.1 request without a `Host` header (RFC 9112 section 3.2).
     MissingHost,
+    /// Two `Host` header lines, or a `Host` that is not `host[:port]`
+    /// (RFC 9112 section 3.2).
+    BadHost,
     /// A `Content-Length` that is not a number, or two that disagree.
     ContentLength,
+    /// A `Transfer-Encoding` whose last coding is not `chunked`, or one in
+    /// an HTTP/1.0 request (RFC 9112 sections 6.3 and 6.1).
+    TransferEncoding,
+    /// Both `Transfer-Encoding` and `Content-Length` (RFC 9112 section 6.1).
+    TransferEncodingWithContentLength,
 }
 
 impl ParseError {
@@ -121,10 +150,14 @@ impl ParseError {
             ParseError::HeadersTooLarge => Status::HEADERS_TOO_LARGE,
             ParseError::UnsupportedVersion => Status::VERSION_NOT_SUPPORTED,
             ParseError::RequestLine
+            | ParseError::RequestTarget
             | ParseError::Header
             | ParseError::PercentEncoding
             | ParseError::MissingHost
-            | ParseError::ContentLength => Status::BAD_REQUEST,
+            | ParseError::BadHost
+            | ParseError::ContentLength
+            | ParseError::TransferEncoding
+            | ParseError::TransferEncodingWithContentLength => Status::BAD_REQUEST,
         }
     }
 }
@@ -134,12 +167,20 @@ impl fmt::Display for ParseError {
         let text = match self {
             ParseError::RequestLine => "malformed request line",
             ParseError::RequestLineTooLong => "request line too long",
+            ParseError::RequestTarget => "request target in no form its method may use",
             ParseError::HeadersTooLarge => "request headers too large",
             ParseError::Header => "malformed header line",
             ParseError::UnsupportedVersion => "unsupported HTTP version",
             ParseError::PercentEncoding => "malformed percent-encoding",
             ParseError::MissingHost => "HTTP/1.1 request without a Host header",
+            ParseError::BadHost => "invalid or repeated Host header",
             ParseError::ContentLength => "malformed Content-Length",
+            ParseError::TransferEncoding => {
+                "Transfer-Encoding not ending in chunked, or in an HTTP/1.0 request"
+            }
+            ParseError::TransferEncodingWithContentLength => {
+                "both Transfer-Encoding and Content-Length"
+            }
         };
         f.write_str(text)
     }
@@ -162,46 +203,18 @@ impl std::error::Error for ParseError {}
 ///
 /// The limits are checked on partial input too, so a caller that reads
 /// until this returns `Complete` or an error never buffers more than
-/// [`MAX_REQUEST_LINE`] + [`MAX_HEADER_BYTES`] and one read.
+/// [`MAX_REQUEST_LINE`] + [`MAX_HEADER_BYTES`] and one read. A limit gives
+/// the same answer however the input is split: a prefix of a head that
+/// fits never exceeds one.
 pub fn parse_request(buf: &[u8]) -> Result<Parse, ParseError> {
-    let start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
-    let mut lines = Lines { buf, pos: start };
-
-    let Some(request_line) = lines.next_line() else {
-        // Skipped empty lines count too, or a stream of CRLFs would be
-        // "partial" for ever.
-        if buf.len() > MAX_REQUEST_LINE {
-            return Err(ParseError::RequestLineTooLong);
-        }
+    let Some((request_line, mut lines)) = find_request_line(buf)? else {
         return Ok(Parse::Partial);
     };
-    if request_line.len() > MAX_REQUEST_LINE {
-        return Err(ParseError::RequestLineTooLong);
-    }
     let (method, target, version) = parse_request_line(request_line)?;
-
-    let headers_start = lines.pos;
-    let mut headers = Vec::new();
-    loop {
-        let Some(line) = lines.next_line() else {
-            if buf.len() - headers_start > MAX_HEADER_BYTES {
-                return Err(ParseError::HeadersTooLarge);
-            }
-            return Ok(Parse::Partial);
-        };
-        if lines.pos - headers_start > MAX_HEADER_BYTES {
-            return Err(ParseError::HeadersTooLarge);
-        }
-        if line.is_empty() {
-            break;
-        }
-        if headers.len() == MAX_HEADERS {
-            return Err(ParseError::HeadersTooLarge);
-        }
-        headers.push(parse_header_line(line)?);
-    }
-
-    let (path, query) = split_target(target)?;
+    let Some(headers) = parse_headers(&mut lines)? else {
+        return Ok(Parse::Partial);
+    };
+    let (path, query) = parse_target(method, target)?;
     let request = Request {
         method: method.to_string(),
         target: target.to_string(),
@@ -210,6 +223,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Parse, ParseError> {
         version,
         headers,
     };
+    check_host(&request)?;
     check_framing(&request)?;
     Ok(Parse::Complete(request, lines.pos))
 }
@@ -232,6 +246,33 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// Skips the empty lines before the request line and returns it, with the
+/// lines that follow it; `None` until its LF has arrived.
+///
+/// RFC 9112 section 2.2: "a server that is expecting to receive and parse
+/// a request-line SHOULD ignore at least one empty line (CRLF) received
+/// prior to the request-line". The skipped bytes count toward
+/// [`MAX_REQUEST_LINE`] whether they arrive with the request line or
+/// before it: without them, 5,000 CRLFs and a request line would pass in
+/// one read and fail in two.
+fn find_request_line(buf: &[u8]) -> Result<Option<(&[u8], Lines<'_>)>, ParseError> {
+    let start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
+    let mut lines = Lines { buf, pos: start };
+    let Some(request_line) = lines.next_line() else {
+        // No LF yet: all of `buf` is empty lines and the start of the
+        // request line, perhaps with the CR of its CRLF, which is no more
+        // part of the line than the LF will be.
+        if buf.strip_suffix(b"\r").unwrap_or(buf).len() > MAX_REQUEST_LINE {
+            return Err(ParseError::RequestLineTooLong);
+        }
+        return Ok(None);
+    };
+    if start + request_line.len() > MAX_REQUEST_LINE {
+        return Err(ParseError::RequestLineTooLong);
+    }
+    Ok(Some((request_line, lines)))
+}
+
 /// `request-line = method SP request-target SP HTTP-version`
 fn parse_request_line(line: &[u8]) -> Result<(&str, &str, Version), ParseError> {
     let line = std::str::from_utf8(line).map_err(|_| ParseError::RequestLine)?;
@@ -247,20 +288,49 @@ fn parse_request_line(line: &[u8]) -> Result<(&str, &str, Version), ParseError> 
     Ok((method, target, parse_version(version)?))
 }
 
-/// `HTTP-version = "HTTP/" DIGIT "." DIGIT`
+/// `HTTP-version = HTTP-name "/" DIGIT "." DIGIT`
+///
+/// A later minor version of HTTP/1 is read as HTTP/1.1. RFC 9110 section
+/// 2.5: a recipient of "a minor version number higher than what it
+/// implements SHOULD process the message as if it were in the highest
+/// minor version within that major version to which the recipient is
+/// conformant". Another major version is 505.
 fn parse_version(text: &str) -> Result<Version, ParseError> {
-    match text {
-        "HTTP/1.1" => Ok(Version::Http11),
-        "HTTP/1.0" => Ok(Version::Http10),
-        _ => {
-            let digits = text.strip_prefix("HTTP/").map(str::as_bytes);
-            match digits {
-                Some([major, b'.', minor]) if major.is_ascii_digit() && minor.is_ascii_digit() => {
-                    Err(ParseError::UnsupportedVersion)
-                }
-                _ => Err(ParseError::RequestLine),
+    let Some(&[major, b'.', minor]) = text.strip_prefix("HTTP/").map(str::as_bytes) else {
+        return Err(ParseError::RequestLine);
+    };
+    if !major.is_ascii_digit() || !minor.is_ascii_digit() {
+        return Err(ParseError::RequestLine);
+    }
+    match (major, minor) {
+        (b'1', b'0') => Ok(Version::Http10),
+        (b'1', _) => Ok(Version::Http11),
+        _ => Err(ParseError::UnsupportedVersion),
+    }
+}
+
+/// `*( field-line CRLF ) CRLF`: the header lines up to the empty line
+/// that ends the head; `None` until it has arrived.
+fn parse_headers(lines: &mut Lines<'_>) -> Result<Option<Vec<(String, String)>>, ParseError> {
+    let start = lines.pos;
+    let mut headers = Vec::new();
+    loop {
+        let Some(line) = lines.next_line() else {
+            if lines.buf.len() - start > MAX_HEADER_BYTES {
+                return Err(ParseError::HeadersTooLarge);
             }
+            return Ok(None);
+        };
+        if lines.pos - start > MAX_HEADER_BYTES {
+            return Err(ParseError::HeadersTooLarge);
         }
+        if line.is_empty() {
+            return Ok(Some(headers));
+        }
+        if headers.len() == MAX_HEADERS {
+            return Err(ParseError::HeadersTooLarge);
+        }
+        headers.push(parse_header_line(line)?);
     }
 }
 
@@ -300,11 +370,40 @@ fn is_token(text: &str) -> bool {
         && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-/// Splits `origin-form = absolute-path [ "?" query ]` into the decoded
-/// path and query pairs. The `absolute-form` that proxies send
-/// (`http://host/path`) is reduced to its path first.
-fn split_target(target: &str) -> Result<(String, Vec<(String, String)>), ParseError> {
-    let target = strip_scheme_and_authority(target);
+/// A decoded path and its query pairs.
+type PathAndQuery = (String, Vec<(String, String)>);
+
+/// Decodes the request target into its path and query pairs.
+///
+/// ```text
+/// request-target = origin-form / absolute-form / authority-form / asterisk-form
+/// ```
+///
+/// RFC 9112 section 3.2 also says who may use which form: any method
+/// origin-form (`/metrics?a=1`) and absolute-form
+/// (`http://example.com:9/metrics`), but authority-form (`example.com:443`)
+/// "is only used for CONNECT requests" (§3.2.3) and asterisk-form (`*`)
+/// "is only used for a server-wide OPTIONS request" (§3.2.4). Anything
+/// else is not a request target: `%2Fmetrics` is not decoded into
+/// `/metrics`, or a server would serve a path the client never sent.
+fn parse_target(method: &str, target: &str) -> Result<PathAndQuery, ParseError> {
+    if target.starts_with('/') {
+        return split_path_and_query(target);
+    }
+    if let Some(path_and_query) = strip_http_authority(target) {
+        return split_path_and_query(path_and_query);
+    }
+    let no_path = (String::new(), Vec::new());
+    match method {
+        "OPTIONS" if target == "*" => Ok(no_path),
+        "CONNECT" if is_authority_form(target) => Ok(no_path),
+        _ => Err(ParseError::RequestTarget),
+    }
+}
+
+/// Splits `absolute-path [ "?" query ]` into the decoded path and query
+/// pairs; an empty path, as `http://host?a=1` has, is `/`.
+fn split_path_and_query(target: &str) -> Result<PathAndQuery, ParseError> {
     let (raw_path, raw_query) = match target.split_once('?') {
         Some((path, query)) => (path, Some(query)),
         None => (target, None),
@@ -317,19 +416,125 @@ fn split_target(target: &str) -> Result<(String, Vec<(String, String)>), ParseEr
     Ok((path, query))
 }
 
-fn strip_scheme_and_authority(target: &str) -> &str {
-    let lower_starts_with = |prefix: &str| {
-        target.len() >= prefix.len() && target[..prefix.len()].eq_ignore_ascii_case(prefix)
+/// The path and query of an `absolute-form` target (RFC 9112 §3.2.2) with
+/// one of the schemes this server is: `http://example.com:9/metrics?a=1`
+/// gives `/metrics?a=1`. `None` for any other target.
+///
+/// The authority must name a host, and no user. RFC 9110 section 4.2.1:
+/// "A sender MUST NOT generate an "http" URI with an empty host
+/// identifier. A recipient that processes such a URI reference MUST reject
+/// it as invalid." Section 4.2.4: "A recipient SHOULD parse for userinfo
+/// and treat its presence as an error".
+fn strip_http_authority(target: &str) -> Option<&str> {
+    let rest = strip_prefix_ignore_case(target, "http://")
+        .or_else(|| strip_prefix_ignore_case(target, "https://"))?;
+    // The path starts at the first `/` or `?` after the authority.
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path_and_query) = rest.split_at(authority_end);
+    let (host, _port) = parse_host_port(authority)?;
+    (!host.is_empty()).then_some(path_and_query)
+}
+
+/// `text` without `prefix`, which it starts with in any case: URI schemes
+/// compare case-insensitively (RFC 3986 section 3.1).
+fn strip_prefix_ignore_case<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+}
+
+/// `authority-form = uri-host ":" port` (RFC 9112 §3.2.3), e.g.
+/// `example.com:443`. CONNECT has no default port (RFC 9110 §9.3.6), so
+/// both the host and the port must be there.
+fn is_authority_form(target: &str) -> bool {
+    matches!(parse_host_port(target), Some((host, Some(port))) if !host.is_empty() && !port.is_empty())
+}
+
+/// Checks `uri-host [ ":" port ]`, the value of `Host` (RFC 9110 §7.2) and
+/// the authority of a request target, and splits it into the host and,
+/// after a colon, the port. Nothing is decoded.
+///
+/// ```text
+/// uri-host = IP-literal / IPv4address / reg-name   (RFC 3986 §3.2.2)
+/// port     = *DIGIT                                (RFC 3986 §3.2.3)
+/// ```
+///
+/// Example: `[::1]:9100` gives `[::1]` and `9100`. The port may be empty
+/// (`a:`) and so may a reg-name: RFC 9110 section 7.2 has a client send an
+/// empty `Host` when the target URI has no authority.
+fn parse_host_port(text: &str) -> Option<(&str, Option<&str>)> {
+    // Only an IP-literal may hold a colon, and it ends at its `]`.
+    let host_end = if text.starts_with('[') {
+        text.find(']')? + 1
+    } else {
+        text.find(':').unwrap_or(text.len())
     };
-    for scheme in ["http://", "https://"] {
-        if lower_starts_with(scheme) {
-            let rest = &target[scheme.len()..];
-            // The path starts at the first `/` or `?` after the authority;
-            // an empty path means `/` (RFC 9112 section 3.2.2).
-            return rest.find(['/', '?']).map_or("", |idx| &rest[idx..]);
+    let (host, rest) = text.split_at(host_end);
+    let port = match rest.strip_prefix(':') {
+        Some(port) => Some(port),
+        None if rest.is_empty() => None,
+        None => return None,
+    };
+    let port_is_digits = port.is_none_or(|port| port.bytes().all(|b| b.is_ascii_digit()));
+    (is_uri_host(host) && port_is_digits).then_some((host, port))
+}
+
+/// ```text
+/// host       = IP-literal / IPv4address / reg-name
+/// IP-literal = "[" ( IPv6address / IPvFuture ) "]"
+/// ```
+///
+/// An IPv4address is made of digits and dots, so it is a reg-name too and
+/// needs no test of its own.
+fn is_uri_host(host: &str) -> bool {
+    match host.strip_prefix('[').and_then(|inner| inner.strip_suffix(']')) {
+        Some(literal) => literal.parse::<Ipv6Addr>().is_ok() || is_ipv_future(literal),
+        None => is_reg_name(host),
+    }
+}
+
+/// `IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )`
+fn is_ipv_future(text: &str) -> bool {
+    let Some((version, address)) = text.strip_prefix(['v', 'V']).and_then(|t| t.split_once('.'))
+    else {
+        return false;
+    };
+    let is_address_byte = |b: u8| is_unreserved(b) || is_sub_delim(b) || b == b':';
+    !version.is_empty()
+        && version.bytes().all(|b| b.is_ascii_hexdigit())
+        && !address.is_empty()
+        && address.bytes().all(is_address_byte)
+}
+
+/// `reg-name = *( unreserved / pct-encoded / sub-delims )`, where
+/// `pct-encoded = "%" HEXDIG HEXDIG`.
+fn is_reg_name(host: &str) -> bool {
+    let bytes = host.as_bytes();
+    let mut idx = 0;
+    while idx < bytes.len() {
+        match bytes[idx] {
+            b'%' => {
+                let hex = bytes.get(idx + 1..idx + 3);
+                if !hex.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) {
+                    return false;
+                }
+                idx += 3;
+            }
+            byte if is_unreserved(byte) || is_sub_delim(byte) => idx += 1,
+            _ => return false,
         }
     }
-    target
+    true
+}
+
+/// `unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"` (RFC 3986 §2.3)
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-._~".contains(&byte)
+}
+
+/// `sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="`
+/// (RFC 3986 §2.2)
+fn is_sub_delim(byte: u8) -> bool {
+    b"!$&'()*+,;=".contains(&byte)
 }
 
 /// Splits `a=1&b=2` into pairs, decoding `%XX` and `+` (a space, as HTML
@@ -380,17 +585,66 @@ fn hex_value(digit: u8) -> Option<u8> {
     }
 }
 
-/// Rejects what would make the end of the request ambiguous: a missing
-/// `Host` in HTTP/1.1, and a `Content-Length` that is not one number.
-fn check_framing(request: &Request) -> Result<(), ParseError> {
-    if request.version == Version::Http11 && request.header("host").is_none() {
-        return Err(ParseError::MissingHost);
+/// RFC 9112 section 3.2: "A server MUST respond with a 400 (Bad Request)
+/// status code to any HTTP/1.1 request message that lacks a Host header
+/// field and to any request message that contains more than one Host
+/// header field line or a Host header field with an invalid field value."
+/// An HTTP/1.0 request may leave `Host` out.
+fn check_host(request: &Request) -> Result<(), ParseError> {
+    let mut hosts = request.header_values("host");
+    match (hosts.next(), hosts.next()) {
+        (None, _) if request.version == Version::Http11 => Err(ParseError::MissingHost),
+        (None, _) => Ok(()),
+        (Some(host), None) if parse_host_port(host).is_some() => Ok(()),
+        _ => Err(ParseError::BadHost),
     }
-    let mut lengths = request
-        .headers
-        .iter()
-        .filter(|(key, _)| key.eq_ignore_ascii_case("content-length"))
-        .map(|(_, value)| value.trim());
+}
+
+/// Rejects every head whose end of body two servers could place apart,
+/// which is how requests are smuggled past a proxy: a `Content-Length`
+/// that is not one number, and a `Transfer-Encoding` that is not plainly
+/// chunked (RFC 9112 section 6).
+fn check_framing(request: &Request) -> Result<(), ParseError> {
+    check_content_length(request)?;
+    if request.header("transfer-encoding").is_none() {
+        return Ok(());
+    }
+    // RFC 9112 section 6.1: a server "that receives an HTTP/1.0 message
+    // containing a Transfer-Encoding header field MUST treat the message as
+    // if the framing is faulty, even if a Content-Length is present".
+    // Faulty framing is answered as in section 6.3: 400, then close.
+    if request.version == Version::Http10 {
+        return Err(ParseError::TransferEncoding);
+    }
+    // RFC 9112 section 6.1: "A server MAY reject a request that contains
+    // both Content-Length and Transfer-Encoding or process such a request
+    // in accordance with the Transfer-Encoding alone." We reject it: a
+    // proxy in front that went by the Content-Length would see a different
+    // request end than we do.
+    if request.header("content-length").is_some() {
+        return Err(ParseError::TransferEncodingWithContentLength);
+    }
+    // RFC 9112 section 6.3: "If a Transfer-Encoding header field is present
+    // in a request and the chunked transfer coding is not the final
+    // encoding, the message body length cannot be determined reliably; the
+    // server MUST respond with the 400 (Bad Request) status code and then
+    // close the connection." Codings listed on several lines form one list
+    // (RFC 9110 section 5.3), whose empty elements do not count (§5.6.1).
+    let final_coding = request
+        .header_values("transfer-encoding")
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|coding| !coding.is_empty())
+        .last();
+    if !final_coding.is_some_and(|coding| coding.eq_ignore_ascii_case("chunked")) {
+        return Err(ParseError::TransferEncoding);
+    }
+    Ok(())
+}
+
+/// All `Content-Length` lines must hold the same number.
+fn check_content_length(request: &Request) -> Result<(), ParseError> {
+    let mut lengths = request.header_values("content-length").map(str::trim);
     if let Some(first) = lengths.next() {
         let is_number = !first.is_empty() && first.bytes().all(|b| b.is_ascii_digit());
         if !is_number || lengths.any(|other| other != first) {
@@ -635,11 +889,258 @@ mod tests {
     }
 
     #[test]
-    fn rejects_other_versions_with_505() {
+    fn rejects_other_major_versions_with_505() {
+        // RFC 9110 section 15.6.6: 505 means "the server does not support,
+        // or refuses to support, the major version of HTTP".
         check_error(b"GET / HTTP/2.0\r\n\r\n", ParseError::UnsupportedVersion);
-        check_error(b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", ParseError::UnsupportedVersion);
+        check_error(b"GET / HTTP/3.0\r\n\r\n", ParseError::UnsupportedVersion);
         check_error(b"GET / HTTP/0.9\r\n\r\n", ParseError::UnsupportedVersion);
         assert_eq!(ParseError::UnsupportedVersion.status(), Status(505));
+    }
+
+    #[test]
+    fn later_minor_versions_of_http_1_are_read_as_1_1() {
+        // RFC 9110 section 2.5: "A recipient that receives a message with a
+        // major version number that it implements and a minor version
+        // number higher than what it implements SHOULD process the message
+        // as if it were in the highest minor version within that major
+        // version to which the recipient is conformant."
+        for version in ["HTTP/1.2", "HTTP/1.9"] {
+            let input = format!("GET /-/healthy {version}\r\nHost: a\r\n\r\n");
+            let (request, _) = complete(input.as_bytes());
+            assert_eq!(request.version, Version::Http11, "{version}");
+            assert!(request.wants_keep_alive(), "{version} keeps alive, as 1.1 does");
+        }
+        // As in 1.1, Host is required.
+        check_error(b"GET / HTTP/1.2\r\n\r\n", ParseError::MissingHost);
+    }
+
+    /// A request for `/` with these header lines, each ending in CRLF.
+    fn get_with(version: &str, header_lines: &str) -> Vec<u8> {
+        format!("GET / {version}\r\n{header_lines}\r\n").into_bytes()
+    }
+
+    #[track_caller]
+    fn check_host_accepted(host: &str) {
+        let (request, _) = complete(&get_with("HTTP/1.1", &format!("Host: {host}\r\n")));
+        assert_eq!(request.header("host"), Some(host));
+    }
+
+    #[track_caller]
+    fn check_host_rejected(host: &str) {
+        check_error(&get_with("HTTP/1.1", &format!("Host: {host}\r\n")), ParseError::BadHost);
+    }
+
+    #[test]
+    fn host_is_one_uri_host_with_an_optional_port() {
+        // RFC 9112 section 3.2: "A server MUST respond with a 400 (Bad
+        // Request) status code to any HTTP/1.1 request message that lacks
+        // a Host header field and to any request message that contains
+        // more than one Host header field line or a Host header field with
+        // an invalid field value." RFC 9110 section 7.2:
+        // `Host = uri-host [ ":" port ]`, with the rules of RFC 3986.
+        check_host_accepted("a");
+        check_host_accepted("localhost:9");
+        check_host_accepted("127.0.0.1:10013");
+        check_host_accepted("[::1]:10013");
+        check_host_accepted("[::ffff:127.0.0.1]");
+        check_host_accepted("[v1.fe:80]");
+        check_host_accepted("example.com");
+        check_host_accepted("Example.COM:80");
+        // RFC 3986 section 3.2.3: `port = *DIGIT`, so it may be empty.
+        check_host_accepted("a:");
+        // reg-name = *( unreserved / pct-encoded / sub-delims )
+        check_host_accepted("a-b.c_d~e");
+        check_host_accepted("%41%7e");
+        check_host_accepted("!$&'()*+,;=");
+        // RFC 9110 section 7.2: "If the target URI does not include an
+        // authority component, then a client MUST send a Host header field
+        // with an empty field value."
+        check_host_accepted("");
+
+        check_host_rejected("a b");
+        check_host_rejected("a.test/x");
+        check_host_rejected("a.test:http");
+        check_host_rejected("a:1:2");
+        // RFC 9110 section 4.2.4: userinfo is deprecated, and a recipient
+        // "SHOULD parse for userinfo and treat its presence as an error".
+        check_host_rejected("user@a.test");
+        check_host_rejected("%4");
+        check_host_rejected("%zz.test");
+        check_host_rejected("[::1");
+        check_host_rejected("[::1]x");
+        check_host_rejected("[::1]:x");
+        check_host_rejected("[a.test]");
+        check_host_rejected("::1");
+        check_host_rejected("é.test");
+        check_error(&get_with("HTTP/1.1", "Host: a\r\nHost: a\r\n"), ParseError::BadHost);
+        check_error(&get_with("HTTP/1.1", "Host: a\r\nhost: b\r\n"), ParseError::BadHost);
+    }
+
+    #[test]
+    fn http_1_0_may_omit_host_but_not_send_a_bad_one() {
+        // RFC 9112 section 3.2 requires Host of HTTP/1.1 only, but rejects
+        // a repeated or invalid one in "any request message".
+        assert_eq!(complete(&get_with("HTTP/1.0", "")).0.header("host"), None);
+        assert_eq!(complete(&get_with("HTTP/1.0", "Host: a:1\r\n")).0.header("host"), Some("a:1"));
+        check_error(&get_with("HTTP/1.0", "Host: a b\r\n"), ParseError::BadHost);
+        check_error(&get_with("HTTP/1.0", "Host: a\r\nHost: b\r\n"), ParseError::BadHost);
+    }
+
+    /// A request with this method and target, HTTP/1.1 and a valid Host.
+    fn with_request_line(method_and_target: &str) -> Vec<u8> {
+        format!("{method_and_target} HTTP/1.1\r\nHost: a\r\n\r\n").into_bytes()
+    }
+
+    #[track_caller]
+    fn check_target(method_and_target: &str, path: &str) {
+        let (request, _) = complete(&with_request_line(method_and_target));
+        assert_eq!(request.path, path, "{method_and_target}");
+    }
+
+    #[track_caller]
+    fn check_bad_target(method_and_target: &str) {
+        check_error(&with_request_line(method_and_target), ParseError::RequestTarget);
+    }
+
+    #[test]
+    fn request_targets_are_in_a_form_their_method_may_use() {
+        // RFC 9112 section 3.2: origin-form and absolute-form serve any
+        // method; "The "authority-form" of request-target is only used for
+        // CONNECT requests" (§3.2.3) and "The "asterisk-form" of
+        // request-target is only used for a server-wide OPTIONS request"
+        // (§3.2.4). Section 3: "Recipients of an invalid request-line
+        // SHOULD respond with either a 400 (Bad Request) error or a 301
+        // (Moved Permanently) redirect".
+        check_bad_target("GET *");
+        check_bad_target("HEAD *");
+        check_bad_target("GET host:443");
+        check_bad_target("GET metrics");
+        check_bad_target("GET %2Fmetrics");
+        check_bad_target("GET ftp://a/metrics");
+        check_bad_target("OPTIONS a:443");
+        check_bad_target("CONNECT *");
+        // CONNECT has no default port (RFC 9110 section 9.3.6).
+        check_bad_target("CONNECT a");
+        check_bad_target("CONNECT a:");
+
+        check_target("OPTIONS *", "");
+        check_target("CONNECT a.test:443", "");
+        check_target("CONNECT [::1]:443", "");
+        check_target("OPTIONS /metrics", "/metrics");
+        check_target("GET /%2Fmetrics", "//metrics");
+    }
+
+    #[test]
+    fn absolute_form_names_a_host_and_no_user() {
+        check_target("GET http://a", "/");
+        check_target("GET HTTPS://a:9/x?b=1", "/x");
+        check_target("GET http://[::1]:9/x", "/x");
+        check_target("GET http://a?b=1", "/");
+        // RFC 9110 section 4.2.1: "A sender MUST NOT generate an "http"
+        // URI with an empty host identifier. A recipient that processes
+        // such a URI reference MUST reject it as invalid."
+        check_bad_target("GET http:///metrics");
+        check_bad_target("GET http://:9/metrics");
+        // RFC 9110 section 4.2.4: a recipient "SHOULD parse for userinfo
+        // and treat its presence as an error".
+        check_bad_target("GET http://u@a/metrics");
+        check_bad_target("GET http://a:x/metrics");
+    }
+
+    #[test]
+    fn transfer_encoding_must_end_in_chunked() {
+        // RFC 9112 section 6.3: "If a Transfer-Encoding header field is
+        // present in a request and the chunked transfer coding is not the
+        // final encoding, the message body length cannot be determined
+        // reliably; the server MUST respond with the 400 (Bad Request)
+        // status code and then close the connection." (Every ParseError
+        // closes the connection.)
+        let post = |lines: &str| format!("POST / HTTP/1.1\r\nHost: a\r\n{lines}\r\n");
+        let reject =
+            |lines: &str| check_error(post(lines).as_bytes(), ParseError::TransferEncoding);
+        reject("Transfer-Encoding: gzip\r\n");
+        reject("Transfer-Encoding: chunked, gzip\r\n");
+        reject("Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n");
+        reject("Transfer-Encoding: chunked;x=1\r\n");
+        reject("Transfer-Encoding: xchunked\r\n");
+        reject("Transfer-Encoding:\r\n");
+        reject("Transfer-Encoding: ,\r\n");
+
+        let has_body = |lines: &str| complete(post(lines).as_bytes()).0.has_body();
+        assert!(has_body("Transfer-Encoding: chunked\r\n"));
+        assert!(has_body("Transfer-Encoding: Chunked\r\n"));
+        assert!(has_body("Transfer-Encoding: gzip, chunked\r\n"));
+        assert!(has_body("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n"));
+        // RFC 9110 section 5.6.1: empty list elements do not count.
+        assert!(has_body("Transfer-Encoding: chunked, \r\n"));
+    }
+
+    #[test]
+    fn transfer_encoding_with_content_length_is_rejected() {
+        // RFC 9112 section 6.1: "A server MAY reject a request that
+        // contains both Content-Length and Transfer-Encoding or process
+        // such a request in accordance with the Transfer-Encoding alone."
+        // We reject it, so that no proxy in front can disagree with us on
+        // where the request ends.
+        let input = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n";
+        check_error(input, ParseError::TransferEncodingWithContentLength);
+        let reversed = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n";
+        check_error(reversed, ParseError::TransferEncodingWithContentLength);
+    }
+
+    #[test]
+    fn transfer_encoding_in_http_1_0_is_faulty_framing() {
+        // RFC 9112 section 6.1: "A server or client that receives an
+        // HTTP/1.0 message containing a Transfer-Encoding header field MUST
+        // treat the message as if the framing is faulty, even if a
+        // Content-Length is present, and close the connection after
+        // processing the message."
+        let input = b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n";
+        check_error(input, ParseError::TransferEncoding);
+        let with_length =
+            b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n";
+        check_error(with_length, ParseError::TransferEncoding);
+    }
+
+    /// What a connection makes of `input` when it arrives in two reads,
+    /// split at `split`: the first part alone, and then, if that was
+    /// partial, all of it.
+    fn parse_in_two_reads(input: &[u8], split: usize) -> Result<Parse, ParseError> {
+        match parse_request(&input[..split]) {
+            Ok(Parse::Partial) => parse_request(input),
+            answer => answer,
+        }
+    }
+
+    /// `n_empty` CRLFs, then a request line of `line_len` bytes and a head.
+    fn head_after_empty_lines(n_empty: usize, line_len: usize) -> Vec<u8> {
+        let padding = "a".repeat(line_len - "GET / HTTP/1.1".len());
+        let head = format!("GET /{padding} HTTP/1.1\r\nHost: a\r\n\r\n");
+        ["\r\n".repeat(n_empty), head].concat().into_bytes()
+    }
+
+    #[test]
+    fn empty_lines_before_the_request_line_count_however_the_head_is_split() {
+        // RFC 9112 section 2.2: a server "SHOULD ignore at least one empty
+        // line (CRLF) received prior to the request-line". Skipped or not,
+        // they count toward MAX_REQUEST_LINE, in one read as in two.
+        let too_many = head_after_empty_lines(5_000, 20);
+        let fits = head_after_empty_lines(2_000, MAX_REQUEST_LINE - 4_000);
+        let one_over = head_after_empty_lines(2_000, MAX_REQUEST_LINE - 4_000 + 1);
+        for (input, fits) in [(too_many, false), (fits, true), (one_over, false)] {
+            let whole = parse_request(&input);
+            assert_eq!(whole.is_ok(), fits, "{whole:?}");
+            let end_of_line = input.len() - "\r\nHost: a\r\n\r\n".len();
+            for split in [1, 4_000, 10_000, end_of_line - 1, end_of_line, end_of_line + 1] {
+                let split = split.min(input.len());
+                assert_eq!(parse_in_two_reads(&input, split), whole, "split at {split}");
+            }
+        }
+        assert_eq!(
+            parse_request(&head_after_empty_lines(5_000, 20)),
+            Err(ParseError::RequestLineTooLong)
+        );
     }
 
     #[test]
@@ -699,15 +1200,24 @@ mod tests {
         // field, or an HTTP/1.1 request without Host, is 400. RFC 9110
         // section 15.5.15: a target too long is 414; RFC 6585 section 5:
         // header fields too large are 431; RFC 9110 section 15.6.6: an
-        // unsupported major version is 505.
+        // unsupported major version is 505. RFC 9112 section 3.2: a bad or
+        // repeated Host is 400, and so is a target in a form its method may
+        // not use (section 3: "Recipients of an invalid request-line SHOULD
+        // respond with either a 400 (Bad Request) error or a 301"). RFC
+        // 9112 section 6.3: a Transfer-Encoding not ending in chunked is
+        // 400; section 6.1 lets us reject one next to a Content-Length.
         check_status(ParseError::RequestLine, 400);
         check_status(ParseError::RequestLineTooLong, 414);
+        check_status(ParseError::RequestTarget, 400);
         check_status(ParseError::HeadersTooLarge, 431);
         check_status(ParseError::Header, 400);
         check_status(ParseError::UnsupportedVersion, 505);
         check_status(ParseError::PercentEncoding, 400);
         check_status(ParseError::MissingHost, 400);
+        check_status(ParseError::BadHost, 400);
         check_status(ParseError::ContentLength, 400);
+        check_status(ParseError::TransferEncoding, 400);
+        check_status(ParseError::TransferEncodingWithContentLength, 400);
     }
 
     #[test]

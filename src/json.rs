@@ -7,6 +7,8 @@
 //! `requests` counts is the true one. Nesting is capped at [`MAX_DEPTH`] so
 //! hostile input ends in an error, never in a stack overflow.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
 /// How deeply arrays and objects may nest.
@@ -221,7 +223,7 @@ impl<'a> Parser<'a> {
         match self.peek() {
             Some(b'{') => self.parse_object(),
             Some(b'[') => self.parse_array(),
-            Some(b'"') => self.parse_string().map(Value::String),
+            Some(b'"') => self.parse_string().map(|text| Value::String(text.into_owned())),
             Some(b'-' | b'0'..=b'9') => self.parse_number().map(Value::Number),
             Some(b't') => self.parse_literal(b"true", Value::Bool(true)),
             Some(b'f') => self.parse_literal(b"false", Value::Bool(false)),
@@ -251,20 +253,25 @@ impl<'a> Parser<'a> {
     fn parse_object(&mut self) -> Result<Value, Error> {
         self.enter(b'{')?;
         let mut members: Vec<(String, Value)> = Vec::new();
+        // The keys so far, so that a repeated one is found in constant time
+        // (a scan of `members` would make many keys cost quadratic time).
+        // Most keys borrow from the input, so keeping them costs no copy;
+        // the std hasher is keyed at random, so a hostile reply cannot
+        // choose keys that collide.
+        let mut seen_keys: HashSet<Cow<'a, str>> = HashSet::new();
         if !self.eat(b'}') {
             loop {
                 let key_offset = self.pos;
                 let key = self.parse_string()?;
-                // A linear scan: the objects this parser meets have a handful of members.
-                if members.iter().any(|(name, _)| *name == key) {
-                    let kind = ErrorKind::DuplicateKey { key };
+                if !seen_keys.insert(key.clone()) {
+                    let kind = ErrorKind::DuplicateKey { key: key.into_owned() };
                     return Err(Error::new(kind, key_offset));
                 }
                 self.skip_ws();
                 self.expect(b':')?;
                 self.skip_ws();
                 let value = self.parse_value()?;
-                members.push((key, value));
+                members.push((key.into_owned(), value));
                 self.skip_ws();
                 if self.eat(b'}') {
                     break;
@@ -337,15 +344,17 @@ impl<'a> Parser<'a> {
     /// ```
     ///
     /// Example: `"View from 15th Floor"`
-    fn parse_string(&mut self) -> Result<String, Error> {
+    fn parse_string(&mut self) -> Result<Cow<'a, str>, Error> {
         self.expect(b'"')?;
-        let mut text = String::new();
+        // A string without escapes is a slice of the input; the first
+        // escape turns it into an owned copy.
+        let mut text = Cow::Borrowed("");
         loop {
-            text.push_str(self.parse_unescaped()?);
+            text += self.parse_unescaped()?;
             let offset = self.pos;
             match self.bump() {
                 Some(b'"') => return Ok(text),
-                Some(b'\\') => text.push(self.parse_escape(offset)?),
+                Some(b'\\') => text.to_mut().push(self.parse_escape(offset)?),
                 Some(byte) => {
                     let kind = ErrorKind::ControlCharacter { byte };
                     return Err(Error::new(kind, offset));
@@ -894,6 +903,41 @@ mod tests {
         check_error(br#"{"a": 1, "\u0061": 2}"#, duplicate("a"), 9);
         let nested = parse(br#"{"a": {"a": 1}}"#).unwrap();
         check_path(&nested, "a.a", number("1"));
+    }
+
+    #[test]
+    fn an_object_of_many_keys_keeps_them_all_and_finds_a_late_repeat() {
+        // Each key is checked against all before it; with ten thousand
+        // keys, a set is what keeps that from taking quadratic time.
+        let members: Vec<String> = (0..10_000).map(|idx| format!(r#""k{idx}": {idx}"#)).collect();
+        let text = format!("{{{}}}", members.join(", "));
+        let value = parse(text.as_bytes()).unwrap();
+        let Value::Object(parsed) = &value else { panic!("not an object") };
+        assert_eq!(parsed.len(), 10_000);
+        for (idx, (key, member)) in parsed.iter().enumerate() {
+            assert_eq!(key, &format!("k{idx}"));
+            assert_eq!(member, &number(&idx.to_string()));
+        }
+        check_path(&value, "k9999", number("9999"));
+
+        // The first key again, last: the error is at the repeated key.
+        let repeat = r#""k0": 0}"#;
+        let with_repeat = format!("{{{}, {repeat}", members.join(", "));
+        let offset = with_repeat.len() - repeat.len();
+        check_error(with_repeat.as_bytes(), duplicate("k0"), offset);
+        // An escaped key repeats the key it decodes to.
+        let escaped = format!("{{{}, {}}}", members.join(", "), r#""\u006b42": 0"#);
+        let offset = escaped.len() - r#""\u006b42": 0}"#.len();
+        check_error(escaped.as_bytes(), duplicate("k42"), offset);
+    }
+
+    #[test]
+    fn a_repeated_key_is_reported_before_anything_after_it() {
+        // The key is checked as soon as it is read, so neither its value
+        // nor the rest of the input changes the answer.
+        check_error(br#"{"a": 1, "a": "#, duplicate("a"), 9);
+        check_error(br#"{"a": 1, "a": {"b": 1, "b": 2}}"#, duplicate("a"), 9);
+        check_error(br#"{"b": 1, "a": 2, "a": 3, "b": 4}"#, duplicate("a"), 17);
     }
 
     #[test]

@@ -18,6 +18,8 @@ mod probe_endpoint;
 mod cli;
 // Hostile clients and targets: slow-loris, floods, resets.
 mod hostile;
+// The request-head rules of RFC 9110 and 9112: Host, framing, targets, versions.
+mod rfc;
 // Properties over generated input, with a small seeded generator.
 mod properties;
 // Socket activation and readiness notification.
