@@ -48,4 +48,5 @@ pub mod process;
 pub mod systemd;
 pub mod demo;
 pub mod log;
+pub mod version;
 pub mod startup;
