@@ -49,4 +49,5 @@ pub mod systemd;
 pub mod demo;
 pub mod log;
 pub mod throttle;
+pub mod version;
 pub mod startup;

@@ -90,7 +90,7 @@ fn stop_when_done(server: Server, notifier: &Notifier) -> Result<(), Error> {
 /// Binds and starts the server, logs where it listens, and tells systemd
 /// (if it is watching) that the exporter is ready.
 fn start(config: Config) -> Result<(Server, Notifier), Error> {
-    log::set_debug(config.debug_log);
+    log::set_level(if config.debug_log { log::Level::Debug } else { log::Level::Info });
     let listener = listen(&config)?;
     let exporter = Arc::new(Exporter::new(config).map_err(Error::Buckets)?);
     let server = Server::start(listener, exporter).map_err(Error::Thread)?;

@@ -2,20 +2,28 @@
 //!
 //! The counter service reports when it started as an ISO 8601 date-time with
 //! no zone (`2020-11-04T17:57:42.448578`); [`parse_iso8601`] turns it into the
-//! Unix seconds a `_created` sample needs. The two formatters write what the
-//! demo services send: that same shape, and the ctime line of a daytime
-//! server. Only std: the calendar is Howard Hinnant's `days_from_civil` and
-//! its inverse, and every date is proleptic Gregorian in UTC.
+//! Unix seconds a `_created` sample needs. The formatters write the shapes
+//! others expect: what the demo services send (that same ISO 8601 shape, and
+//! the ctime line of a daytime server), the `ts=` of a log line, the HTTP
+//! `Date` header, and the build date of `--version`. Only std: the calendar
+//! is Howard Hinnant's `days_from_civil` and its inverse, and every date is
+//! proleptic Gregorian in UTC.
+//!
+//! This module is a leaf: it uses nothing from the crate and does no I/O.
+//! That is what lets `build.rs` compile this very file to stamp the build
+//! date, so the calendar exists once; keep it that way.
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
-/// Abbreviated names as `asctime` prints them, Sunday first.
+/// Abbreviated names as `asctime` and the HTTP `Date` header print them,
+/// Sunday first.
 const WEEKDAY_NAMES: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
-/// Abbreviated names as `asctime` prints them, January first.
+/// Abbreviated names as `asctime` and the HTTP `Date` header print them,
+/// January first.
 const MONTH_NAMES: [&str; 12] =
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
@@ -30,8 +38,9 @@ impl Offset {
     /// Coordinated Universal Time, offset zero.
     pub const UTC: Offset = Offset { seconds: 0 };
 
-    /// Parses `Z` (or `z`) for UTC, or `+hh:mm` / `-hh:mm` with hours 00-23
-    /// and minutes 00-59, the `time-offset` of RFC 3339.
+    /// Parses `Z` (or `z`) for UTC, or a sign and hours 00-23 with optional
+    /// minutes 00-59: `+hh:mm` (RFC 3339), `+hhmm` (what `strftime("%z")`
+    /// writes) or `+hh`; the same forms [`parse_iso8601`] reads after a time.
     ///
     /// # Errors
     ///
@@ -75,6 +84,11 @@ pub enum Error {
     SecondOutOfRange { second: u32 },
     /// A zone offset with hours above 23 or minutes above 59.
     OffsetOutOfRange { hours: u32, minutes: u32 },
+    /// An ISO 8601 ordinal date, the year and the day of the year
+    /// (`2020-309`), which is not supported: RFC 3339 leaves it out, no
+    /// service we probe writes it, and Python's `datetime.fromisoformat`
+    /// rejects it too (though `dateutil.parser.isoparse` reads it).
+    OrdinalDate { year: u32, day_of_year: u32 },
 }
 
 impl fmt::Display for Error {
@@ -99,6 +113,11 @@ impl fmt::Display for Error {
                 f,
                 "offset {hours:02}:{minutes:02} is out of range (hours 00-23, minutes 00-59)"
             ),
+            Error::OrdinalDate { year, day_of_year } => write!(
+                f,
+                "{year:04}-{day_of_year:03} is an ordinal date (YYYY-DDD), which is not \
+                 supported; write the date as YYYY-MM-DD"
+            ),
         }
     }
 }
@@ -113,7 +132,15 @@ impl std::error::Error for Error {}
 /// - `t` or a single space may stand for `T`, and `z` for `Z` (RFC 3339
 ///   section 5.6, notes below the grammar);
 /// - the fraction may have any number of digits. Those after the ninth are
-///   ignored: an `f64` of today's Unix time cannot resolve nanoseconds anyway.
+///   ignored: an `f64` of today's Unix time cannot resolve nanoseconds anyway;
+/// - the offset may also be written `+hhmm` or `+hh`, as ISO 8601 allows.
+///   `strftime("%z")` writes `+0100` even after an extended-format time such
+///   as `17:57:42`; ISO 8601 would have both in the same format, but Python's
+///   `datetime.fromisoformat` and `dateutil.parser.isoparse` read the mix,
+///   and so does this.
+///
+/// An ordinal date (`2020-309`) is rejected with [`Error::OrdinalDate`]
+/// rather than misread as month 30.
 ///
 /// A leap second (`23:59:60`) is rejected, as Unix time skips it. Years run
 /// from 0000 to 9999; those before 1970 give negative seconds.
@@ -130,7 +157,8 @@ impl std::error::Error for Error {}
 /// time-second     = 2DIGIT  ; 00-58, 00-59, 00-60 based on leap second
 ///                           ; rules
 /// time-secfrac    = "." 1*DIGIT
-/// time-numoffset  = ("+" / "-") time-hour ":" time-minute
+/// time-numoffset  = ("+" / "-") time-hour [[":"] time-minute]
+///                           ; RFC 3339 requires ":" time-minute
 /// time-offset     = "Z" / time-numoffset
 ///
 /// partial-time    = time-hour ":" time-minute ":" time-second
@@ -151,6 +179,10 @@ pub fn parse_iso8601(text: &str, default_offset: Offset) -> Result<f64, Error> {
     let b = text.as_bytes();
     let year = digits(b, 0, 4, "four-digit year")?;
     expect_byte(b, 4, b"-", "'-' after the year")?;
+    if is_ordinal_date(b) {
+        let day_of_year = digits(b, 5, 3, "three-digit day of the year")?;
+        return Err(Error::OrdinalDate { year, day_of_year });
+    }
     let month = two_digits(b, 5, "two-digit month")?;
     if !(1..=12).contains(&month) {
         return Err(Error::MonthOutOfRange { month });
@@ -189,6 +221,15 @@ pub fn parse_iso8601(text: &str, default_offset: Offset) -> Result<f64, Error> {
     Ok(unix_seconds as f64 + f64::from(nanos) / 1e9)
 }
 
+/// Whether the date that starts `b` is an ordinal one, `YYYY-DDD`: three
+/// digits after the year's `-`, then neither a fourth digit nor the `-` that
+/// would end a month.
+fn is_ordinal_date(b: &[u8]) -> bool {
+    let three_digits = b.get(5..8).is_some_and(|day| day.iter().all(u8::is_ascii_digit));
+    let then_no_digit_or_dash = !matches!(b.get(8), Some(b'0'..=b'9' | b'-'));
+    three_digits && then_no_digit_or_dash
+}
+
 /// Reads the `time-secfrac` that may start at `at`, as nanoseconds.
 ///
 /// ```text
@@ -222,13 +263,13 @@ fn parse_secfrac(b: &[u8], at: usize) -> Result<(u32, usize), Error> {
 /// Reads the `time-offset` that starts at `at`.
 ///
 /// ```text
-/// time-numoffset  = ("+" / "-") time-hour ":" time-minute
+/// time-numoffset  = ("+" / "-") time-hour [[":"] time-minute]
 /// time-offset     = "Z" / time-numoffset
 /// ```
 ///
 /// Returns the offset and the index after it.
 fn parse_time_offset(b: &[u8], at: usize) -> Result<(Offset, usize), Error> {
-    // Example: +01:00
+    // Examples: +01:00, +0100, +01
     let sign = match b.get(at) {
         Some(b'Z' | b'z') => return Ok((Offset::UTC, at + 1)),
         Some(b'+') => 1,
@@ -236,15 +277,27 @@ fn parse_time_offset(b: &[u8], at: usize) -> Result<(Offset, usize), Error> {
         _ => return Err(Error::InvalidFormat { expected: "'Z', '+hh:mm' or '-hh:mm'", at }),
     };
     let hours = two_digits(b, at + 1, "two-digit offset hour")?;
-    expect_byte(b, at + 3, b":", "':' in the offset")?;
-    let minutes = two_digits(b, at + 4, "two-digit offset minute")?;
+    let (minutes, end) = parse_offset_minutes(b, at + 3)?;
     if hours > 23 || minutes > 59 {
         return Err(Error::OffsetOutOfRange { hours, minutes });
     }
     // At most 23 * 3600 + 59 * 60 = 86_340, far inside `i32`.
     let magnitude = (hours * 3600 + minutes * 60) as i32;
     let offset = Offset { seconds: sign * magnitude };
-    Ok((offset, at + 6))
+    Ok((offset, end))
+}
+
+/// Reads the minutes of an offset, which start at `at` just after its hours:
+/// `:mm`, `mm`, or nothing at all (`+hh`), which means zero minutes.
+///
+/// Returns the minutes and the index after them.
+fn parse_offset_minutes(b: &[u8], at: usize) -> Result<(u32, usize), Error> {
+    let expected = "two-digit offset minute";
+    match b.get(at) {
+        Some(b':') => Ok((two_digits(b, at + 1, expected)?, at + 3)),
+        Some(byte) if byte.is_ascii_digit() => Ok((two_digits(b, at, expected)?, at + 2)),
+        _ => Ok((0, at)),
+    }
 }
 
 /// Reads the two ASCII digits at `at` and `at + 1`; `expected` names the
@@ -292,16 +345,48 @@ fn expect_end(b: &[u8], end: usize) -> Result<(), Error> {
 /// [`parse_iso8601`] does not read back.
 pub fn format_iso8601_micros(time: SystemTime) -> String {
     let t = CivilTime::from_system_time(time);
+    format!("{t}.{:06}", t.nanos / 1000)
+}
+
+/// Formats `time` in UTC as `2026-12-01T21:26:25.855Z`: RFC 3339 with
+/// exactly three fraction digits and `Z`, the `ts=` of a Prometheus log line
+/// (go-kit's `DefaultTimestampUTC`).
+///
+/// The milliseconds are truncated, as Go's `time.Format` does, so a line
+/// never claims a later instant than the event's.
+pub fn format_rfc3339_millis(time: SystemTime) -> String {
+    let t = CivilTime::from_system_time(time);
+    format!("{t}.{:03}Z", t.nanos / 1_000_000)
+}
+
+/// Formats `time` as the IMF-fixdate of RFC 9110 section 5.6.7,
+/// `Sun, 06 Nov 1994 08:49:37 GMT`: the form an HTTP server must use in its
+/// `Date` header. The day is two digits, and `GMT` means UTC here.
+///
+/// ```text
+/// IMF-fixdate  = day-name "," SP date1 SP time-of-day SP GMT
+/// date1        = day SP month SP year
+///              ; e.g., 02 Jun 1982
+/// ```
+pub fn format_imf_fixdate(time: SystemTime) -> String {
+    let t = CivilTime::from_system_time(time);
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}",
-        t.year,
-        t.month,
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        t.weekday_name(),
         t.day,
+        t.month_name(),
+        t.year,
         t.hour,
         t.minute,
-        t.second,
-        t.nanos / 1000
+        t.second
     )
+}
+
+/// Formats `time` in UTC as `20230409-09:57:40`, the build date that the
+/// Prometheus components print for `--version` (Go's `20060102-15:04:05`).
+pub fn format_build_date(time: SystemTime) -> String {
+    let t = CivilTime::from_system_time(time);
+    format!("{:04}{:02}{:02}-{:02}:{:02}:{:02}", t.year, t.month, t.day, t.hour, t.minute, t.second)
 }
 
 /// Formats `time` in UTC as C's `asctime` does, without its trailing newline:
@@ -311,12 +396,10 @@ pub fn format_iso8601_micros(time: SystemTime) -> String {
 /// itself leaves the format open. Instants before 1970 are formatted as well.
 pub fn format_ctime(time: SystemTime) -> String {
     let t = CivilTime::from_system_time(time);
-    // 1970-01-01, day zero, was a Thursday.
-    let weekday = (t.days_since_epoch + 4).rem_euclid(7) as usize;
     format!(
         "{} {} {:2} {:02}:{:02}:{:02} {}",
-        WEEKDAY_NAMES[weekday],
-        MONTH_NAMES[t.month as usize - 1],
+        t.weekday_name(),
+        t.month_name(),
         t.day,
         t.hour,
         t.minute,
@@ -325,7 +408,7 @@ pub fn format_ctime(time: SystemTime) -> String {
     )
 }
 
-/// The UTC calendar fields of an instant, which both formatters print.
+/// The UTC calendar fields of an instant, which the formatters print.
 struct CivilTime {
     days_since_epoch: i64,
     year: i64,
@@ -354,6 +437,29 @@ impl CivilTime {
             second: second_of_day % 60,
             nanos,
         }
+    }
+
+    /// `Sun` to `Sat`.
+    fn weekday_name(&self) -> &'static str {
+        // 1970-01-01, day zero, was a Thursday. The remainder is 0-6.
+        WEEKDAY_NAMES[(self.days_since_epoch + 4).rem_euclid(7) as usize]
+    }
+
+    /// `Jan` to `Dec`.
+    fn month_name(&self) -> &'static str {
+        MONTH_NAMES[self.month as usize - 1]
+    }
+}
+
+/// Writes the date and the time to the second as ISO 8601 does,
+/// `2020-11-04T17:57:42`, for the formatters to add a fraction and a zone.
+impl fmt::Display for CivilTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
     }
 }
 
@@ -521,6 +627,33 @@ mod tests {
     }
 
     #[test]
+    fn offsets_may_drop_the_colon_or_the_minutes() {
+        // `strftime("%z")` writes +0000; Python's `fromisoformat` reads it.
+        check("2020-11-04T17:57:42+0000", 1_604_512_662.0);
+        check("2020-11-04T18:57:42+0100", 1_604_512_662.0);
+        check("2020-11-04T12:27:42.448578-0530", 1_604_512_662.448578);
+        // ISO 8601's hours-only offset; Python 3.11 reads it as well.
+        check("2020-11-04T18:57:42+01", 1_604_512_662.0);
+        check("2020-11-04T12:57:42-05", 1_604_512_662.0);
+        check("2020-11-04T17:57:42.5+00", 1_604_512_662.5);
+        check_error("2020-11-04T17:57:42+2400", Error::OffsetOutOfRange { hours: 24, minutes: 0 });
+        check_error("2020-11-04T17:57:42+0160", Error::OffsetOutOfRange { hours: 1, minutes: 60 });
+        check_error("2020-11-04T17:57:42+24", Error::OffsetOutOfRange { hours: 24, minutes: 0 });
+    }
+
+    #[test]
+    fn ordinal_dates_are_named_not_misread_as_a_month() {
+        let ordinal = |year, day_of_year| Error::OrdinalDate { year, day_of_year };
+        check_error("2020-309T17:57:42", ordinal(2020, 309));
+        check_error("2020-309t17:57:42Z", ordinal(2020, 309));
+        check_error("2020-001", ordinal(2020, 1));
+        check_error("2020-366 00:00:00", ordinal(2020, 366));
+        // Calendar dates with a wrong digit count keep their own errors.
+        check_format_error("2020-1104T17:57:42", "'-' after the month", 7);
+        check_error("2020-30T17:57:42", Error::MonthOutOfRange { month: 30 });
+    }
+
+    #[test]
     fn default_offset_applies_only_without_a_zone() {
         let plus_one = Offset::parse("+01:00").unwrap();
         check_with_default("1970-01-01T01:00:00", plus_one, 0.0);
@@ -572,7 +705,12 @@ mod tests {
         check_format_error("2020-11-04T17:57:42,5", "'Z', '+hh:mm' or '-hh:mm'", 19);
         check_format_error("2020-11-04T17:57:42 UTC", "'Z', '+hh:mm' or '-hh:mm'", 19);
         check_format_error("2020-11-04T17:57:42+1:00", "two-digit offset hour", 20);
-        check_format_error("2020-11-04T17:57:42+0100", "':' in the offset", 22);
+        check_format_error("2020-11-04T17:57:42+01:", "two-digit offset minute", 23);
+        check_format_error("2020-11-04T17:57:42+01:0", "two-digit offset minute", 23);
+        check_format_error("2020-11-04T17:57:42+010", "two-digit offset minute", 22);
+        check_format_error("2020-11-04T17:57:42+01:000", "end of text", 25);
+        check_format_error("2020-11-04T17:57:42+01000", "end of text", 24);
+        check_format_error("2020-110-04T17:57:42", "'-' after the month", 7);
         check_format_error("2020-11-04T17:57:42Z ", "end of text", 20);
         check_format_error("2020-11-04T17:57:42+01:00Z", "end of text", 25);
         check_format_error("2020-11-04T17:57:42\n", "'Z', '+hh:mm' or '-hh:mm'", 19);
@@ -604,6 +742,30 @@ mod tests {
         assert_eq!(Offset::parse("+05:60"), out_of_range(5, 60));
         let trailing = Err(Error::InvalidFormat { expected: "end of text", at: 6 });
         assert_eq!(Offset::parse("+05:00 "), trailing);
+    }
+
+    #[test]
+    fn offsets_parse_without_a_colon_or_without_minutes() {
+        check_offset("+0000", 0);
+        check_offset("+0100", 3600);
+        check_offset("-0530", -19_800);
+        check_offset("+2359", 86_340);
+        check_offset("+01", 3600);
+        check_offset("-05", -18_000);
+        check_offset("+00", 0);
+        let out_of_range = |hours, minutes| Err(Error::OffsetOutOfRange { hours, minutes });
+        assert_eq!(Offset::parse("+2400"), out_of_range(24, 0));
+        assert_eq!(Offset::parse("+0560"), out_of_range(5, 60));
+        assert_eq!(Offset::parse("+24"), out_of_range(24, 0));
+        let minute = |at| Err(Error::InvalidFormat { expected: "two-digit offset minute", at });
+        assert_eq!(Offset::parse("+010"), minute(3));
+        assert_eq!(Offset::parse("+01:"), minute(4));
+        assert_eq!(
+            Offset::parse("+1"),
+            Err(Error::InvalidFormat { expected: "two-digit offset hour", at: 1 })
+        );
+        assert_eq!(Offset::parse("+0100").unwrap().to_string(), "+01:00");
+        assert_eq!(Offset::parse("-05").unwrap().to_string(), "-05:00");
     }
 
     #[test]
@@ -652,6 +814,43 @@ mod tests {
     }
 
     #[test]
+    fn format_rfc3339_millis_known_instants() {
+        let format = |seconds, nanos| format_rfc3339_millis(instant(seconds, nanos));
+        // The `ts=` of the blackbox_exporter log lines in the research notes;
+        // `date -u -d 2026-12-01T21:26:25Z +%s` gives the seconds.
+        assert_eq!(format(1_796_160_385, 855_000_000), "2026-12-01T21:26:25.855Z");
+        assert_eq!(format(0, 0), "1970-01-01T00:00:00.000Z");
+        // Truncated, never rounded up into the next second.
+        assert_eq!(format(0, 999_999_999), "1970-01-01T00:00:00.999Z");
+        assert_eq!(format(0, 1_000_000), "1970-01-01T00:00:00.001Z");
+        assert_eq!(format(0, 999_999), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format(-2, 500_000_000), "1969-12-31T23:59:58.500Z");
+        assert_eq!(format(951_782_400, 0), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn format_imf_fixdate_known_instants() {
+        let format = |seconds| format_imf_fixdate(instant(seconds, 0));
+        // RFC 9110 section 5.6.7's example, and section 6.6.1's `Date`.
+        assert_eq!(format(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(format(784_887_151), "Tue, 15 Nov 1994 08:12:31 GMT");
+        // The `Date` of the research notes.
+        assert_eq!(format(1_796_160_386), "Tue, 01 Dec 2026 21:26:26 GMT");
+        assert_eq!(format(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(format(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(format_imf_fixdate(instant(-1, 999_999_999)), "Wed, 31 Dec 1969 23:59:59 GMT");
+    }
+
+    #[test]
+    fn format_build_date_known_instants() {
+        let format = |seconds| format_build_date(instant(seconds, 0));
+        // blackbox_exporter 0.23.0's `build date:` in the research notes.
+        assert_eq!(format(1_681_034_260), "20230409-09:57:40");
+        assert_eq!(format(1_796_160_385), "20261201-21:26:25");
+        assert_eq!(format(0), "19700101-00:00:00");
+    }
+
+    #[test]
     fn days_from_civil_known_dates() {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(days_from_civil(1969, 12, 31), -1);
@@ -696,6 +895,11 @@ mod tests {
         assert_eq!(
             message("2020-11-04T17:57:42+24:00"),
             "offset 24:00 is out of range (hours 00-23, minutes 00-59)"
+        );
+        assert_eq!(
+            message("2020-309T17:57:42"),
+            "2020-309 is an ordinal date (YYYY-DDD), which is not supported; \
+             write the date as YYYY-MM-DD"
         );
     }
 }
