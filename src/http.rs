@@ -654,6 +654,15 @@ fn check_content_length(request: &Request) -> Result<(), ParseError> {
     Ok(())
 }
 
+/// Whether `method` is one that HTTP defines (RFC 9110 §9, and PATCH from
+/// RFC 5789). A resource that does not allow a known method answers 405;
+/// a method the server does not know at all is 501 (RFC 9110 §9.1).
+pub fn is_known_method(method: &str) -> bool {
+    const KNOWN: [&str; 9] =
+        ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+    KNOWN.contains(&method)
+}
+
 /// An HTTP status code with its reason phrase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Status(pub u16);
@@ -668,6 +677,7 @@ impl Status {
     pub const URI_TOO_LONG: Status = Status(414);
     pub const HEADERS_TOO_LARGE: Status = Status(431);
     pub const INTERNAL_SERVER_ERROR: Status = Status(500);
+    pub const NOT_IMPLEMENTED: Status = Status(501);
     pub const SERVICE_UNAVAILABLE: Status = Status(503);
     pub const VERSION_NOT_SUPPORTED: Status = Status(505);
 
@@ -682,6 +692,7 @@ impl Status {
             414 => "URI Too Long",
             431 => "Request Header Fields Too Large",
             500 => "Internal Server Error",
+            501 => "Not Implemented",
             503 => "Service Unavailable",
             505 => "HTTP Version Not Supported",
             _ => "Unknown",

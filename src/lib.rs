@@ -48,6 +48,6 @@ pub mod process;
 pub mod systemd;
 pub mod demo;
 pub mod log;
-pub mod throttle;
+pub mod limits;
 pub mod version;
 pub mod startup;

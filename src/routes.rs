@@ -16,13 +16,16 @@ use std::time::Instant;
 use crate::allow;
 use crate::exporter::Exporter;
 use crate::exposition::{self, Family, Format};
-use crate::http::{Request, Response, Status, TEXT_HTML};
+use crate::http::{self, Request, Response, Status, TEXT_HTML};
 use crate::negotiate;
 use crate::probe;
 use crate::scrape::{self, TargetLabels};
 use crate::target::{Address, Kind, Target};
 
 pub fn respond(request: &Request, exporter: &Exporter) -> Response {
+    if !http::is_known_method(&request.method) {
+        return Response::text(Status::NOT_IMPLEMENTED, "unknown method");
+    }
     if request.method != "GET" && request.method != "HEAD" {
         return Response::text(Status::METHOD_NOT_ALLOWED, "only GET and HEAD are supported")
             .with_header("Allow", "GET, HEAD");
@@ -43,7 +46,7 @@ fn metrics(request: &Request, exporter: &Exporter) -> Response {
     };
     let config = exporter.config();
     let started = Instant::now();
-    let budget = scrape::budget(request, config.timeout_offset);
+    let budget = scrape::budget(request.header(scrape::TIMEOUT_HEADER), config.timeout_offset);
     let reports = scrape::probe_all(&config.targets, budget, config.scrape_concurrency);
     exporter.record(&reports);
 
@@ -84,7 +87,7 @@ fn probe_one(request: &Request, exporter: &Exporter) -> Response {
     let Some(_slot) = exporter.begin_scrape() else {
         return too_many_scrapes();
     };
-    let budget = scrape::budget(request, config.timeout_offset);
+    let budget = scrape::budget(request.header(scrape::TIMEOUT_HEADER), config.timeout_offset);
     let timeout = budget.map_or(target.timeout, |budget| budget.min(target.timeout));
     let report = probe::run(&target, timeout);
     let families =

@@ -14,7 +14,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::exposition::{labels, Counter, Family, Labels, StateSet};
-use crate::http::Request;
 use crate::pool;
 use crate::probe::{self, Outcome, Reading, Report};
 use crate::target::{Kind, Target};
@@ -23,17 +22,23 @@ use crate::target::{Kind, Target};
 /// (`10`, `0.5`, or `10.000000` from Prometheus before 2.28).
 pub const TIMEOUT_HEADER: &str = "X-Prometheus-Scrape-Timeout-Seconds";
 
-/// The time Prometheus leaves this scrape, less `offset`; `None` when the
-/// request does not say (it is not from Prometheus) or says nonsense.
-pub fn budget(request: &Request, offset: Duration) -> Option<Duration> {
-    let seconds: f64 = request.header(TIMEOUT_HEADER)?.trim().parse().ok()?;
+/// The share of Prometheus's timeout a scrape always keeps, however large
+/// the offset: a quarter. With `--scrape.timeout-offset 500ms` this
+/// applies to timeouts under 667 ms.
+const MIN_BUDGET_SHARE: f64 = 0.25;
+
+/// The time Prometheus leaves this scrape, given the value of its
+/// [`TIMEOUT_HEADER`]: that timeout less `offset`, but never less than a
+/// quarter of it, so that a timeout barely above the offset (or below it)
+/// still leaves time to probe and the answer still arrives before
+/// Prometheus gives up. `None` when there is no header (the request is
+/// not from Prometheus) or it says nonsense.
+pub fn budget(header: Option<&str>, offset: Duration) -> Option<Duration> {
+    let seconds: f64 = header?.trim().parse().ok()?;
     if !seconds.is_finite() || seconds <= 0.0 {
         return None;
     }
-    let offset = offset.as_secs_f64();
-    // An offset as long as the whole timeout would leave nothing; then
-    // the offset is ignored, as blackbox_exporter does.
-    let usable = if seconds > offset { seconds - offset } else { seconds };
+    let usable = (seconds - offset.as_secs_f64()).max(seconds * MIN_BUDGET_SHARE);
     let budget = Duration::from_secs_f64(usable.min(86_400.0));
     // Less than a millisecond is no time to probe anything: nonsense.
     (budget >= Duration::from_millis(1)).then_some(budget)
@@ -42,13 +47,15 @@ pub fn budget(request: &Request, offset: Duration) -> Option<Duration> {
 /// Probes every target, at most `concurrency` at a time, and returns the
 /// reports in the order of `targets`.
 ///
-/// With a budget, the scrape has one deadline: a probe that starts late,
-/// because the targets outnumber the threads, gets only the time left.
+/// The scrape has one deadline, the budget or, without one, the longest
+/// of the targets' timeouts: a probe that starts late, because the
+/// targets outnumber the threads, gets only the time left.
 pub fn probe_all(targets: &[Target], budget: Option<Duration>, concurrency: usize) -> Vec<Report> {
-    let deadline = budget.map(|budget| Instant::now() + budget);
+    let longest_timeout = targets.iter().map(|target| target.timeout).max().unwrap_or_default();
+    let deadline = Instant::now() + budget.unwrap_or(longest_timeout);
     let probe_one = |target: &Target| {
-        let time_left = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
-        probe::run(target, time_left.map_or(target.timeout, |left| left.min(target.timeout)))
+        let time_left = deadline.saturating_duration_since(Instant::now());
+        probe::run(target, time_left.min(target.timeout))
     };
     // One target needs no thread of its own: starting one costs more than
     // a probe on loopback takes.
@@ -183,19 +190,11 @@ const COUNTER_HELP: &str =
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::{parse_request, Parse};
-
-    fn request_with(header: &str) -> Request {
-        let text = format!("GET /metrics HTTP/1.1\r\nHost: a\r\n{header}\r\n\r\n");
-        match parse_request(text.as_bytes()) {
-            Ok(Parse::Complete(request, _)) => request,
-            other => panic!("{other:?}"),
-        }
-    }
 
     #[track_caller]
     fn check_budget(header: &str, expected: Option<f64>) {
-        let budget = budget(&request_with(header), Duration::from_millis(500));
+        let value = header.strip_prefix(TIMEOUT_HEADER).and_then(|rest| rest.strip_prefix(": "));
+        let budget = budget(value, Duration::from_millis(500));
         assert_eq!(
             budget.map(|b| (b.as_secs_f64() * 1000.0).round() / 1000.0),
             expected,
@@ -227,11 +226,36 @@ mod tests {
     }
 
     #[test]
+    fn without_a_budget_the_longest_timeout_is_the_scrape_deadline() {
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address =
+            crate::target::Address::parse(&silent.local_addr().unwrap().to_string()).unwrap();
+        let timeout = Duration::from_millis(300);
+        let targets: Vec<Target> = (0..10)
+            .map(|idx| {
+                let mut target = Target::new(&format!("t{idx}"), Kind::Daytime, address.clone());
+                target.timeout = timeout;
+                target
+            })
+            .collect();
+        let started = Instant::now();
+        // One at a time and no header: ten probes one after the other
+        // would take 3 s; the scrape's deadline is one timeout away.
+        let reports = probe_all(&targets, None, 1);
+        let elapsed = started.elapsed();
+        assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+        assert!(reports.iter().all(|report| report.timeout <= timeout), "{reports:?}");
+    }
+
+    #[test]
     fn budget_comes_from_the_prometheus_header() {
         check_budget("X-Prometheus-Scrape-Timeout-Seconds: 10", Some(9.5));
         check_budget("X-Prometheus-Scrape-Timeout-Seconds: 10.000000", Some(9.5));
-        check_budget("x-prometheus-scrape-timeout-seconds: 0.75", Some(0.25));
-        check_budget("X-Prometheus-Scrape-Timeout-Seconds: 0.4", Some(0.4));
+        check_budget("X-Prometheus-Scrape-Timeout-Seconds: 0.75", Some(0.25));
+        // Barely above the offset, or below it: a quarter of the timeout
+        // is kept for probing, and the answer is still in time.
+        check_budget("X-Prometheus-Scrape-Timeout-Seconds: 0.5000001", Some(0.125));
+        check_budget("X-Prometheus-Scrape-Timeout-Seconds: 0.4", Some(0.1));
         check_budget("X-Prometheus-Scrape-Timeout-Seconds: 0", None);
         check_budget("X-Prometheus-Scrape-Timeout-Seconds: -3", None);
         check_budget("X-Prometheus-Scrape-Timeout-Seconds: NaN", None);

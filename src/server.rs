@@ -20,9 +20,9 @@ use crate::connection;
 use crate::connection_table::{Admission, ConnectionTable};
 use crate::exporter::Exporter;
 use crate::http::{Delivery, Response, Status};
+use crate::limits;
 use crate::log;
 use crate::pool::ThreadPool;
-use crate::throttle::Throttle;
 
 /// How long the accept loop pauses when the process has no file
 /// descriptor left, so that finishing connections can free some.
@@ -105,10 +105,8 @@ fn accept_loop(listener: &TcpListener, exporter: &Arc<Exporter>, stopping: &Atom
         let result = stream.and_then(|stream| admit(stream, &table, &mut pool, exporter));
         match result {
             Ok(()) => {}
-            Err(err) if is_out_of_file_descriptors(&err) => {
-                if OUT_OF_FDS.ready() {
-                    log::error("out of file descriptors; accepting more slowly", &[("err", &err)]);
-                }
+            Err(err) if limits::is_out_of_file_descriptors(&err) => {
+                limits::report_out_of_fds("accepting; backing off", &err);
                 thread::sleep(FD_EXHAUSTED_BACKOFF);
             }
             Err(err) => log::warn("accept failed", &[("err", &err)]),
@@ -146,20 +144,13 @@ fn admit(
             thread.run(move || connection::serve(stream, &exporter, registration));
         }
         Err(err) => {
-            if NO_THREAD.ready() {
-                log::error("cannot start a worker thread; refusing connections", &[("err", &err)]);
-            }
+            limits::report_no_thread("taking a connection; answering 503", &err);
             drop(registration);
             refuse(stream, "no worker thread can take the connection", exporter);
         }
     }
     Ok(())
 }
-
-/// Running out of file descriptors or threads can last: each is said
-/// once, then again only every ten seconds, not once per connection.
-static OUT_OF_FDS: Throttle = Throttle::new(Duration::from_secs(10));
-static NO_THREAD: Throttle = Throttle::new(Duration::from_secs(10));
 
 /// Writes a 503 from the accepting thread, so that a refused client learns
 /// why and when to retry instead of seeing a reset. It is a few hundred
@@ -172,14 +163,6 @@ fn refuse(mut stream: TcpStream, reason: &str, exporter: &Exporter) {
     if response.write_to(&mut stream, Delivery::CLOSE).is_ok() {
         exporter.telemetry().count_response(Status::SERVICE_UNAVAILABLE);
     }
-}
-
-/// `EMFILE` (per process) and `ENFILE` (system-wide): std has no
-/// `ErrorKind` for them, so the Linux numbers are compared.
-fn is_out_of_file_descriptors(err: &io::Error) -> bool {
-    const ENFILE: i32 = 23;
-    const EMFILE: i32 = 24;
-    matches!(err.raw_os_error(), Some(ENFILE | EMFILE))
 }
 
 /// Binds the listen address. `:PORT` means every interface: IPv6 and,

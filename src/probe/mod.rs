@@ -85,6 +85,10 @@ pub enum ProbeError {
     TooLarge { limit: usize },
     /// The reply arrived but does not say what it should.
     Protocol(String),
+    /// The exporter itself could not run the probe: it has no file
+    /// descriptor or thread left, or too many lookups under way. Not the
+    /// target's fault.
+    Exporter(String),
 }
 
 impl fmt::Display for ProbeError {
@@ -97,6 +101,7 @@ impl fmt::Display for ProbeError {
             ProbeError::Io(phase, err) => write!(f, "{phase} failed: {err}"),
             ProbeError::TooLarge { limit } => write!(f, "reply longer than {limit} bytes"),
             ProbeError::Protocol(reason) => write!(f, "bad reply: {reason}"),
+            ProbeError::Exporter(reason) => write!(f, "the exporter could not probe: {reason}"),
         }
     }
 }
@@ -114,11 +119,12 @@ pub enum Outcome {
     Reset,
     NetworkError,
     ProtocolError,
+    ExporterError,
 }
 
 impl Outcome {
     /// Every state, in the order they are exported.
-    pub const ALL: [Outcome; 7] = [
+    pub const ALL: [Outcome; 8] = [
         Outcome::Success,
         Outcome::DnsFailure,
         Outcome::Refused,
@@ -126,6 +132,7 @@ impl Outcome {
         Outcome::Reset,
         Outcome::NetworkError,
         Outcome::ProtocolError,
+        Outcome::ExporterError,
     ];
 
     pub fn name(self) -> &'static str {
@@ -137,6 +144,7 @@ impl Outcome {
             Outcome::Reset => "reset",
             Outcome::NetworkError => "network_error",
             Outcome::ProtocolError => "protocol_error",
+            Outcome::ExporterError => "exporter_error",
         }
     }
 
@@ -153,6 +161,7 @@ impl Outcome {
             Err(ProbeError::TooLarge { .. }) | Err(ProbeError::Protocol(_)) => {
                 Outcome::ProtocolError
             }
+            Err(ProbeError::Exporter(_)) => Outcome::ExporterError,
         }
     }
 }

@@ -17,6 +17,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{Phase, ProbeError};
+use crate::limits;
 use crate::target::Address;
 
 /// Name lookups running at once, at most. Past it a probe fails at once
@@ -34,7 +35,7 @@ pub fn resolve(address: &Address, deadline: Instant) -> Result<Vec<SocketAddr>, 
     let remaining = time_left(deadline, Phase::Resolve)?;
     if PENDING_LOOKUPS.fetch_add(1, Ordering::AcqRel) >= MAX_PENDING_LOOKUPS {
         PENDING_LOOKUPS.fetch_sub(1, Ordering::AcqRel);
-        return Err(ProbeError::Resolve("too many name lookups under way".to_string()));
+        return Err(ProbeError::Exporter("too many name lookups under way".to_string()));
     }
     let (sender, receiver) = mpsc::channel();
     let host_and_port = (address.host.clone(), address.port);
@@ -49,7 +50,8 @@ pub fn resolve(address: &Address, deadline: Instant) -> Result<Vec<SocketAddr>, 
         });
     if let Err(err) = spawned {
         PENDING_LOOKUPS.fetch_sub(1, Ordering::AcqRel);
-        return Err(ProbeError::Resolve(format!("cannot start a lookup: {err}")));
+        limits::report_no_thread("resolving a probe's target", &err);
+        return Err(ProbeError::Exporter(format!("cannot start a lookup: {err}")));
     }
     match receiver.recv_timeout(remaining) {
         Ok(Ok(addrs)) if addrs.is_empty() => Err(ProbeError::Resolve("no address".to_string())),
@@ -124,8 +126,14 @@ fn time_left(deadline: Instant, phase: Phase) -> Result<Duration, ProbeError> {
 }
 
 /// Sorts an I/O error into what the outcome metric tells apart. A read
-/// timeout is `WouldBlock` on Unix and `TimedOut` on Windows.
+/// timeout is `WouldBlock` on Unix and `TimedOut` on Windows. No file
+/// descriptor left for the socket is the exporter's trouble, not the
+/// target's.
 fn classify(err: io::Error, phase: Phase) -> ProbeError {
+    if limits::is_out_of_file_descriptors(&err) {
+        limits::report_out_of_fds("probing", &err);
+        return ProbeError::Exporter(format!("{phase}: {err}"));
+    }
     match err.kind() {
         ErrorKind::WouldBlock | ErrorKind::TimedOut => ProbeError::Timeout(phase),
         ErrorKind::ConnectionRefused => ProbeError::Refused,

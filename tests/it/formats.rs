@@ -17,8 +17,16 @@ const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,\
      application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
 /// The states of `probe_outcome`, as the specification lists them.
-const OUTCOMES: [&str; 7] =
-    ["success", "dns_failure", "refused", "timeout", "reset", "network_error", "protocol_error"];
+const OUTCOMES: [&str; 8] = [
+    "success",
+    "dns_failure",
+    "refused",
+    "timeout",
+    "reset",
+    "network_error",
+    "protocol_error",
+    "exporter_error",
+];
 
 /// The demo: a daytime target `clock` and a counter target `app`.
 fn demo() -> Exporter {

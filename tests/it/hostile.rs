@@ -26,6 +26,13 @@ const DAYTIME_LINE: &[u8] = b"Sat Oct 31 18:15:12 2020\r\n";
 // ---------------------------------------------------------------------------
 // An exporter watched through /proc
 
+/// A resource limit to start the exporter under.
+enum Limit {
+    None,
+    Files(u32),
+    Threads(u64),
+}
+
 /// A probe_exporter process with a known pid, killed when dropped.
 struct Watched {
     child: Child,
@@ -37,25 +44,38 @@ struct Watched {
 impl Watched {
     /// Starts `probe_exporter --web.listen-address 127.0.0.1:0 ARGS...`.
     fn start(args: &[&str]) -> Watched {
-        Watched::spawn(None, args)
+        Watched::spawn(Limit::None, args)
     }
 
     /// Like [`Watched::start`], with at most `max_fds` open files
     /// (`ulimit -n`, soft and hard).
     fn start_with_fd_limit(max_fds: u32, args: &[&str]) -> Watched {
-        Watched::spawn(Some(max_fds), args)
+        Watched::spawn(Limit::Files(max_fds), args)
     }
 
-    fn spawn(max_fds: Option<u32>, args: &[&str]) -> Watched {
+    /// Like [`Watched::start`], as user `nobody` allowed at most
+    /// `max_threads` threads (`ulimit -u`; root is exempt from it).
+    fn start_with_thread_limit(max_threads: u64, args: &[&str]) -> Watched {
+        Watched::spawn(Limit::Threads(max_threads), args)
+    }
+
+    fn spawn(limit: Limit, args: &[&str]) -> Watched {
         let binary = assert_cmd::cargo::cargo_bin("probe_exporter");
-        let mut command = match max_fds {
-            None => Command::new(&binary),
-            Some(limit) => {
+        let mut command = match limit {
+            Limit::None => Command::new(&binary),
+            Limit::Files(limit) => {
                 // The shell lowers the limit, then becomes the exporter,
                 // which keeps the shell's pid.
                 let mut command = Command::new("sh");
                 command.arg("-c").arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""));
                 command.arg(&binary);
+                command
+            }
+            Limit::Threads(limit) => {
+                // setpriv becomes prlimit, which becomes the exporter.
+                let mut command = Command::new("setpriv");
+                command.args(["--reuid=65534", "--regid=65534", "--clear-groups", "prlimit"]);
+                command.arg(format!("--nproc={limit}")).arg(&binary);
                 command
             }
         };
@@ -168,6 +188,15 @@ fn open_fds(pid: u32) -> usize {
 }
 
 /// The soft limit on open files of this test process.
+/// The lowest two descriptor numbers process `pid` has free.
+fn free_fd_numbers(pid: u32) -> Vec<usize> {
+    let open: Vec<usize> = fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("read /proc/PID/fd")
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    (0..).filter(|fd| !open.contains(fd)).take(2).collect()
+}
+
 fn soft_fd_limit() -> u64 {
     let limits = fs::read_to_string("/proc/self/limits").expect("read /proc/self/limits");
     limits
@@ -549,6 +578,42 @@ fn running_out_of_file_descriptors_slows_accepting_and_then_recovers() {
         let elapsed = started.elapsed();
         assert!(elapsed < Duration::from_secs(5), "served again only after {elapsed:?}");
     }
+}
+
+#[test]
+fn without_a_thread_for_a_connection_the_accept_loop_answers_503() {
+    // As many threads as the idle exporter runs: none left for a worker.
+    let idle_threads = status_field(Watched::start(&[]).pid(), "Threads");
+    let exporter = Watched::start_with_thread_limit(idle_threads, &[]);
+    for attempt in 0..3 {
+        let response = exporter.get("/-/healthy");
+        assert_eq!(response.status, 503, "attempt {attempt}: {response:?}");
+        assert!(response.header("Retry-After").is_some(), "{response:?}");
+    }
+    let logged = exporter.wait_for_log("cannot start a thread", Duration::from_secs(5));
+    assert!(logged.is_some_and(|line| line.contains("level=error")), "no error line was logged");
+}
+
+#[test]
+fn a_probe_without_a_file_descriptor_is_the_exporters_error_not_the_targets() {
+    let clock = Fixture::replying(DAYTIME_LINE);
+    let target = format!("clock=daytime://{}", clock.addr);
+    // Room for the descriptors the idle exporter holds, and two more: the
+    // scrape's connection and the connection table's clone of it. None is
+    // left for the probe's socket. The limit caps descriptor *numbers*,
+    // and a new one takes the lowest free number, so the limit is the
+    // second free number of the idle exporter, plus one.
+    let free = free_fd_numbers(Watched::start(&["--target", &target]).pid());
+    let limit = u32::try_from(free[1] + 1).expect("a small number");
+    let exporter = Watched::start_with_fd_limit(limit, &["--target", &target]);
+    let response = exporter.get("/metrics");
+    assert_eq!(response.status, 200);
+    let series = "target=\"clock\",kind=\"daytime\"";
+    assert_eq!(response.sample(&format!("probe_success{{{series}}}")), Some(0.0));
+    let outcome = format!("probe_outcome{{{series},probe_outcome=\"exporter_error\"}}");
+    assert_eq!(response.sample(&outcome), Some(1.0), "{}", outcome_of(&response, "clock"));
+    let logged = exporter.wait_for_log("out of file descriptors", Duration::from_secs(5));
+    assert!(logged.is_some_and(|line| line.contains("level=error")), "no error line was logged");
 }
 
 // ---------------------------------------------------------------------------

@@ -134,6 +134,22 @@ fn post_is_405_with_allow_and_the_server_keeps_serving() {
 }
 
 #[test]
+fn an_unknown_method_is_501_and_a_known_one_405() {
+    // RFC 9110 section 9.1: "An origin server that receives a request
+    // method that is unrecognized or not implemented SHOULD respond with
+    // the 501 (Not Implemented) status code"; 405 is for a method the
+    // server knows but the resource does not allow.
+    let exporter = Exporter::start(&[]);
+    let unknown =
+        exporter.request("BREW /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    assert_eq!(unknown.status, 501);
+    let known =
+        exporter.request("DELETE /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    assert_eq!(known.status, 405);
+    assert_still_serving(&exporter);
+}
+
+#[test]
 fn garbage_bytes_are_400_and_the_server_keeps_serving() {
     let exporter = Exporter::start(&[]);
     let mut stream = exporter.connect();
