@@ -4,8 +4,10 @@ CARGO ?= cargo
 .PHONY: run test build release static cross bench soak conformance clean
 
 ## make run: the exporter with both demo services, on http://localhost:10013/metrics
+## (extra flags: make run ARGS='--log.level debug')
+ARGS ?=
 run:
-	$(CARGO) run --release -- demo
+	$(CARGO) run --release -- demo $(ARGS)
 
 ## make test: unit and integration tests, then lints and formatting
 test:

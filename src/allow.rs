@@ -32,6 +32,20 @@ pub enum Rule {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleError(String);
 
+impl fmt::Display for Rule {
+    /// The rule as the configuration writes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::Host { pattern, port: Some(port) } if pattern.contains(':') => {
+                write!(f, "[{pattern}]:{port}")
+            }
+            Rule::Host { pattern, port: Some(port) } => write!(f, "{pattern}:{port}"),
+            Rule::Host { pattern, port: None } => write!(f, "{pattern}:*"),
+            Rule::Cidr { network, prefix_len } => write!(f, "{network}/{prefix_len}"),
+        }
+    }
+}
+
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -43,10 +43,13 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
     // byte for a slow client would churn the allocator's small blocks.
     let mut buffer = Vec::with_capacity(READ_CHUNK);
     let mut writer = ResponseWriter::new();
-    // Waiting for a request, evictable; from the second request on, the
-    // writer has marked it so since it began writing the last response.
-    registration.waiting();
     loop {
+        // Idle first, then the stop flag: a graceful stop sets the flag,
+        // then closes the idle connections, so no connection slips by both.
+        registration.idle();
+        if exporter.is_stopping() {
+            return;
+        }
         let request = match read_request(&mut stream, &mut buffer, exporter) {
             Ok(Some(request)) => request,
             Ok(None) => return,
@@ -61,7 +64,9 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
         };
         registration.busy();
         // A body we do not read would be taken for the next request.
-        let keep_alive = request.wants_keep_alive() && !request.has_body();
+        // Stopping, the connection ends after this answer.
+        let keep_alive =
+            request.wants_keep_alive() && !request.has_body() && !exporter.is_stopping();
         let response = respond_or_500(&request, exporter);
         let delivery = Delivery { head_only: request.method == "HEAD", keep_alive };
         // Requests still in the buffer were pipelined: their responses
@@ -121,7 +126,7 @@ impl ResponseWriter {
         let mut unsent = &mut parts[..];
         IoSlice::advance_slices(&mut unsent, 0);
         let deadline = *self.deadline.get_or_insert_with(|| Instant::now() + WRITE_TIMEOUT);
-        registration.waiting();
+        registration.writing();
         while !unsent.is_empty() {
             self.limit_to(stream, deadline)?;
             match stream.write_vectored(unsent) {

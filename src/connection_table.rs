@@ -9,8 +9,10 @@
 //! request is the new one refused.
 //!
 //! Closing happens from the accepting thread, through a clone of the
-//! socket: `shutdown` wakes the worker blocked in `read()` on it, which
-//! then ends the connection as if the peer had gone.
+//! socket: `shutdown` wakes the worker blocked in `read()` (or `write()`)
+//! on it, which then ends the connection as if the peer had gone. A
+//! graceful stop closes the idle connections the same way, and leaves the
+//! others to finish their answer.
 
 use std::collections::BTreeMap;
 use std::net::{Shutdown, TcpStream};
@@ -31,9 +33,31 @@ struct State {
 struct Entry {
     /// A clone of the connection's socket, used only to shut it down.
     stream: TcpStream,
-    /// When it began to wait for its next request; `None` while a
-    /// request is being answered.
-    waiting_since: Option<Instant>,
+    state: ConnectionState,
+}
+
+/// What a connection is doing, as far as closing it is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ConnectionState {
+    /// Waiting for its next request, since then: evictable, and closed
+    /// by a graceful stop.
+    Idle(Instant),
+    /// Waiting for its client to take a response, since then: evictable
+    /// (a client that slow is no better than an idle one), but a
+    /// graceful stop lets it finish.
+    Writing(Instant),
+    /// Answering a request: never closed from outside.
+    Busy,
+}
+
+impl ConnectionState {
+    /// Since when it has been waiting on its client, if it is.
+    fn waiting_since(self) -> Option<Instant> {
+        match self {
+            ConnectionState::Idle(since) | ConnectionState::Writing(since) => Some(since),
+            ConnectionState::Busy => None,
+        }
+    }
 }
 
 /// What [`ConnectionTable::admit`] decided.
@@ -67,9 +91,10 @@ impl ConnectionTable {
         }
         let id = state.next_id;
         state.next_id += 1;
-        state
-            .open
-            .insert(id, Entry { stream: stream.try_clone()?, waiting_since: Some(Instant::now()) });
+        state.open.insert(
+            id,
+            Entry { stream: stream.try_clone()?, state: ConnectionState::Idle(Instant::now()) },
+        );
         Ok(Admission::Admitted(Registration { table: Arc::clone(self), id }))
     }
 
@@ -80,6 +105,19 @@ impl ConnectionTable {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Shuts the idle connections down, and takes them out of the table;
+    /// the others stay to finish what they are doing.
+    pub fn close_idle(&self) {
+        let mut state = self.lock();
+        state.open.retain(|_, entry| {
+            let idle = matches!(entry.state, ConnectionState::Idle(_));
+            if idle {
+                let _ = entry.stream.shutdown(Shutdown::Both);
+            }
+            !idle
+        });
     }
 
     /// Shuts every connection down, so that their workers return.
@@ -96,9 +134,9 @@ impl ConnectionTable {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn set_waiting_since(&self, id: u64, since: Option<Instant>) {
+    fn set_state(&self, id: u64, new_state: ConnectionState) {
         if let Some(entry) = self.lock().open.get_mut(&id) {
-            entry.waiting_since = since;
+            entry.state = new_state;
         }
     }
 }
@@ -107,7 +145,7 @@ fn longest_waiting(state: &State) -> Option<u64> {
     state
         .open
         .iter()
-        .filter_map(|(id, entry)| entry.waiting_since.map(|since| (since, *id)))
+        .filter_map(|(id, entry)| entry.state.waiting_since().map(|since| (since, *id)))
         .min()
         .map(|(_, id)| id)
 }
@@ -120,14 +158,20 @@ pub struct Registration {
 
 impl Registration {
     /// The connection now waits for a request and may be closed to make
-    /// room for a new one.
-    pub fn waiting(&self) {
-        self.table.set_waiting_since(self.id, Some(Instant::now()));
+    /// room for a new one, or by a graceful stop.
+    pub fn idle(&self) {
+        self.table.set_state(self.id, ConnectionState::Idle(Instant::now()));
+    }
+
+    /// The connection now waits for its client to take a response, and
+    /// may be closed to make room for a new one.
+    pub fn writing(&self) {
+        self.table.set_state(self.id, ConnectionState::Writing(Instant::now()));
     }
 
     /// The connection is answering a request and will not be closed.
     pub fn busy(&self) {
-        self.table.set_waiting_since(self.id, None);
+        self.table.set_state(self.id, ConnectionState::Busy);
     }
 }
 
@@ -166,7 +210,7 @@ mod tests {
         let (_client_c, server_c) = pair(&listener);
         let _a = admitted(table.admit(&server_a).unwrap());
         let b = admitted(table.admit(&server_b).unwrap());
-        b.waiting(); // b waits from now, a from earlier: a goes first.
+        b.idle(); // b waits from now, a from earlier: a goes first.
         let _c = admitted(table.admit(&server_c).unwrap());
         assert_eq!(table.len(), 2);
         // The evicted socket reads end-of-file at once; one left open
@@ -188,5 +232,23 @@ mod tests {
         drop(a);
         assert!(table.is_empty());
         assert!(matches!(table.admit(&server_b).unwrap(), Admission::Admitted(_)));
+    }
+
+    #[test]
+    fn a_graceful_stop_closes_only_the_idle_connections() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let table = Arc::new(ConnectionTable::new(4));
+        let (_client_a, server_a) = pair(&listener);
+        let (_client_b, server_b) = pair(&listener);
+        let (_client_c, server_c) = pair(&listener);
+        let _idle = admitted(table.admit(&server_a).unwrap());
+        let busy = admitted(table.admit(&server_b).unwrap());
+        busy.busy();
+        let writing = admitted(table.admit(&server_c).unwrap());
+        writing.writing();
+        table.close_idle();
+        assert_eq!(table.len(), 2, "the busy and the writing connection stay");
+        server_a.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+        assert_eq!((&server_a).read(&mut [0u8; 1]).unwrap(), 0, "the idle one is closed");
     }
 }

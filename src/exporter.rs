@@ -6,25 +6,50 @@
 //! the last outcome of each target (so a failure is logged once, when it
 //! starts, not at every scrape), the count of responses, and how many
 //! scrapes are running now (so that their number can be capped).
+//!
+//! The targets can change while the exporter runs: a reload (`SIGHUP` or
+//! `POST /-/reload`) reads the configuration file again and swaps in a new
+//! [`Loaded`] whole. A scrape takes the current one when it starts and
+//! keeps it to the end, so it never sees half of each; a target that
+//! survives the reload keeps its history, because the new `Loaded` shares
+//! it with the old.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::config::Config;
+use crate::allow::Rule;
+use crate::config::{self, Config, ConfigError, Targets};
 use crate::exposition::{self, Family};
 use crate::histogram::{BucketsError, Histogram};
 use crate::log;
 use crate::probe::{Outcome, Report};
 use crate::scrape::{target_labels, TargetLabels};
+use crate::systemd::Notifier;
 use crate::target::Target;
 use crate::telemetry::{unix_now, Telemetry};
 
+/// The exporter's state: the flags, what is loaded now, and the counts.
 pub struct Exporter {
     config: Config,
     telemetry: Telemetry,
-    /// One entry for each of `config.targets`, in the same order.
-    history: Mutex<Vec<TargetHistory>>,
+    loaded: Mutex<Arc<Loaded>>,
+    /// Held while a reload runs, so that two never interleave; it keeps
+    /// the outcome of the last one.
+    reloads: Mutex<ReloadStatus>,
     scrapes_in_flight: AtomicUsize,
+    stopping: AtomicBool,
+    notifier: Notifier,
+}
+
+/// What the configuration loaded: the targets, each with its history, and
+/// the `/probe` allow-list. Never changed once built; a reload builds
+/// another.
+pub struct Loaded {
+    pub targets: Vec<Target>,
+    /// Who `/probe` may probe; empty turns `/probe` off.
+    pub allow: Vec<Rule>,
+    /// One entry for each of `targets`, in the same order.
+    histories: Vec<Arc<Mutex<TargetHistory>>>,
 }
 
 struct TargetHistory {
@@ -32,22 +57,59 @@ struct TargetHistory {
     last_outcome: Option<Outcome>,
 }
 
+/// How the last reload went, for the `config_last_reload_*` gauges.
+struct ReloadStatus {
+    successful: bool,
+    /// Unix seconds of the last successful load, start-up included.
+    success_at: f64,
+}
+
+/// What a reload changed, for its log line and its HTTP answer.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ReloadSummary {
+    pub targets: usize,
+    pub allow_rules: usize,
+    /// Targets that kept their histories.
+    pub kept: usize,
+}
+
+/// Why a reload changed nothing.
+#[derive(Debug)]
+pub enum ReloadError {
+    /// The file (or a flag it clashes with) has a mistake.
+    Config(ConfigError),
+    /// A target's histogram buckets are invalid.
+    Buckets(BucketsError),
+}
+
+impl std::fmt::Display for ReloadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReloadError::Config(err) => err.fmt(f),
+            ReloadError::Buckets(err) => write!(f, "bad histogram buckets: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for ReloadError {}
+
 impl Exporter {
-    pub fn new(config: Config) -> Result<Exporter, BucketsError> {
-        let started_at = unix_now();
-        let history = config
-            .targets
-            .iter()
-            .map(|target| {
-                let latency = Histogram::new(target.buckets.clone(), started_at)?;
-                Ok(TargetHistory { latency, last_outcome: None })
-            })
-            .collect::<Result<_, BucketsError>>()?;
+    /// An exporter for `config`, probing `targets`; `notifier` hears of
+    /// reloads.
+    pub fn new(
+        config: Config,
+        targets: Targets,
+        notifier: Notifier,
+    ) -> Result<Exporter, BucketsError> {
+        let loaded = Loaded::new(targets, None)?;
         Ok(Exporter {
             config,
             telemetry: Telemetry::new(),
-            history: Mutex::new(history),
+            loaded: Mutex::new(Arc::new(loaded)),
+            reloads: Mutex::new(ReloadStatus { successful: true, success_at: unix_now() }),
             scrapes_in_flight: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
+            notifier,
         })
     }
 
@@ -57,6 +119,58 @@ impl Exporter {
 
     pub fn telemetry(&self) -> &Telemetry {
         &self.telemetry
+    }
+
+    /// The targets and allow-list loaded now. A scrape keeps what it got
+    /// here to its end, whatever a reload does meanwhile.
+    pub fn loaded(&self) -> Arc<Loaded> {
+        Arc::clone(&lock(&self.loaded))
+    }
+
+    /// Reads the configuration file again. A good file replaces the
+    /// targets and the allow-list at once; a bad one changes nothing. Either
+    /// way the outcome is logged, and systemd hears `RELOADING=1` before and
+    /// `READY=1` after.
+    pub fn reload(&self) -> Result<ReloadSummary, ReloadError> {
+        let mut status = lock(&self.reloads);
+        self.notifier.reloading();
+        let result = self.load_again();
+        match &result {
+            Ok(summary) => {
+                *status = ReloadStatus { successful: true, success_at: unix_now() };
+                log::info(
+                    "reloaded the configuration",
+                    &[
+                        ("targets", &summary.targets),
+                        ("allow_rules", &summary.allow_rules),
+                        ("kept", &summary.kept),
+                    ],
+                );
+            }
+            Err(err) => {
+                status.successful = false;
+                log::error("reload failed; the configuration is unchanged", &[("err", err)]);
+            }
+        }
+        self.notifier.ready();
+        result
+    }
+
+    fn load_again(&self) -> Result<ReloadSummary, ReloadError> {
+        let targets = config::load_targets(&self.config).map_err(ReloadError::Config)?;
+        let old = self.loaded();
+        let new = Loaded::new(targets, Some(&old)).map_err(ReloadError::Buckets)?;
+        let summary = ReloadSummary {
+            targets: new.targets.len(),
+            allow_rules: new.allow.len(),
+            kept: new
+                .histories
+                .iter()
+                .filter(|h| old.histories.iter().any(|o| Arc::ptr_eq(h, o)))
+                .count(),
+        };
+        *lock(&self.loaded) = Arc::new(new);
+        Ok(summary)
     }
 
     /// Claims a place for one scrape, or `None` if `--web.max-requests`
@@ -77,14 +191,74 @@ impl Exporter {
         self.scrapes_in_flight.load(Ordering::Acquire)
     }
 
-    /// Records the reports of a scrape of the configured targets (in the
-    /// order of `config.targets`): their latencies go into the
-    /// histograms, and a change of outcome is logged.
+    /// Marks the exporter as stopping: `/-/ready` answers 503 from now on,
+    /// and connections close after their response.
+    pub fn begin_stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// The exporter's own families about its configuration: whether the
+    /// last reload worked, and when one last did (blackbox_exporter's
+    /// names, with our prefix).
+    pub fn reload_families(&self) -> Vec<Family> {
+        let status = lock(&self.reloads);
+        vec![
+            Family::gauge(
+                "probe_exporter_config_last_reload_successful",
+                "Whether the last configuration reload succeeded (1) or not (0).",
+                vec![(Vec::new(), if status.successful { 1.0 } else { 0.0 })],
+            ),
+            Family::gauge(
+                "probe_exporter_config_last_reload_success_timestamp_seconds",
+                "When the configuration was last loaded successfully, in Unix seconds.",
+                vec![(Vec::new(), status.success_at)],
+            )
+            .with_unit("seconds"),
+        ]
+    }
+}
+
+impl Loaded {
+    /// The targets with their histories: each taken over from `previous`
+    /// where a target of the same name, kind, address and buckets was
+    /// there, new otherwise.
+    fn new(targets: Targets, previous: Option<&Loaded>) -> Result<Loaded, BucketsError> {
+        let started_at = unix_now();
+        let histories = targets
+            .targets
+            .iter()
+            .map(|target| match previous.and_then(|old| old.history_of(target)) {
+                Some(history) => Ok(history),
+                None => {
+                    let latency = Histogram::new(target.buckets.clone(), started_at)?;
+                    Ok(Arc::new(Mutex::new(TargetHistory { latency, last_outcome: None })))
+                }
+            })
+            .collect::<Result<_, BucketsError>>()?;
+        Ok(Loaded { targets: targets.targets, allow: targets.allow, histories })
+    }
+
+    /// The history of the target that `target` continues, if any.
+    fn history_of(&self, target: &Target) -> Option<Arc<Mutex<TargetHistory>>> {
+        let continues = |old: &Target| {
+            old.name == target.name
+                && old.kind == target.kind
+                && old.address == target.address
+                && old.buckets == target.buckets
+        };
+        let idx = self.targets.iter().position(continues)?;
+        Some(Arc::clone(&self.histories[idx]))
+    }
+
+    /// Records the reports of a scrape of these targets (in their order):
+    /// latencies go into the histograms, and a change of outcome is logged.
     pub fn record(&self, reports: &[Report]) {
-        let mut history = self.lock_history();
-        for ((target, report), past) in
-            self.config.targets.iter().zip(reports).zip(history.iter_mut())
-        {
+        for ((target, report), history) in self.targets.iter().zip(reports).zip(&self.histories) {
+            let mut past = lock(history);
             past.latency.observe(report.duration.as_secs_f64());
             let outcome = Outcome::of(&report.result);
             if past.last_outcome != Some(outcome) {
@@ -94,15 +268,14 @@ impl Exporter {
         }
     }
 
-    /// The latency histograms of the configured targets.
+    /// The latency histograms of the targets.
     pub fn latency_family(&self) -> Family {
-        let history = self.lock_history();
         let series = self
-            .config
             .targets
             .iter()
-            .zip(history.iter())
-            .map(|(target, past)| {
+            .zip(&self.histories)
+            .map(|(target, history)| {
+                let past = lock(history);
                 let histogram = exposition::Histogram {
                     buckets: past.latency.cumulative(),
                     count: past.latency.count(),
@@ -119,12 +292,13 @@ impl Exporter {
         )
         .with_unit("seconds")
     }
+}
 
-    /// The history holds only counts; a panic elsewhere cannot leave it
-    /// inconsistent, so a poisoned lock is still usable.
-    fn lock_history(&self) -> MutexGuard<'_, Vec<TargetHistory>> {
-        self.history.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+/// Everything behind these locks holds only counts and whole values; a
+/// panic elsewhere cannot leave it inconsistent, so a poisoned lock is
+/// still usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn log_change(target: &Target, before: Option<Outcome>, report: &Report) {
@@ -164,11 +338,15 @@ impl Drop for ScrapeSlot<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::target::{Address, Kind};
+
+    fn exporter(config: Config) -> Exporter {
+        Exporter::new(config, Targets::default(), Notifier::disabled()).unwrap()
+    }
 
     #[test]
     fn caps_scrapes_in_flight() {
-        let config = Config { max_requests: 2, ..Config::default() };
-        let exporter = Exporter::new(config).unwrap();
+        let exporter = exporter(Config { max_requests: 2, ..Config::default() });
         let first = exporter.begin_scrape();
         let second = exporter.begin_scrape();
         assert!(first.is_some() && second.is_some());
@@ -179,8 +357,7 @@ mod tests {
 
     #[test]
     fn a_refused_scrape_frees_no_place() {
-        let config = Config { max_requests: 1, ..Config::default() };
-        let exporter = Exporter::new(config).unwrap();
+        let exporter = exporter(Config { max_requests: 1, ..Config::default() });
         let running = exporter.begin_scrape();
         assert!(running.is_some());
         assert!(exporter.begin_scrape().is_none(), "the cap is 1");
@@ -193,5 +370,49 @@ mod tests {
             assert!(exporter.begin_scrape().is_none(), "the cap is still enforced");
         }
         assert_eq!(exporter.scrapes_in_flight(), 0);
+    }
+
+    fn target(name: &str, port: u16) -> Target {
+        Target::new(name, Kind::Daytime, Address { host: "127.0.0.1".to_string(), port })
+    }
+
+    #[test]
+    fn a_target_that_survives_a_reload_keeps_its_history() {
+        let before = Targets { targets: vec![target("a", 1), target("b", 2)], allow: vec![] };
+        let old = Loaded::new(before, None).unwrap();
+        lock(&old.histories[0]).latency.observe(0.1);
+        // `a` stays as it was, `b` moves to another port, `c` is new.
+        let after = Targets {
+            targets: vec![target("c", 3), target("a", 1), target("b", 4)],
+            allow: vec![],
+        };
+        let new = Loaded::new(after, Some(&old)).unwrap();
+        assert!(Arc::ptr_eq(&new.histories[1], &old.histories[0]), "a kept its history");
+        assert_eq!(lock(&new.histories[1]).latency.count(), 1);
+        assert!(!Arc::ptr_eq(&new.histories[2], &old.histories[1]), "b is another target now");
+        assert_eq!(lock(&new.histories[0]).latency.count(), 0);
+    }
+
+    #[test]
+    fn a_bad_file_changes_nothing() {
+        let path =
+            std::env::temp_dir().join(format!("probe_exporter_reload_{}.conf", std::process::id()));
+        let path_text = path.to_string_lossy().into_owned();
+        std::fs::write(&path, "[target a]\nkind = daytime\naddress = 127.0.0.1:13\n").unwrap();
+        let config = Config { config_file: Some(path_text.clone()), ..Config::default() };
+        let targets = config::load_targets(&config).unwrap();
+        let exporter = Exporter::new(config, targets, Notifier::disabled()).unwrap();
+        std::fs::write(&path, "[target a]\nkind = daytime\naddres = 127.0.0.1:13\n").unwrap();
+        let err = exporter.reload().unwrap_err();
+        assert!(err.to_string().starts_with(&format!("{path_text}:3: ")), "{err}");
+        assert_eq!(exporter.loaded().targets.len(), 1, "the old target stays");
+        let text = exposition::render(&exporter.reload_families(), exposition::Format::Prometheus);
+        assert!(text.contains("\nprobe_exporter_config_last_reload_successful 0\n"), "{text}");
+
+        std::fs::write(&path, "[target b]\nkind = daytime\naddress = 127.0.0.1:13\n").unwrap();
+        let summary = exporter.reload().unwrap();
+        assert_eq!(summary, ReloadSummary { targets: 1, allow_rules: 0, kept: 0 });
+        assert_eq!(exporter.loaded().targets[0].name, "b");
+        let _ = std::fs::remove_file(&path);
     }
 }

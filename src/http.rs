@@ -17,6 +17,9 @@
 use std::fmt;
 use std::io::{self, Write};
 use std::net::Ipv6Addr;
+use std::time::SystemTime;
+
+use crate::timestamp;
 
 /// The request line may be at most this long (answered with 414). Empty
 /// lines before it count toward the limit, so that a client cannot send
@@ -757,6 +760,8 @@ impl Response {
     }
 
     /// The status line and headers, ending in the empty line.
+    /// Every response carries `Date`, the time it was written, as RFC 9110
+    /// section 6.6.1 asks of an origin server with a clock.
     pub fn head(&self, keep_alive: bool) -> String {
         let mut head = format!(
             "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
@@ -768,6 +773,9 @@ impl Response {
         for (name, value) in &self.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
+        head.push_str("Date: ");
+        head.push_str(&timestamp::format_imf_fixdate(SystemTime::now()));
+        head.push_str("\r\n");
         head.push_str(if keep_alive {
             "Connection: keep-alive\r\n"
         } else {
@@ -1231,13 +1239,26 @@ mod tests {
         check_status(ParseError::TransferEncodingWithContentLength, 400);
     }
 
+    /// The response without its `Date` line, and the date.
+    fn without_date(response: &str) -> (String, String) {
+        let start = response.find("\r\nDate: ").expect("a Date header") + 2;
+        let end = start + response[start..].find("\r\n").expect("the end of the line") + 2;
+        let date = response[start + "Date: ".len()..end - 2].to_string();
+        (format!("{}{}", &response[..start], &response[end..]), date)
+    }
+
     #[test]
     fn writes_responses_with_content_length() {
         let response = Response::text(Status::NOT_FOUND, "not found").with_header("X-A", "b");
         let mut out = Vec::new();
         response.write_to(&mut out, Delivery { head_only: false, keep_alive: true }).unwrap();
+        let (text, date) = without_date(&String::from_utf8(out).unwrap());
+        // IMF-fixdate (RFC 9110 section 5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
+        let shape: Vec<usize> = date.split(' ').map(str::len).collect();
+        assert_eq!(shape, [4, 2, 3, 4, 8, 3], "{date}");
+        assert!(date.ends_with(" GMT") && date.as_bytes()[3] == b',', "{date}");
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            text,
             "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 10\r\nX-A: b\r\nConnection: keep-alive\r\n\r\nnot found\n"
         );
         let mut head_only = Vec::new();

@@ -46,6 +46,7 @@ pub mod histogram;
 pub mod telemetry;
 pub mod process;
 pub mod systemd;
+pub mod signals;
 pub mod demo;
 pub mod log;
 pub mod limits;

@@ -1,14 +1,18 @@
 //! The `probe_exporter` binary: read the command line, run, exit.
 //!
-//! All the work is in the library; `main` only chooses the exit code:
+//! All the work is in the library; `main` blocks the signals the signal
+//! thread will take, and chooses the exit code:
 //! 0 when done, 2 for a mistake on the command line or in the
 //! configuration file (nothing was started), 1 when running failed.
 
 use std::process::ExitCode;
 
-use probe_exporter::{config, log, startup};
+use probe_exporter::{config, log, signals, startup};
 
 fn main() -> ExitCode {
+    // First, while this is the only thread: every thread started later
+    // inherits the blocked signals, and only the signal thread takes them.
+    let signals = signals::block().ok();
     log_panics_as_logfmt();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = match config::parse_args(&args) {
@@ -18,8 +22,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match startup::run(command) {
+    match startup::run(command, signals) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err @ startup::Error::Config(_)) => {
+            eprintln!("probe_exporter: {err}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             log::error("exiting", &[("err", &err)]);
             ExitCode::FAILURE

@@ -82,6 +82,8 @@ impl ThreadPool {
         self.send(Box::new(job));
     }
 
+    /// Queues a job for the next free thread; after [`ThreadPool::join`]
+    /// it is dropped.
     fn send(&self, job: Job) {
         if let Some(sender) = &self.sender {
             // Sending fails only when the receiver is gone, and the pool
@@ -152,12 +154,20 @@ fn run_jobs(receiver: &Mutex<Receiver<Job>>, idle: &AtomicUsize) {
     }
 }
 
-impl Drop for ThreadPool {
-    fn drop(&mut self) {
+impl ThreadPool {
+    /// Closes the queue and waits for every thread to finish its job.
+    /// Jobs queued later are dropped unrun.
+    pub fn join(&mut self) {
         drop(self.sender.take());
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
+    }
+}
+
+impl Drop for ThreadPool {
+    fn drop(&mut self) {
+        self.join();
     }
 }
 

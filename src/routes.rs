@@ -6,6 +6,8 @@
 //! | `/probe?target=&module=` | probe one target the allow-list admits       |
 //! | `/`                 | a small HTML page linking to the rest             |
 //! | `/-/healthy`        | 200, as long as the process serves at all         |
+//! | `/-/ready`          | 200 while serving, 503 once stopping              |
+//! | `POST /-/reload`    | read the configuration file again: 200, or 500 and why |
 //!
 //! Handlers are plain functions from a request to a [`Response`]; the
 //! connection loop writes it. A failed probe is not an HTTP error: the
@@ -22,20 +24,47 @@ use crate::probe;
 use crate::scrape::{self, TargetLabels};
 use crate::target::{Address, Kind, Target};
 
+/// The answer to `request`.
 pub fn respond(request: &Request, exporter: &Exporter) -> Response {
     if !http::is_known_method(&request.method) {
         return Response::text(Status::NOT_IMPLEMENTED, "unknown method");
     }
+    if request.path == "/-/reload" {
+        return reload(request, exporter);
+    }
     if request.method != "GET" && request.method != "HEAD" {
-        return Response::text(Status::METHOD_NOT_ALLOWED, "only GET and HEAD are supported")
-            .with_header("Allow", "GET, HEAD");
+        return method_not_allowed("GET, HEAD");
     }
     match request.path.as_str() {
         path if path == exporter.config().telemetry_path => metrics(request, exporter),
         "/probe" => probe_one(request, exporter),
         "/" => landing_page(exporter),
         "/-/healthy" => Response::text(Status::OK, "Healthy"),
+        "/-/ready" if exporter.is_stopping() => {
+            Response::text(Status::SERVICE_UNAVAILABLE, "Stopping")
+        }
+        "/-/ready" => Response::text(Status::OK, "Ready"),
         _ => Response::text(Status::NOT_FOUND, "not found"),
+    }
+}
+
+fn method_not_allowed(allowed: &str) -> Response {
+    Response::text(Status::METHOD_NOT_ALLOWED, &format!("only {allowed} is supported here"))
+        .with_header("Allow", allowed.to_string())
+}
+
+/// `POST /-/reload`, as blackbox_exporter has it: a changing request, so
+/// `GET` may not do it.
+fn reload(request: &Request, exporter: &Exporter) -> Response {
+    if request.method != "POST" {
+        return method_not_allowed("POST");
+    }
+    match exporter.reload() {
+        Ok(_) => Response::text(Status::OK, "reloaded"),
+        Err(err) => Response::text(
+            Status::INTERNAL_SERVER_ERROR,
+            &format!("failed to reload the configuration: {err}"),
+        ),
     }
 }
 
@@ -45,13 +74,14 @@ fn metrics(request: &Request, exporter: &Exporter) -> Response {
         return too_many_scrapes();
     };
     let config = exporter.config();
+    let loaded = exporter.loaded();
     let started = Instant::now();
     let budget = scrape::budget(request.header(scrape::TIMEOUT_HEADER), config.timeout_offset);
-    let reports = scrape::probe_all(&config.targets, budget, config.scrape_concurrency);
-    exporter.record(&reports);
+    let reports = scrape::probe_all(&loaded.targets, budget, config.scrape_concurrency);
+    loaded.record(&reports);
 
-    let mut families = scrape::families(&config.targets, &reports, TargetLabels::Named);
-    families.push(exporter.latency_family());
+    let mut families = scrape::families(&loaded.targets, &reports, TargetLabels::Named);
+    families.push(loaded.latency_family());
     families.push(
         Family::gauge(
             "probe_exporter_scrape_duration_seconds",
@@ -60,6 +90,7 @@ fn metrics(request: &Request, exporter: &Exporter) -> Response {
         )
         .with_unit("seconds"),
     );
+    families.extend(exporter.reload_families());
     families.extend(exporter.telemetry().families());
     exposition_response(request, &families)
 }
@@ -68,7 +99,8 @@ fn metrics(request: &Request, exporter: &Exporter) -> Response {
 /// pattern of blackbox_exporter, for targets the allow-list admits.
 fn probe_one(request: &Request, exporter: &Exporter) -> Response {
     let config = exporter.config();
-    if config.allow.is_empty() {
+    let loaded = exporter.loaded();
+    if loaded.allow.is_empty() {
         return Response::text(
             Status::FORBIDDEN,
             "the /probe endpoint is off: no allow rule is configured (--probe.allow or [probe] allow)",
@@ -78,7 +110,7 @@ fn probe_one(request: &Request, exporter: &Exporter) -> Response {
         Ok(target) => target,
         Err(message) => return Response::text(Status::BAD_REQUEST, &message),
     };
-    if !allow::admits(&config.allow, &target.address) {
+    if !allow::admits(&loaded.allow, &target.address) {
         return Response::text(
             Status::FORBIDDEN,
             &format!("target `{}` is not in the allow-list", target.address),
@@ -122,9 +154,10 @@ fn too_many_scrapes() -> Response {
 
 fn landing_page(exporter: &Exporter) -> Response {
     let config = exporter.config();
+    let loaded = exporter.loaded();
     let path = html_escape(&config.telemetry_path);
     let mut targets = String::new();
-    for target in &config.targets {
+    for target in &loaded.targets {
         targets.push_str(&format!(
             "<li><code>{}</code>: {} at <code>{}</code></li>\n",
             html_escape(&target.name),
@@ -135,7 +168,7 @@ fn landing_page(exporter: &Exporter) -> Response {
     if targets.is_empty() {
         targets.push_str("<li>none configured</li>\n");
     }
-    let probe = if config.allow.is_empty() {
+    let probe = if loaded.allow.is_empty() {
         "<p><code>/probe</code> is off: no allow rule is configured.</p>".to_string()
     } else {
         "<p><code>/probe?target=HOST:PORT&amp;module=daytime|counter</code> probes one allowed target.</p>"

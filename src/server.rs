@@ -1,20 +1,24 @@
-//! The accept loop: where every scrape enters.
+//! The accept loops: where every scrape enters, and where a stop begins.
 //!
-//! One thread accepts connections and hands each to the thread pool,
-//! after the connection table has admitted it. The loop never dies of a
+//! One thread per listening socket accepts connections and hands each to
+//! the one thread pool, after the one connection table has admitted it,
+//! so that every listener shares the same limits. A loop never dies of a
 //! failed `accept()`: with no file descriptor left (`EMFILE`) it backs off
 //! and logs, instead of spinning or exiting, and any other error is
 //! logged and the loop goes on.
 //!
-//! Dropping the [`Server`] stops the loop, closes every connection and
-//! joins every thread; tests rely on this to leave nothing behind.
+//! [`Server::shutdown`] is the graceful stop: accept no more, close the
+//! idle connections, let the requests in flight be answered (each of those
+//! connections then closes), and join every thread, all within a drain
+//! timeout. Dropping the [`Server`] stops at once; tests rely on this to
+//! leave nothing behind.
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::connection;
 use crate::connection_table::{Admission, ConnectionTable};
@@ -28,56 +32,124 @@ use crate::pool::ThreadPool;
 /// descriptor left, so that finishing connections can free some.
 const FD_EXHAUSTED_BACKOFF: Duration = Duration::from_millis(100);
 
-/// A running server. Dropping it stops it.
+/// A running server. Dropping it stops it at once.
 pub struct Server {
-    local_addr: SocketAddr,
-    stopping: Arc<AtomicBool>,
-    accept_thread: Option<JoinHandle<()>>,
+    local_addrs: Vec<SocketAddr>,
+    shared: Arc<Shared>,
+    accept_threads: Vec<JoinHandle<()>>,
+}
+
+/// What the accept loops share.
+struct Shared {
+    exporter: Arc<Exporter>,
+    stopping: AtomicBool,
+    table: Arc<ConnectionTable>,
+    pool: Mutex<ThreadPool>,
+}
+
+/// How a graceful stop ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drained {
+    /// Every request in flight was answered and every thread joined.
+    Completely,
+    /// The drain timeout passed first; connections still open were cut.
+    TimedOut { connections_left: usize },
 }
 
 impl Server {
-    /// Starts serving on `listener` in a thread of its own.
-    pub fn start(listener: TcpListener, exporter: Arc<Exporter>) -> io::Result<Server> {
-        let local_addr = listener.local_addr()?;
-        let stopping = Arc::new(AtomicBool::new(false));
-        let accept_thread = thread::Builder::new().name("accept".to_string()).spawn({
-            let stopping = Arc::clone(&stopping);
-            move || accept_loop(&listener, &exporter, &stopping)
-        })?;
-        Ok(Server { local_addr, stopping, accept_thread: Some(accept_thread) })
+    /// Starts serving on every listener, each in an accept thread of its
+    /// own. `on_stop` runs if an accept loop ever ends by itself (a bug),
+    /// so that the process can exit and a supervisor restart it.
+    pub fn start(
+        listeners: Vec<TcpListener>,
+        exporter: Arc<Exporter>,
+        on_stop: impl Fn() + Send + Sync + 'static,
+    ) -> io::Result<Server> {
+        let max_connections = exporter.config().max_connections;
+        let shared = Arc::new(Shared {
+            exporter,
+            stopping: AtomicBool::new(false),
+            table: Arc::new(ConnectionTable::new(max_connections)),
+            pool: Mutex::new(ThreadPool::new(max_connections)),
+        });
+        let on_stop = Arc::new(on_stop);
+        let mut server = Server { local_addrs: Vec::new(), shared, accept_threads: Vec::new() };
+        for listener in listeners {
+            server.local_addrs.push(listener.local_addr()?);
+            let shared = Arc::clone(&server.shared);
+            let on_stop = Arc::clone(&on_stop);
+            let thread = thread::Builder::new().name("accept".to_string()).spawn(move || {
+                accept_loop(&listener, &shared);
+                if !shared.stopping.load(Ordering::SeqCst) {
+                    log::error("an accept loop stopped", &[]);
+                    on_stop();
+                }
+            })?;
+            server.accept_threads.push(thread);
+        }
+        Ok(server)
     }
 
+    /// The addresses the server listens on, in the order given.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
+    }
+
+    /// The first address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.local_addrs[0]
     }
 
-    /// Blocks for as long as the server runs: for ever, unless its
-    /// accepting thread dies, which is a bug, returned as an error so the
-    /// process exits with a failure and a supervisor restarts it. (A
-    /// SIGTERM ends the whole process at once: std has no signal handling,
-    /// and there is no state to save.)
-    pub fn wait(mut self) -> io::Result<()> {
-        let Some(thread) = self.accept_thread.take() else {
-            return Ok(());
-        };
-        match thread.join() {
-            Ok(()) => Err(io::Error::other("the accept loop stopped")),
-            Err(_) => Err(io::Error::other("the accept loop panicked")),
+    /// Stops gracefully: no new connection is accepted, idle ones are
+    /// closed, and requests in flight get their whole answer, within
+    /// `timeout`. Only a complete drain joins the workers; after a timeout
+    /// they are left to the process's exit.
+    pub fn shutdown(mut self, timeout: Duration) -> Drained {
+        let deadline = Instant::now() + timeout;
+        self.stop_accepting();
+        let table = &self.shared.table;
+        table.close_idle();
+        while !table.is_empty() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        let connections_left = table.len();
+        if connections_left > 0 {
+            table.close_all();
+            return Drained::TimedOut { connections_left };
+        }
+        lock(&self.shared.pool).join();
+        Drained::Completely
+    }
+
+    /// Sets the stop flag and ends the accept loops. `accept()` has no
+    /// timeout; a connection of our own wakes each loop so it sees the flag.
+    fn stop_accepting(&mut self) {
+        self.shared.exporter.begin_stop();
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        for addr in &self.local_addrs {
+            let _ = TcpStream::connect_timeout(&reachable(*addr), Duration::from_secs(1));
+        }
+        for thread in self.accept_threads.drain(..) {
+            let _ = thread.join();
         }
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let Some(thread) = self.accept_thread.take() else {
+        if self.accept_threads.is_empty() {
             return; // Already stopped.
-        };
-        self.stopping.store(true, Ordering::SeqCst);
-        // `accept()` has no timeout; a connection of our own wakes it up
-        // so it can see the flag.
-        let _ = TcpStream::connect_timeout(&reachable(self.local_addr), Duration::from_secs(1));
-        let _ = thread.join();
+        }
+        self.stop_accepting();
+        self.shared.table.close_all();
+        lock(&self.shared.pool).join();
     }
+}
+
+/// The pool is only ever locked to hand it a job or to join it; a panic
+/// cannot happen in between.
+fn lock(pool: &Mutex<ThreadPool>) -> MutexGuard<'_, ThreadPool> {
+    pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The address to connect to in order to reach a listener: a listener on
@@ -94,15 +166,12 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-fn accept_loop(listener: &TcpListener, exporter: &Arc<Exporter>, stopping: &AtomicBool) {
-    let config = exporter.config();
-    let table = Arc::new(ConnectionTable::new(config.max_connections));
-    let mut pool = ThreadPool::new(config.max_connections);
+fn accept_loop(listener: &TcpListener, shared: &Shared) {
     for stream in listener.incoming() {
-        if stopping.load(Ordering::SeqCst) {
+        if shared.stopping.load(Ordering::SeqCst) {
             break;
         }
-        let result = stream.and_then(|stream| admit(stream, &table, &mut pool, exporter));
+        let result = stream.and_then(|stream| admit(stream, shared));
         match result {
             Ok(()) => {}
             Err(err) if limits::is_out_of_file_descriptors(&err) => {
@@ -112,21 +181,15 @@ fn accept_loop(listener: &TcpListener, exporter: &Arc<Exporter>, stopping: &Atom
             Err(err) => log::warn("accept failed", &[("err", &err)]),
         }
     }
-    table.close_all();
-    drop(pool); // Joins the workers, now that their connections are closed.
 }
 
 /// Hands an accepted connection to a worker, or answers 503 at once if
 /// every connection is busy or no worker thread can be had. Fails if the
 /// connection cannot be tracked (its socket cannot be cloned: no file
 /// descriptor left); it is then answered 503 too.
-fn admit(
-    stream: TcpStream,
-    table: &Arc<ConnectionTable>,
-    pool: &mut ThreadPool,
-    exporter: &Arc<Exporter>,
-) -> io::Result<()> {
-    let admission = match table.admit(&stream) {
+fn admit(stream: TcpStream, shared: &Shared) -> io::Result<()> {
+    let exporter = &shared.exporter;
+    let admission = match shared.table.admit(&stream) {
         Ok(admission) => admission,
         Err(err) => {
             refuse(stream, "cannot take a connection now", exporter);
@@ -138,6 +201,7 @@ fn admit(
         refuse(stream, "too many connections", exporter);
         return Ok(());
     };
+    let mut pool = lock(&shared.pool);
     match pool.reserve() {
         Ok(thread) => {
             let exporter = Arc::clone(exporter);
@@ -184,13 +248,16 @@ pub fn bind(address: &str) -> io::Result<TcpListener> {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::systemd::Notifier;
     use std::io::{Read, Write};
 
     #[test]
     fn dropping_the_server_closes_its_connections_and_stops_listening() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let exporter = Arc::new(Exporter::new(Config::default()).unwrap());
-        let server = Server::start(listener, exporter).unwrap();
+        let exporter = Config::default();
+        let exporter = Exporter::new(exporter, Default::default(), Notifier::disabled());
+        let exporter = Arc::new(exporter.unwrap());
+        let server = Server::start(vec![listener], exporter, || {}).unwrap();
         let addr = server.local_addr();
 
         // A kept-alive connection that has been answered and now waits,

@@ -1,32 +1,47 @@
-//! From a parsed command line to a running process.
+//! The life of the process: start, reload, drain, stop.
 //!
-//! `main` parses flags and calls [`run`]; everything that can fail after
-//! that is an [`Error`] that `main` prints and turns into the exit code.
-//! The order of start-up matters: bind (or take the socket from systemd)
-//! first, log the bound address, then tell systemd we are ready. A caller
-//! that asked for port 0 reads the `msg="listening"` line to learn the
-//! port (in the demo, the services' lines come first).
+//! `main` blocks the signals and parses the flags, then calls [`run`];
+//! everything that can fail after that is an [`Error`] that `main` prints
+//! and turns into the exit code. For the exporter, in order:
+//!
+//! 1. **Start.** Load the configuration (a mistake exits 2 before anything
+//!    listens), bind every listen address or take the sockets systemd
+//!    passed, start the server, log `listening` per address (a caller that
+//!    asked for port 0 reads the port there), tell systemd `READY=1`.
+//! 2. **Run.** The main thread waits for events: `SIGHUP` reloads the
+//!    configuration (as `POST /-/reload` does from a worker);
+//!    `SIGTERM` or `SIGINT` stops.
+//! 3. **Drain.** Log the signal, tell systemd `STOPPING=1`, and let the
+//!    server answer what is in flight within the drain timeout
+//!    ([`Server::shutdown`]). A second signal meanwhile exits at once.
+//! 4. **Stop.** Log `exiting`; exit 0.
 
 use std::fmt;
 use std::io;
 use std::net::TcpListener;
+use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
 use crate::allow::Rule;
-use crate::config::{Command, Config, DemoAddresses, USAGE};
+use crate::config::{self, Command, Config, ConfigError, DemoAddresses, Targets, USAGE};
 use crate::demo;
 use crate::exporter::Exporter;
 use crate::histogram::BucketsError;
 use crate::log;
-use crate::server::{self, Server};
+use crate::server::{self, Drained, Server};
+use crate::signals::{self, Signal, Signals};
 use crate::systemd::{self, ActivationError, Notifier};
-use crate::target::{Address, CounterSpec, Kind, Target};
+use crate::target::{Address, CounterSpec, Kind, Target, DEFAULT_TIMEOUT};
+use crate::version;
 
 /// Why the process could not start or keep running.
 #[derive(Debug)]
 pub enum Error {
-    /// The listen address could not be bound.
+    /// The configuration file, or a flag it clashes with, is wrong.
+    Config(ConfigError),
+    /// A listen address could not be bound.
     Bind { address: String, err: io::Error },
     /// `--web.systemd-socket` was given but systemd passed no socket, or
     /// a bad one.
@@ -36,12 +51,13 @@ pub enum Error {
     /// A thread could not be started.
     Thread(io::Error),
     /// The server stopped, which it should never do by itself.
-    Stopped(io::Error),
+    Stopped,
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Error::Config(err) => err.fmt(f),
             Error::Bind { address, err } => write!(f, "cannot listen on {address}: {err}"),
             Error::Activation(None) => {
                 f.write_str("--web.systemd-socket: systemd passed no socket (LISTEN_FDS)")
@@ -49,56 +65,196 @@ impl fmt::Display for Error {
             Error::Activation(Some(err)) => write!(f, "--web.systemd-socket: {err}"),
             Error::Buckets(err) => write!(f, "bad histogram buckets: {err}"),
             Error::Thread(err) => write!(f, "cannot start a thread: {err}"),
-            Error::Stopped(err) => write!(f, "the server stopped: {err}"),
+            Error::Stopped => f.write_str("the server stopped by itself"),
         }
     }
 }
 
 impl std::error::Error for Error {}
 
-/// Runs the command until the process is stopped.
-pub fn run(command: Command) -> Result<(), Error> {
+/// Something to do once the server serves, such as starting the demo's
+/// services.
+type AfterStart = Box<dyn FnOnce(&Server) -> io::Result<()>>;
+
+/// What the main thread waits for while the exporter runs.
+enum Event {
+    Reload,
+    Stop(Signal),
+    /// An accept loop ended by itself: a bug.
+    ServerStopped,
+}
+
+/// Runs the command until the process is stopped. `signals` are the
+/// signals `main` blocked before any thread was started, if it could.
+pub fn run(command: Command, signals: Option<Signals>) -> Result<(), Error> {
     match command {
         Command::Help => {
             print!("{USAGE}");
             Ok(())
         }
         Command::Version => {
-            println!("probe_exporter {}", env!("CARGO_PKG_VERSION"));
+            println!("{}", version::print_text());
             Ok(())
         }
-        Command::Serve(config) => serve(config),
-        Command::DaytimeServer { listen } => run_service("daytime", &listen, demo::spawn_daytime),
-        Command::CounterServer { listen } => run_service("counter", &listen, demo::spawn_counter),
-        Command::Demo(config, addresses) => run_demo(config, &addresses),
+        Command::CheckConfig(config) => check_config(&config),
+        Command::Serve(config) => serve(config, Vec::new(), signals),
+        Command::DaytimeServer { listen } => {
+            run_service("daytime", &listen, demo::spawn_daytime, signals)
+        }
+        Command::CounterServer { listen } => {
+            run_service("counter", &listen, demo::spawn_counter, signals)
+        }
+        Command::Demo(config, addresses) => run_demo(config, &addresses, signals),
     }
 }
 
-/// Binds, starts the server, and serves until the process is stopped.
-pub fn serve(config: Config) -> Result<(), Error> {
-    let (server, notifier) = start(config)?;
-    stop_when_done(server, &notifier)
+/// `--config.check`: what would be probed, on standard output.
+fn check_config(config: &Config) -> Result<(), Error> {
+    let loaded = config::load_targets(config).map_err(Error::Config)?;
+    println!(
+        "configuration is valid: {} targets, {} allow rules",
+        loaded.targets.len(),
+        loaded.allow.len()
+    );
+    for target in &loaded.targets {
+        println!(
+            "target {}: {} {} (timeout {:?})",
+            target.name,
+            target.kind.name(),
+            target.address,
+            target.timeout
+        );
+    }
+    for rule in &loaded.allow {
+        println!("/probe allows {rule}");
+    }
+    Ok(())
 }
 
-/// Waits while the server runs; should it stop, tells systemd first.
-fn stop_when_done(server: Server, notifier: &Notifier) -> Result<(), Error> {
-    let result = server.wait().map_err(Error::Stopped);
-    notifier.stopping();
-    result
-}
-
-/// Binds and starts the server, logs where it listens, and tells systemd
-/// (if it is watching) that the exporter is ready.
-fn start(config: Config) -> Result<(Server, Notifier), Error> {
-    log::set_level(if config.debug_log { log::Level::Debug } else { log::Level::Info });
-    let listener = listen(&config)?;
-    let exporter = Arc::new(Exporter::new(config).map_err(Error::Buckets)?);
-    let server = Server::start(listener, exporter).map_err(Error::Thread)?;
-    log::info("listening", &[("address", &server.local_addr())]);
+/// Starts the exporter, serves until a signal stops it, and drains.
+/// `after_start` runs once the server serves (the demo's services).
+fn serve(
+    config: Config,
+    after_start: Vec<AfterStart>,
+    signals: Option<Signals>,
+) -> Result<(), Error> {
+    log::set_level(config.log_level);
+    log::set_format(config.log_format);
+    let targets = config::load_targets(&config).map_err(Error::Config)?;
+    log_start(&config, &targets);
+    let listeners = listen(&config)?;
 
     let notifier = Notifier::from_env();
+    let exporter =
+        Arc::new(Exporter::new(config, targets, notifier.clone()).map_err(Error::Buckets)?);
+    let (events, next_event) = mpsc::channel();
+    let server = Server::start(listeners, Arc::clone(&exporter), {
+        let events = events.clone();
+        move || {
+            let _ = events.send(Event::ServerStopped);
+        }
+    })
+    .map_err(Error::Thread)?;
+    for address in server.local_addrs() {
+        log::info("listening", &[("address", address)]);
+    }
+    for start in after_start {
+        start(&server).map_err(Error::Thread)?;
+    }
+    receive_signals(signals, events)?;
     notifier.status(&format!("serving on {}", server.local_addr()));
     notifier.ready();
+    start_watchdog(&notifier)?;
+
+    let stop = loop {
+        match next_event.recv() {
+            Ok(Event::Reload) => {
+                let _ = exporter.reload(); // Logged, and answered, by reload.
+            }
+            Ok(Event::Stop(signal)) => break signal,
+            Ok(Event::ServerStopped) | Err(_) => {
+                notifier.stopping();
+                return Err(Error::Stopped);
+            }
+        }
+    };
+    log::info("received a signal; stopping gracefully", &[("signal", &stop)]);
+    notifier.stopping();
+    drain(server, &exporter);
+    log::info("exiting", &[]);
+    Ok(())
+}
+
+/// Logs what is starting: the version, the build, what was loaded.
+fn log_start(config: &Config, targets: &Targets) {
+    log::info(
+        "starting probe_exporter",
+        &[("version", &version::info()), ("build_context", &version::build_context())],
+    );
+    let file = config.config_file.as_deref().unwrap_or("none");
+    log::info(
+        "loaded the configuration",
+        &[
+            ("file", &file),
+            ("targets", &targets.targets.len()),
+            ("allow_rules", &targets.allow.len()),
+        ],
+    );
+}
+
+/// Lets the server finish what is in flight, within the drain timeout.
+fn drain(server: Server, exporter: &Exporter) {
+    let timeout = drain_timeout(exporter);
+    match server.shutdown(timeout) {
+        Drained::Completely => {}
+        Drained::TimedOut { connections_left } => log::warn(
+            "the drain timed out; cutting the connections left",
+            &[("timeout", &format!("{timeout:?}")), ("connections", &connections_left)],
+        ),
+    }
+}
+
+/// `--web.shutdown-timeout`, or by default a second more than the longest
+/// probe can take, so that a scrape in flight is answered.
+fn drain_timeout(exporter: &Exporter) -> Duration {
+    if let Some(timeout) = exporter.config().shutdown_timeout {
+        return timeout;
+    }
+    let loaded = exporter.loaded();
+    let longest = loaded.targets.iter().map(|target| target.timeout).max();
+    longest.unwrap_or(DEFAULT_TIMEOUT).max(DEFAULT_TIMEOUT) + Duration::from_secs(1)
+}
+
+/// Turns signals into events on a thread of their own: `SIGHUP` reloads,
+/// `SIGTERM` and `SIGINT` stop, and a second stop signal exits at once.
+fn receive_signals(signals: Option<Signals>, events: Sender<Event>) -> Result<(), Error> {
+    let Some(signals) = signals else {
+        log::warn("signals could not be blocked; SIGHUP and SIGTERM act as the OS default", &[]);
+        return Ok(());
+    };
+    let mut stopping = false;
+    signals::spawn_receiver(signals, move |signal| match signal {
+        Signal::Hangup => {
+            let _ = events.send(Event::Reload);
+        }
+        Signal::Terminate | Signal::Interrupt if stopping => exit_at_once(signal),
+        Signal::Terminate | Signal::Interrupt => {
+            stopping = true;
+            let _ = events.send(Event::Stop(signal));
+        }
+    })
+    .map_err(Error::Thread)?;
+    Ok(())
+}
+
+/// The second stop signal: no more waiting. The exit status is the one a
+/// shell reports for a process the signal killed (128 + its number).
+fn exit_at_once(signal: Signal) -> ! {
+    log::warn("received a second signal; exiting at once", &[("signal", &signal)]);
+    std::process::exit(128 + signal.number());
+}
+
+fn start_watchdog(notifier: &Notifier) -> Result<(), Error> {
     if let Some(interval) = notifier.watchdog_interval() {
         let notifier = notifier.clone();
         thread::Builder::new()
@@ -109,41 +265,57 @@ fn start(config: Config) -> Result<(Server, Notifier), Error> {
             })
             .map_err(Error::Thread)?;
     }
-    Ok((server, notifier))
+    Ok(())
 }
 
-fn listen(config: &Config) -> Result<TcpListener, Error> {
+/// The sockets systemd passed, or one bound for each listen address.
+fn listen(config: &Config) -> Result<Vec<TcpListener>, Error> {
     if config.systemd_socket {
-        return match systemd::take_activated_listener() {
-            Ok(Some(listener)) => Ok(listener),
-            Ok(None) => Err(Error::Activation(None)),
+        return match systemd::take_activated_listeners() {
+            Ok(listeners) if listeners.is_empty() => Err(Error::Activation(None)),
+            Ok(listeners) => Ok(listeners),
             Err(err) => Err(Error::Activation(Some(err))),
         };
     }
-    server::bind(&config.listen_address)
-        .map_err(|err| Error::Bind { address: config.listen_address.clone(), err })
+    config
+        .listen_addresses
+        .iter()
+        .map(|address| {
+            server::bind(address).map_err(|err| Error::Bind { address: address.clone(), err })
+        })
+        .collect()
 }
 
+/// One demo service alone, until a stop signal.
 fn run_service(
     name: &str,
     address: &str,
     spawn: fn(TcpListener) -> io::Result<thread::JoinHandle<()>>,
+    signals: Option<Signals>,
 ) -> Result<(), Error> {
-    let listener = TcpListener::bind(address)
-        .map_err(|err| Error::Bind { address: address.to_string(), err })?;
+    let listener = bind_demo(address)?;
     let bound =
         listener.local_addr().map_err(|err| Error::Bind { address: address.to_string(), err })?;
-    let handle = spawn(listener).map_err(Error::Thread)?;
+    let _service = spawn(listener).map_err(Error::Thread)?;
     log::info("listening", &[("service", &name), ("address", &bound)]);
-    let _ = handle.join();
+    let (events, stop) = mpsc::channel();
+    receive_signals(signals, events)?;
+    // A service has nothing to drain or reload: the first stop ends it.
+    while let Ok(Event::Reload) = stop.recv() {}
+    log::info("exiting", &[]);
     Ok(())
 }
 
 /// Both demo services, and an exporter that probes them and lets
 /// `/probe` reach them. The services' sockets are bound first, so their
-/// addresses are known; their threads start after the exporter, because
-/// taking a socket from systemd must happen while no other thread runs.
-fn run_demo(mut config: Config, addresses: &DemoAddresses) -> Result<(), Error> {
+/// addresses are known; their threads start after the exporter's
+/// sockets are taken, because taking a socket from systemd must happen
+/// while no other thread runs.
+fn run_demo(
+    mut config: Config,
+    addresses: &DemoAddresses,
+    signals: Option<Signals>,
+) -> Result<(), Error> {
     let daytime = bind_demo(&addresses.daytime)?;
     let counter = bind_demo(&addresses.counter)?;
     let demo_targets = [
@@ -158,12 +330,16 @@ fn run_demo(mut config: Config, addresses: &DemoAddresses) -> Result<(), Error> 
         config.allow.push(Rule::Host { pattern: address.host.clone(), port: Some(address.port) });
         config.targets.push(Target::new(name, kind, address));
     }
-    let (server, notifier) = start(config)?;
-    demo::spawn_daytime(daytime).map_err(Error::Thread)?;
-    demo::spawn_counter(counter).map_err(Error::Thread)?;
-    let url = format!("http://localhost:{}/metrics", server.local_addr().port());
-    log::info("demo ready: open the metrics in a browser or with curl", &[("url", &url)]);
-    stop_when_done(server, &notifier)
+    let start_services: Vec<AfterStart> = vec![
+        Box::new(move |_| demo::spawn_daytime(daytime).map(drop)),
+        Box::new(move |_| demo::spawn_counter(counter).map(drop)),
+        Box::new(|server| {
+            let url = format!("http://localhost:{}/metrics", server.local_addr().port());
+            log::info("demo ready: open the metrics in a browser or with curl", &[("url", &url)]);
+            Ok(())
+        }),
+    ];
+    serve(config, start_services, signals)
 }
 
 fn bind_demo(address: &str) -> Result<TcpListener, Error> {

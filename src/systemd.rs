@@ -4,8 +4,9 @@
 //! exporter starts and stays open across restarts), and wants to hear when the
 //! service is ready, stopping, or still alive. Both protocols are small: a few
 //! environment variables, file descriptor 3, and one datagram per message.
-//! This is the one module with `unsafe`, because std has no safe way to adopt a
-//! file descriptor that another process passed in.
+//! This is one of the two modules with `unsafe` (with `signals.rs`), because std
+//! has no safe way to adopt a file descriptor that another process passed in,
+//! nor to read the monotonic clock's value that systemd compares with.
 
 use std::fmt;
 use std::io;
@@ -25,12 +26,13 @@ pub enum ActivationError {
     InvalidListenPid(String),
     /// `$LISTEN_FDS` is set but is not a count.
     InvalidListenFds(String),
-    /// systemd passed several sockets; the exporter serves exactly one.
+    /// `$LISTEN_FDS` counts more sockets than can be meant.
     TooManySockets(u32),
-    /// File descriptor 3 could not be duplicated, most likely because it is not open.
-    Adopt(io::Error),
-    /// File descriptor 3 is not an IPv4 or IPv6 socket.
-    NotTcpSocket(io::Error),
+    /// A passed file descriptor could not be duplicated, most likely because
+    /// it is not open.
+    Adopt(RawFd, io::Error),
+    /// A passed file descriptor is not an IPv4 or IPv6 socket.
+    NotTcpSocket(RawFd, io::Error),
 }
 
 impl fmt::Display for ActivationError {
@@ -43,13 +45,13 @@ impl fmt::Display for ActivationError {
                 write!(f, "$LISTEN_FDS is not a count: `{value}`")
             }
             ActivationError::TooManySockets(count) => {
-                write!(f, "systemd passed {count} sockets, but exactly one is supported")
+                write!(f, "$LISTEN_FDS says {count} sockets, more than {MAX_PASSED_SOCKETS}")
             }
-            ActivationError::Adopt(err) => {
-                write!(f, "failed to adopt file descriptor 3 from systemd: {err}")
+            ActivationError::Adopt(fd, err) => {
+                write!(f, "failed to adopt file descriptor {fd} from systemd: {err}")
             }
-            ActivationError::NotTcpSocket(err) => {
-                write!(f, "file descriptor 3 from systemd is not a TCP socket: {err}")
+            ActivationError::NotTcpSocket(fd, err) => {
+                write!(f, "file descriptor {fd} from systemd is not a TCP socket: {err}")
             }
         }
     }
@@ -57,45 +59,53 @@ impl fmt::Display for ActivationError {
 
 impl std::error::Error for ActivationError {}
 
-/// Takes the listening socket that systemd opened for this process through a
-/// `.socket` unit (sd_listen_fds(3)), or `Ok(None)` if it passed none.
+/// Takes the listening sockets that systemd opened for this process through a
+/// `.socket` unit (sd_listen_fds(3)), in the order the unit lists them; none
+/// if it passed none.
 ///
 /// Call it once, at start-up, before any thread is spawned. It removes
 /// `$LISTEN_PID`, `$LISTEN_FDS` and `$LISTEN_FDNAMES` so that child processes
 /// do not take them for their own, and changing the environment is only sound
 /// while no other thread can be reading it.
-#[allow(unsafe_code)]
-pub fn take_activated_listener() -> Result<Option<TcpListener>, ActivationError> {
+pub fn take_activated_listeners() -> Result<Vec<TcpListener>, ActivationError> {
     let listen_pid = std::env::var("LISTEN_PID").ok();
     let listen_fds = std::env::var("LISTEN_FDS").ok();
     for name in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] {
         std::env::remove_var(name);
     }
-
     let our_pid = std::process::id();
-    match passed_socket_count(listen_pid.as_deref(), listen_fds.as_deref(), our_pid)? {
-        0 => return Ok(None),
-        1 => {}
-        count => return Err(ActivationError::TooManySockets(count)),
+    let count = passed_socket_count(listen_pid.as_deref(), listen_fds.as_deref(), our_pid)?;
+    if count > MAX_PASSED_SOCKETS {
+        return Err(ActivationError::TooManySockets(count));
     }
+    (0..count as RawFd).map(|idx| adopt(LISTEN_FDS_START + idx)).collect()
+}
 
-    // SAFETY: `$LISTEN_PID` names this process and `$LISTEN_FDS` is 1, which is
-    // systemd's promise that file descriptor 3 is open and passed to us; this
-    // is the only code in the process that uses it.
-    let inherited = unsafe { BorrowedFd::borrow_raw(LISTEN_FDS_START) };
+/// More sockets than any unit of ours would pass: a sign of a wrong
+/// `$LISTEN_FDS`, not a configuration to serve.
+const MAX_PASSED_SOCKETS: u32 = 64;
+
+/// Takes one passed file descriptor as a listener.
+#[allow(unsafe_code)]
+fn adopt(fd: RawFd) -> Result<TcpListener, ActivationError> {
+    // SAFETY: `$LISTEN_PID` names this process and `$LISTEN_FDS` covers `fd`,
+    // which is systemd's promise that it is open and passed to us; this is
+    // the only code in the process that uses it.
+    let inherited = unsafe { BorrowedFd::borrow_raw(fd) };
     // Passed sockets lack close-on-exec, and std cannot set that flag; but a
     // duplicate made by `try_clone_to_owned` (`F_DUPFD_CLOEXEC`) has it. Should
     // the promise be false, this is where it shows, as an error.
-    let duplicate = inherited.try_clone_to_owned().map_err(ActivationError::Adopt)?;
-    // SAFETY: the successful duplication shows that file descriptor 3 is open,
-    // and nothing else owns it, so it is ours to close.
-    drop(unsafe { OwnedFd::from_raw_fd(LISTEN_FDS_START) });
+    let duplicate =
+        inherited.try_clone_to_owned().map_err(|err| ActivationError::Adopt(fd, err))?;
+    // SAFETY: the successful duplication shows that `fd` is open, and nothing
+    // else owns it, so it is ours to close.
+    drop(unsafe { OwnedFd::from_raw_fd(fd) });
 
     let listener = TcpListener::from(duplicate);
     // This fails unless the socket is IPv4 or IPv6. Whether it is a listening
     // stream socket std cannot ask; `ListenStream=` in the unit ensures it.
-    listener.local_addr().map_err(ActivationError::NotTcpSocket)?;
-    Ok(Some(listener))
+    listener.local_addr().map_err(|err| ActivationError::NotTcpSocket(fd, err))?;
+    Ok(listener)
 }
 
 /// Reads `$LISTEN_PID` and `$LISTEN_FDS` as sd_listen_fds(3) does: how many
@@ -146,6 +156,20 @@ impl Notifier {
             var("WATCHDOG_PID").as_deref(),
             std::process::id(),
         )
+    }
+
+    /// A notifier that sends nothing, for an exporter outside systemd.
+    pub fn disabled() -> Notifier {
+        Notifier { socket: None, watchdog_interval: None }
+    }
+
+    /// Reports that a reload has begun (`RELOADING=1`), with the time it
+    /// began on `CLOCK_MONOTONIC`, as sd_notify(3) asks; send
+    /// [`Notifier::ready`] when it is done.
+    pub fn reloading(&self) {
+        if self.socket.is_some() {
+            let _ = self.send(&format!("RELOADING=1\nMONOTONIC_USEC={}", monotonic_usec()));
+        }
     }
 
     fn from_values(
@@ -202,6 +226,31 @@ impl Notifier {
         UnixDatagram::unbound()?.send_to_addr(state.as_bytes(), socket)?;
         Ok(())
     }
+}
+
+/// The time on `CLOCK_MONOTONIC`, in microseconds: what systemd compares
+/// `MONOTONIC_USEC=` with. std's `Instant` reads this clock but does not
+/// say its value, so `clock_gettime(2)` is called directly.
+#[allow(unsafe_code)]
+fn monotonic_usec() -> u64 {
+    /// `struct timespec` of 64-bit Linux (glibc and musl): two 64-bit fields.
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+    const CLOCK_MONOTONIC: std::os::raw::c_int = 1;
+    extern "C" {
+        fn clock_gettime(clock: std::os::raw::c_int, time: *mut Timespec) -> std::os::raw::c_int;
+    }
+    let mut now = Timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `now` is a valid, writable timespec for the duration of the
+    // call, and CLOCK_MONOTONIC always exists on Linux.
+    let result = unsafe { clock_gettime(CLOCK_MONOTONIC, &mut now) };
+    if result != 0 {
+        return 0;
+    }
+    (now.tv_sec as u64) * 1_000_000 + (now.tv_nsec as u64) / 1_000
 }
 
 /// Reads `$NOTIFY_SOCKET`: an absolute path, or `@name` for a name in Linux's
@@ -269,8 +318,8 @@ mod tests {
 
     #[test]
     fn activation_errors_read_as_sentences() {
-        let err = ActivationError::TooManySockets(2);
-        assert_eq!(err.to_string(), "systemd passed 2 sockets, but exactly one is supported");
+        let err = ActivationError::TooManySockets(65);
+        assert_eq!(err.to_string(), "$LISTEN_FDS says 65 sockets, more than 64");
     }
 
     #[track_caller]
@@ -356,5 +405,11 @@ mod tests {
         assert_eq!(receive(&receiver), "STATUS=probing 2 targets READY=1");
         notifier.stopping();
         assert_eq!(receive(&receiver), "STOPPING=1");
+        let before = monotonic_usec();
+        notifier.reloading();
+        let message = receive(&receiver);
+        let usec = message.strip_prefix("RELOADING=1\nMONOTONIC_USEC=").expect(&message);
+        let usec: u64 = usec.parse().expect(&message);
+        assert!(usec >= before && usec - before < 5_000_000, "{usec} vs {before}");
     }
 }

@@ -4,8 +4,9 @@
 //!   code, the talk's `hits` counter. Like client_golang's
 //!   `promhttp_metric_handler_requests_total`, a response is counted once
 //!   written, so a scrape sees the responses before its own.
-//! - `probe_exporter_build_info{version}`: always 1; the version rides in
-//!   a label so that it can be joined onto other series.
+//! - `probe_exporter_build_info{version,revision,branch,rustversion}`:
+//!   always 1; the build rides in labels so that it can be joined onto
+//!   other series.
 //! - The standard `process_*` metrics, read afresh from `/proc/self` at
 //!   each scrape with the names the official client libraries use, and
 //!   left out where there is no `/proc`.
@@ -17,6 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::exposition::{labels, Counter, Family};
 use crate::http::Status;
 use crate::process::{self, ProcessStats};
+use crate::version;
 
 pub struct Telemetry {
     /// Unix seconds at start-up: the `_created` of our counters.
@@ -75,8 +77,8 @@ impl Default for Telemetry {
 fn build_info() -> Family {
     Family::gauge(
         "probe_exporter_build_info",
-        "A metric with a constant '1' value labeled by the version of probe_exporter.",
-        vec![(labels(&[("version", env!("CARGO_PKG_VERSION"))]), 1.0)],
+        "A metric with a constant '1' value labeled by version, revision, branch, and rustversion from which probe_exporter was built.",
+        vec![(labels(&version::build_info_labels()), 1.0)],
     )
 }
 

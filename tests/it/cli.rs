@@ -53,10 +53,53 @@ fn help_prints_the_usage() {
 }
 
 #[test]
-fn version_prints_the_version() {
+fn version_prints_the_version_in_the_prometheus_shape() {
     let output = run(&["--version"], 0);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(stdout, format!("probe_exporter {}\n", env!("CARGO_PKG_VERSION")));
+    let mut lines = stdout.lines();
+    let first = lines.next().unwrap_or_default();
+    let expected_start = format!("probe_exporter, version {} (branch: ", env!("CARGO_PKG_VERSION"));
+    assert!(first.starts_with(&expected_start), "{stdout}");
+    assert!(first.contains(", revision: ") && first.ends_with(')'), "{stdout}");
+    // Labels after two spaces, values in one column, as prometheus/common's
+    // version.Print writes them.
+    let rest: Vec<&str> = lines.collect();
+    let labels: Vec<&str> =
+        rest.iter().filter_map(|line| line.strip_prefix("  ")?.split(':').next()).collect();
+    assert_eq!(labels, ["build date", "rust version", "platform"], "{stdout}");
+    let columns: Vec<usize> = rest
+        .iter()
+        .map(|line| {
+            line.len() - line.split(':').skip(1).collect::<Vec<_>>().join(":").trim_start().len()
+        })
+        .collect();
+    assert!(columns.windows(2).all(|pair| pair[0] == pair[1]), "{stdout}");
+    assert!(rest[1].contains("rustc "), "{stdout}");
+    assert!(
+        rest[2].trim_end().ends_with(&format!(
+            "{}/{}",
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn config_check_prints_what_would_be_probed_and_exits() {
+    let config = ConfigFile::new(
+        "[target clock]\nkind = daytime\naddress = 127.0.0.1:13\n\n[probe]\nallow = 10.0.0.0/8\n",
+    );
+    let output = run(&["--config.file", config.path(), "--config.check"], 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("target clock: daytime 127.0.0.1:13"), "{stdout}");
+    assert!(stdout.contains("10.0.0.0/8"), "{stdout}");
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("listening"));
+
+    let broken = ConfigFile::new("[target clock]\nkind = daytime\naddres = 127.0.0.1:13\n");
+    let output = run(&["--config.file", broken.path(), "--config.check"], 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with(&format!("probe_exporter: {}:3: ", broken.path())), "{stderr}");
 }
 
 #[test]

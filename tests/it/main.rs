@@ -24,3 +24,5 @@ mod rfc;
 mod properties;
 // Socket activation and readiness notification.
 mod systemd;
+// Reload, graceful stop, signals, listeners, the log's shapes.
+mod lifecycle;

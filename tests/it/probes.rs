@@ -48,6 +48,11 @@ impl ConfigFile {
     pub fn path(&self) -> &str {
         self.path.to_str().expect("the temporary directory has a UTF-8 path")
     }
+
+    /// Replaces the file's text, as an operator editing it would.
+    pub fn rewrite(&self, text: &str) {
+        std::fs::write(&self.path, text).expect("rewrite the configuration file");
+    }
 }
 
 impl Drop for ConfigFile {

@@ -114,3 +114,64 @@ fn reports_ready_on_the_notify_socket() {
         }
     }
 }
+
+/// Receives datagrams until one has a line for which `wanted` holds, and
+/// returns that datagram; fails the test after [`PATIENCE`].
+fn receive_until(socket: &UnixDatagram, wanted: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + PATIENCE;
+    let mut buf = [0; 4096];
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        assert!(!remaining.is_zero(), "the awaited message never came");
+        socket.set_read_timeout(Some(remaining)).unwrap();
+        let len = match socket.recv(&mut buf) {
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            result => result.unwrap_or_else(|err| panic!("no message within {PATIENCE:?}: {err}")),
+        };
+        let message = String::from_utf8_lossy(&buf[..len]).into_owned();
+        if message.lines().any(&wanted) {
+            return message;
+        }
+    }
+}
+
+#[test]
+fn reports_reloading_then_ready_around_a_reload_and_stopping_at_a_stop() {
+    let name = format!("probe_exporter-it-notify-reload-{}.sock", std::process::id());
+    let path = RemoveOnDrop(std::env::temp_dir().join(name));
+    let _ = std::fs::remove_file(&path.0);
+    let notify_socket = UnixDatagram::bind(&path.0).unwrap();
+    let config = crate::probes::ConfigFile::new("");
+
+    let mut child = Command::new(exporter())
+        .args(["--web.listen-address", "127.0.0.1:0", "--config.file", config.path()])
+        .env("NOTIFY_SOCKET", &path.0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    receive_until(&notify_socket, |line| line == "READY=1");
+
+    let kill = |signal: &str| {
+        let status = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(status.success());
+    };
+    kill("-HUP");
+    // sd_notify(3): RELOADING=1 and MONOTONIC_USEC= in one message, then
+    // READY=1 once the reload is done.
+    let reloading = receive_until(&notify_socket, |line| line == "RELOADING=1");
+    let usec = reloading.lines().find_map(|line| line.strip_prefix("MONOTONIC_USEC="));
+    assert!(usec.is_some_and(|usec| usec.parse::<u64>().is_ok()), "{reloading:?}");
+    receive_until(&notify_socket, |line| line == "READY=1");
+
+    kill("-TERM");
+    receive_until(&notify_socket, |line| line == "STOPPING=1");
+    let deadline = Instant::now() + PATIENCE;
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "still running after STOPPING=1");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _exporter = KillOnDrop(child);
+}

@@ -1,0 +1,325 @@
+//! The configuration file: line-oriented, one section per target, and
+//! one for the `/probe` allow-list.
+//!
+//! ```text
+//! [target app]
+//! kind = counter
+//! address = 127.0.0.1:1111
+//! timeout = 1s
+//!
+//! [probe]
+//! allow = 10.0.0.0/8
+//! ```
+//!
+//! Sections are collected whole before a target is built, so keys may come
+//! in any order; every mistake names the line it is on.
+
+use super::{add_target, check_target_name, parse_duration, ConfigError};
+use crate::allow::Rule;
+use crate::exposition::is_valid_metric_name;
+use crate::histogram::parse_buckets;
+use crate::target::{Address, Kind, Target};
+use crate::timestamp::Offset;
+
+/// What a configuration file holds.
+#[derive(Debug, Default)]
+pub struct FileConfig {
+    pub targets: Vec<Target>,
+    pub allow: Vec<Rule>,
+}
+
+/// Parses the configuration file's text; `path` is only for messages.
+///
+/// ```text
+/// file    = *( blank / comment / section / setting )
+/// section = "[target " NAME "]" / "[probe]"
+/// setting = KEY *WSP "=" *WSP VALUE
+/// ```
+pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
+    let mut file = FileConfig::default();
+    let mut section = Section::Outside;
+    for (idx, raw_line) in text.lines().enumerate() {
+        let line_no = idx + 1;
+        let at_line =
+            |message: String| ConfigError::Line { path: path.to_string(), line: line_no, message };
+        let line = raw_line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with('[') {
+            finish_section(&mut file, std::mem::take(&mut section), path)?;
+            section = parse_section_header(line, line_no).map_err(at_line)?;
+            continue;
+        }
+        let (key, value) =
+            line.split_once('=').map(|(key, value)| (key.trim(), value.trim())).ok_or_else(
+                || at_line(format!("expected `key = value` or a `[section]`, found `{line}`")),
+            )?;
+        match &mut section {
+            Section::Outside => return Err(at_line(format!("`{key}` is outside any section"))),
+            Section::Probe => match key {
+                "allow" => {
+                    file.allow.push(Rule::parse(value).map_err(|err| at_line(err.to_string()))?)
+                }
+                _ => return Err(at_line(format!("unknown key `{key}` in [probe] (known: allow)"))),
+            },
+            Section::Target(draft) => draft.set(key, value, line_no).map_err(at_line)?,
+        }
+    }
+    finish_section(&mut file, section, path)?;
+    Ok(file)
+}
+
+#[derive(Default)]
+enum Section {
+    /// Before the first section header.
+    #[default]
+    Outside,
+    Probe,
+    Target(TargetDraft),
+}
+
+fn parse_section_header(line: &str, line_no: usize) -> Result<Section, String> {
+    let inner = line
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .ok_or_else(|| format!("a section header ends with `]`: `{line}`"))?
+        .trim();
+    if inner == "probe" {
+        return Ok(Section::Probe);
+    }
+    match inner.strip_prefix("target") {
+        Some(name) if name.starts_with(char::is_whitespace) => {
+            let name = name.trim();
+            check_target_name(name)?;
+            Ok(Section::Target(TargetDraft {
+                name: name.to_string(),
+                line: line_no,
+                settings: Vec::new(),
+            }))
+        }
+        _ => Err(format!("unknown section `[{inner}]` (known: [target NAME], [probe])")),
+    }
+}
+
+/// The settings of one `[target NAME]` section, collected first so that
+/// they may come in any order.
+#[derive(Default)]
+struct TargetDraft {
+    name: String,
+    /// The line of the section header.
+    line: usize,
+    /// Key, value and line number of each setting.
+    settings: Vec<(String, String, usize)>,
+}
+
+const TARGET_KEYS: &[&str] = &[
+    "kind",
+    "address",
+    "timeout",
+    "buckets",
+    "metric",
+    "requests_field",
+    "launched_field",
+    "launched_offset",
+];
+const COUNTER_ONLY_KEYS: &[&str] =
+    &["metric", "requests_field", "launched_field", "launched_offset"];
+
+impl TargetDraft {
+    fn set(&mut self, key: &str, value: &str, line: usize) -> Result<(), String> {
+        if !TARGET_KEYS.contains(&key) {
+            return Err(format!(
+                "unknown key `{key}` in [target {}] (known: {})",
+                self.name,
+                TARGET_KEYS.join(", ")
+            ));
+        }
+        if let Some((_, _, first)) = self.settings.iter().find(|(existing, _, _)| existing == key) {
+            return Err(format!(
+                "`{key}` is set twice in [target {}] (first on line {first})",
+                self.name
+            ));
+        }
+        self.settings.push((key.to_string(), value.to_string(), line));
+        Ok(())
+    }
+
+    fn get(&self, key: &str) -> Option<(&str, usize)> {
+        self.settings
+            .iter()
+            .find(|(existing, _, _)| existing == key)
+            .map(|(_, value, line)| (value.as_str(), *line))
+    }
+
+    /// Builds the target; an error names the line it comes from.
+    fn build(&self) -> Result<Target, (usize, String)> {
+        let section = format!("[target {}]", self.name);
+        let (kind_name, kind_line) =
+            self.get("kind").ok_or((self.line, format!("{section} has no `kind`")))?;
+        let mut kind = Kind::from_name(kind_name)
+            .ok_or((kind_line, format!("unknown kind `{kind_name}` (daytime or counter)")))?;
+        let (address, address_line) =
+            self.get("address").ok_or((self.line, format!("{section} has no `address`")))?;
+        let address = Address::parse(address)
+            .map_err(|err| (address_line, format!("address `{address}`: {err}")))?;
+        let mut target = Target::new(&self.name, kind.clone(), address);
+
+        for (key, value, line) in &self.settings {
+            let at = |message: String| (*line, message);
+            match (key.as_str(), &mut kind) {
+                ("kind" | "address", _) => {}
+                ("timeout", _) => target.timeout = parse_duration(value, false).map_err(at)?,
+                ("buckets", _) => {
+                    target.buckets = parse_buckets(value).map_err(|err| at(err.to_string()))?
+                }
+                ("metric", Kind::Counter(spec)) => {
+                    check_counter_name(value).map_err(at)?;
+                    spec.metric = value.clone();
+                }
+                ("requests_field", Kind::Counter(spec)) => spec.requests_field = value.clone(),
+                ("launched_field", Kind::Counter(spec)) => spec.launched_field = value.clone(),
+                ("launched_offset", Kind::Counter(spec)) => {
+                    spec.launched_offset =
+                        Offset::parse(value).map_err(|err| at(err.to_string()))?;
+                }
+                (key, _) if COUNTER_ONLY_KEYS.contains(&key) => {
+                    return Err(at(format!("`{key}` applies only to counter targets")));
+                }
+                (key, _) => return Err(at(format!("unknown key `{key}`"))),
+            }
+        }
+        target.kind = kind;
+        Ok(target)
+    }
+}
+
+/// Prefixes of the families the exporter writes itself, and of those
+/// Prometheus reserves: a counter named like one of them would give a
+/// family two TYPE lines, and Prometheus would reject the whole scrape.
+const RESERVED_PREFIXES: &[&str] = &["probe_", "process_", "scrape_"];
+
+/// A counter's base name: a valid metric name, without the `_total` and
+/// `_created` that the writer adds, and clear of reserved prefixes.
+fn check_counter_name(name: &str) -> Result<(), String> {
+    if !is_valid_metric_name(name) || name.ends_with("_total") || name.ends_with("_created") {
+        return Err(format!(
+            "`{name}` is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, without `_total`)"
+        ));
+    }
+    if let Some(prefix) = RESERVED_PREFIXES.iter().find(|prefix| name.starts_with(*prefix)) {
+        return Err(format!(
+            "`{name}` starts with `{prefix}`, which the exporter's own metrics use"
+        ));
+    }
+    Ok(())
+}
+
+fn finish_section(file: &mut FileConfig, section: Section, path: &str) -> Result<(), ConfigError> {
+    let Section::Target(draft) = section else {
+        return Ok(());
+    };
+    let at_line =
+        |line: usize, message: String| ConfigError::Line { path: path.to_string(), line, message };
+    let target = draft.build().map_err(|(line, message)| at_line(line, message))?;
+    add_target(&mut file.targets, target).map_err(|message| at_line(draft.line, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[track_caller]
+    fn check_file_error(text: &str, expected: &str) {
+        let err = parse_file(text, "x.conf").expect_err(text);
+        assert_eq!(err.to_string(), expected);
+    }
+
+    const EXAMPLE: &str = "\
+# Two targets and an allow-list.
+[target clock]
+kind = daytime
+address = 127.0.0.1:13
+timeout = 2s
+
+[target app]
+address = [::1]:1111
+kind = counter
+metric = app_requests
+requests_field = hits
+launched_field = started
+launched_offset = +01:00
+buckets = 0.001, 0.01, 0.1
+
+[probe]
+allow = 127.0.0.1:13
+allow = 10.0.0.0/8
+";
+
+    #[test]
+    fn parses_the_example_file() {
+        let file = parse_file(EXAMPLE, "x.conf").unwrap();
+        assert_eq!(file.targets.len(), 2);
+        assert_eq!(file.targets[0].timeout, Duration::from_secs(2));
+        assert_eq!(file.targets[1].buckets, vec![0.001, 0.01, 0.1]);
+        let Kind::Counter(spec) = &file.targets[1].kind else { panic!("not a counter") };
+        assert_eq!(
+            (spec.metric.as_str(), spec.requests_field.as_str(), spec.launched_field.as_str()),
+            ("app_requests", "hits", "started")
+        );
+        assert_eq!(spec.launched_offset.to_string(), "+01:00");
+        assert_eq!(file.allow.len(), 2);
+    }
+
+    #[test]
+    fn file_errors_name_the_line() {
+        check_file_error("kind = daytime", "x.conf:1: `kind` is outside any section");
+        check_file_error("[target a]\nkind = daytime\naddress = h:1\ncolour = red", "x.conf:4: unknown key `colour` in [target a] (known: kind, address, timeout, buckets, metric, requests_field, launched_field, launched_offset)");
+        check_file_error("[target a]\nkind = daytime", "x.conf:1: [target a] has no `address`");
+        check_file_error(
+            "[target a]\nkind = ftp\naddress = h:1",
+            "x.conf:2: unknown kind `ftp` (daytime or counter)",
+        );
+        check_file_error(
+            "[target a]\n\nkind = daytime\naddress = h:1\nmetric = x",
+            "x.conf:5: `metric` applies only to counter targets",
+        );
+        check_file_error(
+            "[target a]\nkind = counter\naddress = h:1\nmetric = 9lives",
+            "x.conf:4: `9lives` is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, without `_total`)",
+        );
+        check_file_error(
+            "[target a]\nkind = daytime\nkind = counter",
+            "x.conf:3: `kind` is set twice in [target a] (first on line 2)",
+        );
+        check_file_error(
+            "[targets]",
+            "x.conf:1: unknown section `[targets]` (known: [target NAME], [probe])",
+        );
+        check_file_error(
+            "[target a b]",
+            "x.conf:1: target name `a b` must be letters, digits, `_`, `.` or `-`",
+        );
+        check_file_error(
+            "[probe]\ndeny = x",
+            "x.conf:2: unknown key `deny` in [probe] (known: allow)",
+        );
+        check_file_error(
+            "[target a]\nkind = daytime\naddress = h:1\n[target a]\nkind = daytime\naddress = h:2",
+            "x.conf:4: target name `a` is used twice",
+        );
+        check_file_error(
+            "[target a]\nkind = daytime\naddress = h:1\ntimeout = 0s",
+            "x.conf:4: `0s` is out of range (1ms to 1 day)",
+        );
+        check_file_error(
+            "[target a]\nkind = counter\naddress = h:1\nmetric = probe_success",
+            "x.conf:4: `probe_success` starts with `probe_`, which the exporter's own metrics use",
+        );
+        check_file_error(
+            "[target a]\njust words",
+            "x.conf:2: expected `key = value` or a `[section]`, found `just words`",
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! The command line and the configuration file, read into one [`Config`].
+//!
+//! Every mistake is reported before anything listens, naming the flag, or
+//! the file and line, and saying what is wrong; the process then exits
+//! with status 2. Nothing is silently ignored: an unknown flag or key is
+//! an error, because a typo that is ignored becomes an outage later.
+//!
+//! Flags are read once, at start-up ([`flags`]). The configuration file
+//! ([`file`]) is read at start-up and again at every reload, by
+//! [`load_targets`], which joins what it holds to what the flags gave.
+//! Durations are read by [`duration`]; `--help` is [`usage`].
+
+pub mod duration;
+pub mod file;
+pub mod flags;
+pub mod usage;
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::allow::Rule;
+use crate::log;
+use crate::target::Target;
+
+pub use duration::parse_duration;
+pub use file::{parse_file, FileConfig};
+pub use flags::{parse_args, parse_target_flag};
+pub use usage::USAGE;
+
+/// The default port. The Prometheus default-port-allocations list covers
+/// 9100-9999 and has no room left worth claiming there, so the port is
+/// outside that range, where no registered exporter will collide with it.
+pub const DEFAULT_PORT: u16 = 10013;
+
+/// What the process was asked to do.
+#[derive(Debug)]
+pub enum Command {
+    /// Run the exporter.
+    Serve(Config),
+    /// Read the flags and the configuration file, say what would be
+    /// probed, and exit (`--config.check`).
+    CheckConfig(Config),
+    /// Run the built-in demo: both services and an exporter probing them.
+    Demo(Config, DemoAddresses),
+    /// Run only the RFC 867 daytime service.
+    DaytimeServer {
+        listen: String,
+    },
+    /// Run only the JSON counter service.
+    CounterServer {
+        listen: String,
+    },
+    Help,
+    Version,
+}
+
+/// Where the demo's two services listen.
+#[derive(Debug)]
+pub struct DemoAddresses {
+    pub daytime: String,
+    pub counter: String,
+}
+
+/// Everything the exporter needs to run, as the flags set it.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where to listen, e.g. `:10013` (all interfaces) or `127.0.0.1:0`;
+    /// one listener each.
+    pub listen_addresses: Vec<String>,
+    /// Take the listening sockets from systemd (fd 3 on) instead.
+    pub systemd_socket: bool,
+    pub telemetry_path: String,
+    /// Open connections at most; beyond, the longest-waiting idle one is
+    /// closed, or the new one refused with 503.
+    pub max_connections: usize,
+    /// Scrapes (of `/metrics` or `/probe`) in flight at most; beyond, 503.
+    pub max_requests: usize,
+    /// The whole request head must arrive within this time.
+    pub read_timeout: Duration,
+    /// A kept-alive connection with no request for this long is closed.
+    pub idle_timeout: Duration,
+    /// How long a stop waits for scrapes in flight; `None` for the
+    /// longest probe timeout and a second.
+    pub shutdown_timeout: Option<Duration>,
+    /// Subtracted from Prometheus's scrape timeout so that the answer
+    /// arrives before Prometheus gives up.
+    pub timeout_offset: Duration,
+    /// Probes of one scrape that run at the same time, at most.
+    pub scrape_concurrency: usize,
+    /// The file of `--config.file`, read at start and at every reload.
+    pub config_file: Option<String>,
+    /// Targets given by `--target` (or the demo), which a reload keeps.
+    pub targets: Vec<Target>,
+    /// Rules given by `--probe.allow` (or the demo), which a reload keeps.
+    pub allow: Vec<Rule>,
+    pub log_level: log::Level,
+    pub log_format: log::Format,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen_addresses: vec![format!(":{DEFAULT_PORT}")],
+            systemd_socket: false,
+            telemetry_path: "/metrics".to_string(),
+            max_connections: 256,
+            max_requests: 40,
+            read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(300),
+            shutdown_timeout: None,
+            timeout_offset: Duration::from_millis(500),
+            scrape_concurrency: 128,
+            config_file: None,
+            targets: Vec::new(),
+            allow: Vec::new(),
+            log_level: log::Level::Info,
+            log_format: log::Format::Logfmt,
+        }
+    }
+}
+
+/// What is probed, as the configuration file and the flags say now.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Targets {
+    /// The targets of `/metrics`: the file's, then the flags'.
+    pub targets: Vec<Target>,
+    /// Who `/probe` may probe; empty turns `/probe` off.
+    pub allow: Vec<Rule>,
+}
+
+/// Reads `--config.file` (if any) and joins it to the targets and rules
+/// the flags gave. Called at start-up and at every reload; a mistake
+/// names the file and line, or the flag.
+pub fn load_targets(config: &Config) -> Result<Targets, ConfigError> {
+    let mut loaded = match &config.config_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Read {
+                path: path.clone(),
+                message: err.to_string(),
+            })?;
+            let file = parse_file(&text, path)?;
+            Targets { targets: file.targets, allow: file.allow }
+        }
+        None => Targets::default(),
+    };
+    for target in &config.targets {
+        add_target(&mut loaded.targets, target.clone())
+            .map_err(|message| ConfigError::Flag { flag: "--target".to_string(), message })?;
+    }
+    loaded.allow.extend(config.allow.iter().cloned());
+    Ok(loaded)
+}
+
+/// A mistake on the command line or in the configuration file.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A flag that does not exist, lacks its value, or has a bad one.
+    Flag { flag: String, message: String },
+    /// A line of the configuration file that is wrong.
+    Line { path: String, line: usize, message: String },
+    /// The configuration file could not be read.
+    Read { path: String, message: String },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Flag { flag, message } => write!(f, "flag {flag}: {message}"),
+            ConfigError::Line { path, line, message } => write!(f, "{path}:{line}: {message}"),
+            ConfigError::Read { path, message } => write!(f, "cannot read {path}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A target name, as `--target` and `[target NAME]` take it.
+fn check_target_name(name: &str) -> Result<(), String> {
+    let valid =
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("target name `{name}` must be letters, digits, `_`, `.` or `-`"))
+    }
+}
+
+/// Adds a target, unless its name is taken.
+fn add_target(targets: &mut Vec<Target>, target: Target) -> Result<(), String> {
+    if targets.iter().any(|existing| existing.name == target.name) {
+        return Err(format!("target name `{}` is used twice", target.name));
+    }
+    targets.push(target);
+    Ok(())
+}
