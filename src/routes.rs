@@ -19,8 +19,9 @@ use crate::allow;
 use crate::exporter::Exporter;
 use crate::exposition::{self, Family, Format};
 use crate::http::{self, Request, Response, Status, TEXT_HTML};
+use crate::log;
 use crate::negotiate;
-use crate::probe;
+use crate::probe::{self, trace};
 use crate::scrape::{self, TargetLabels};
 use crate::target::{Address, Kind, Target};
 
@@ -122,9 +123,48 @@ fn probe_one(request: &Request, exporter: &Exporter) -> Response {
     let budget = scrape::budget(request.header(scrape::TIMEOUT_HEADER), config.timeout_offset);
     let timeout = budget.map_or(target.timeout, |budget| budget.min(target.timeout));
     let report = probe::run(&target, timeout);
+    let module = target.kind.name();
+    if let Err(err) = &report.result {
+        log::debug(
+            "probe failed",
+            &[
+                ("target", &target.address),
+                ("module", &module),
+                ("phase", &err.phase()),
+                ("err", err),
+            ],
+        );
+    }
+    let debug_log = wants_debug(request).then(|| trace::debug_log(&report, &target, module));
     let families =
         scrape::families(std::slice::from_ref(&target), &[report], TargetLabels::Unlabelled);
-    exposition_response(request, &families)
+    match debug_log {
+        Some(debug_log) => debug_page(debug_log, &families, &target),
+        None => exposition_response(request, &families),
+    }
+}
+
+/// `debug=true`, as blackbox_exporter takes it.
+fn wants_debug(request: &Request) -> bool {
+    request.query_param("debug").is_some_and(|value| value.eq_ignore_ascii_case("true"))
+}
+
+/// What blackbox_exporter answers a debug probe with, in plain text: the
+/// probe's log, the metrics it would have returned, and the module's
+/// settings, each section headed by a sentence.
+fn debug_page(debug_log: String, families: &[Family], target: &Target) -> Response {
+    let mut page = debug_log;
+    page.push_str("\n\n\nMetrics that would have been returned:\n");
+    page.push_str(&exposition::render(families, Format::Prometheus));
+    page.push_str("\n\n\nModule configuration:\n");
+    page.push_str(&format!("prober: {}\ntimeout: {:?}\n", target.kind.name(), target.timeout));
+    if let Kind::Counter(spec) = &target.kind {
+        page.push_str(&format!(
+            "metric: {}\nrequests_field: {}\nlaunched_field: {}\nlaunched_offset: {}\n",
+            spec.metric, spec.requests_field, spec.launched_field, spec.launched_offset
+        ));
+    }
+    Response::new(Status::OK, http::TEXT_PLAIN, page)
 }
 
 /// The target that `/probe`'s query names.
@@ -186,4 +226,77 @@ fn landing_page(exporter: &Exporter) -> Response {
 
 fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Targets};
+    use crate::http::{parse_request, Parse};
+    use crate::systemd::Notifier;
+
+    fn exporter() -> Exporter {
+        Exporter::new(Config::default(), Targets::default(), Notifier::disabled()).unwrap()
+    }
+
+    /// The response to `request_line` with a Host header.
+    fn answer(exporter: &Exporter, request_line: &str) -> Response {
+        let text = format!("{request_line}\r\nHost: test\r\n\r\n");
+        let Ok(Parse::Complete(request, _)) = parse_request(text.as_bytes()) else {
+            panic!("not a request: {request_line}");
+        };
+        respond(&request, exporter)
+    }
+
+    #[track_caller]
+    fn check(exporter: &Exporter, request_line: &str, status: u16) -> Response {
+        let response = answer(exporter, request_line);
+        assert_eq!(response.status, Status(status), "{request_line}: {response:?}");
+        response
+    }
+
+    #[test]
+    fn paths_and_methods_get_their_answers() {
+        let exporter = exporter();
+        check(&exporter, "GET /-/healthy HTTP/1.1", 200);
+        check(&exporter, "GET /-/ready HTTP/1.1", 200);
+        check(&exporter, "GET / HTTP/1.1", 200);
+        check(&exporter, "HEAD /metrics HTTP/1.1", 200);
+        check(&exporter, "GET /nope HTTP/1.1", 404);
+        let post = check(&exporter, "POST /metrics HTTP/1.1", 405);
+        assert!(post.headers.contains(&("Allow", "GET, HEAD".to_string())), "{post:?}");
+        check(&exporter, "BREW /metrics HTTP/1.1", 501);
+        check(&exporter, "GET /probe?target=127.0.0.1:13&module=daytime HTTP/1.1", 403);
+    }
+
+    #[test]
+    fn reload_takes_post_only() {
+        let exporter = exporter();
+        let get = check(&exporter, "GET /-/reload HTTP/1.1", 405);
+        assert!(get.headers.contains(&("Allow", "POST".to_string())), "{get:?}");
+        // No configuration file: reloading reads the flags' targets again.
+        check(&exporter, "POST /-/reload HTTP/1.1", 200);
+    }
+
+    #[test]
+    fn ready_turns_503_once_stopping() {
+        let exporter = exporter();
+        exporter.begin_stop();
+        check(&exporter, "GET /-/ready HTTP/1.1", 503);
+        check(&exporter, "GET /-/healthy HTTP/1.1", 200);
+    }
+
+    #[test]
+    fn the_metrics_carry_the_exporters_own_families() {
+        let exporter = exporter();
+        let response = check(&exporter, "GET /metrics HTTP/1.1", 200);
+        let body = String::from_utf8(response.body).unwrap();
+        for name in [
+            "probe_exporter_scrape_duration_seconds ",
+            "probe_exporter_config_last_reload_successful 1",
+            "probe_exporter_http_responses_total{code=\"200\"} ",
+        ] {
+            assert!(body.contains(&format!("\n{name}")), "no {name} in\n{body}");
+        }
+    }
 }

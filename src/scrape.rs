@@ -142,6 +142,17 @@ pub fn families(targets: &[Target], reports: &[Report], mode: TargetLabels) -> V
         )
         .with_unit("seconds"),
         Family::gauge(
+            "probe_dns_lookup_time_seconds",
+            "How long the name lookup took; 0 for an IP address (blackbox_exporter's name).",
+            per_target(targets, reports, mode, probe::Report::dns_lookup_seconds),
+        )
+        .with_unit("seconds"),
+        Family::gauge(
+            "probe_ip_protocol",
+            "The IP version of the address probed: 4 or 6, 0 before one was known.",
+            per_target(targets, reports, mode, |report| f64::from(report.ip_protocol())),
+        ),
+        Family::gauge(
             "probe_timeout_seconds",
             "How long the probe was allowed to take.",
             per_target(targets, reports, mode, |report| report.timeout.as_secs_f64()),

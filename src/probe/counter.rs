@@ -11,12 +11,9 @@
 //! the launch time is what lets Prometheus tell a restart (a reset) from
 //! a count that went down.
 
-use std::time::Instant;
-
-use super::net::{self, ReadUntil};
 use super::{ProbeError, Reading};
 use crate::json::{self, Value};
-use crate::target::{Address, CounterSpec};
+use crate::target::CounterSpec;
 use crate::timestamp;
 
 /// A counter reply is one small object; 64 KiB is far more than enough.
@@ -25,18 +22,6 @@ pub const MAX_REPLY: usize = 64 * 1024;
 /// The largest count a float holds exactly: 2^53. Prometheus stores
 /// samples as floats, so a larger count would be silently rounded.
 pub const MAX_REQUESTS: u64 = 1 << 53;
-
-/// Connects, reads the whole reply until the service closes, parses it.
-pub fn probe(
-    address: &Address,
-    spec: &CounterSpec,
-    deadline: Instant,
-) -> Result<Reading, ProbeError> {
-    let addrs = net::resolve(address, deadline)?;
-    let mut stream = net::connect(&addrs, deadline)?;
-    let reply = net::read_reply(&mut stream, deadline, MAX_REPLY, ReadUntil::Close)?;
-    parse_reply(&reply, spec)
-}
 
 /// Finds the count and the launch time in a reply.
 pub fn parse_reply(reply: &[u8], spec: &CounterSpec) -> Result<Reading, ProbeError> {

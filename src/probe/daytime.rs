@@ -14,23 +14,10 @@
 //! RFC 867 fixes no format for the line, so any non-empty line of
 //! printable text is a success.
 
-use std::time::Instant;
-
-use super::net::{self, ReadUntil};
-use super::{ProbeError, Reading};
-use crate::target::Address;
+use super::ProbeError;
 
 /// A daytime reply is one short line; anything longer is not one.
 pub const MAX_REPLY: usize = 512;
-
-/// Connects, reads one line, closes.
-pub fn probe(address: &Address, deadline: Instant) -> Result<Reading, ProbeError> {
-    let addrs = net::resolve(address, deadline)?;
-    let mut stream = net::connect(&addrs, deadline)?;
-    let reply = net::read_reply(&mut stream, deadline, MAX_REPLY, ReadUntil::LineEnd)?;
-    let line = parse_reply(&reply)?;
-    Ok(Reading::Daytime { line })
-}
 
 /// The first line of the reply, which must be non-empty printable text.
 pub fn parse_reply(reply: &[u8]) -> Result<String, ProbeError> {

@@ -7,18 +7,26 @@
 //! timeout. What went wrong is kept as data ([`ProbeError`]), because it
 //! becomes metrics: `probe_success 0` and the outcome state set.
 //!
-//! The probes themselves are in [`daytime`] and [`counter`]; the network
-//! steps they share are in [`net`].
+//! Every probe walks the same four steps, each timed, in [`run`]:
+//! resolve the name, connect, read the reply, parse it. The network steps
+//! are in [`net`]; what differs between the two kinds of service (how
+//! long a reply may be, when it ends, what it means) is in [`daytime`] and
+//! [`counter`]. The steps' times are kept in the [`Report`], for the
+//! `probe_dns_lookup_time_seconds` metric and for `/probe?debug=true`
+//! ([`trace`]).
 
 pub mod counter;
 pub mod daytime;
 pub mod net;
+pub mod trace;
 
 use std::fmt;
 use std::io;
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::target::{Kind, Target};
+use net::ReadUntil;
 
 /// What one probe found, and how long it took.
 #[derive(Debug)]
@@ -28,6 +36,46 @@ pub struct Report {
     /// The time the probe was given.
     pub timeout: Duration,
     pub result: Result<Reading, ProbeError>,
+    /// When the probe began, on the wall clock (for the debug trace).
+    pub started_at: SystemTime,
+    /// How long each step took; `None` for a step not reached.
+    pub steps: Steps,
+    /// The address connected to, or the first one tried.
+    pub peer: Option<SocketAddr>,
+    /// Whether the host was a name that had to be looked up.
+    pub looked_up: bool,
+    /// The length of the reply read, in bytes.
+    pub reply_bytes: usize,
+}
+
+/// The time each step of a probe took.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Steps {
+    pub resolve: Option<Duration>,
+    pub connect: Option<Duration>,
+    pub read: Option<Duration>,
+    pub parse: Option<Duration>,
+}
+
+impl Report {
+    /// The name lookup's time in seconds: 0 for an IP address, which needs
+    /// none (blackbox_exporter's `probe_dns_lookup_time_seconds`).
+    pub fn dns_lookup_seconds(&self) -> f64 {
+        match (self.looked_up, self.steps.resolve) {
+            (true, Some(took)) => took.as_secs_f64(),
+            _ => 0.0,
+        }
+    }
+
+    /// 4 or 6, the IP version of the address probed; 0 before an address
+    /// was known (blackbox_exporter's `probe_ip_protocol`).
+    pub fn ip_protocol(&self) -> u8 {
+        match self.peer {
+            Some(SocketAddr::V4(_)) => 4,
+            Some(SocketAddr::V6(_)) => 6,
+            None => 0,
+        }
+    }
 }
 
 /// What a successful probe read.
@@ -39,15 +87,63 @@ pub enum Reading {
     Counter { requests: u64, launched: f64 },
 }
 
-/// Runs the probe that fits the target, within `timeout`.
+/// Runs the probe that fits the target, within `timeout`: resolve,
+/// connect, read, parse, each step timed and all bounded by one deadline.
 pub fn run(target: &Target, timeout: Duration) -> Report {
     let started = Instant::now();
-    let deadline = started + timeout;
-    let result = match &target.kind {
-        Kind::Daytime => daytime::probe(&target.address, deadline),
-        Kind::Counter(spec) => counter::probe(&target.address, spec, deadline),
+    let mut report = Report {
+        duration: Duration::ZERO,
+        timeout,
+        result: Err(ProbeError::Timeout(Phase::Resolve)),
+        started_at: SystemTime::now(),
+        steps: Steps::default(),
+        peer: None,
+        looked_up: target.address.host.parse::<std::net::IpAddr>().is_err(),
+        reply_bytes: 0,
     };
-    Report { duration: started.elapsed(), timeout, result }
+    report.result = walk_the_steps(target, started + timeout, &mut report);
+    report.duration = started.elapsed();
+    report
+}
+
+fn walk_the_steps(
+    target: &Target,
+    deadline: Instant,
+    report: &mut Report,
+) -> Result<Reading, ProbeError> {
+    let steps = &mut report.steps;
+    let addrs = timed(&mut steps.resolve, || net::resolve(&target.address, deadline))?;
+    report.peer = addrs.first().copied();
+    let mut stream = timed(&mut steps.connect, || net::connect(&addrs, deadline))?;
+    report.peer = stream.peer_addr().ok().or(report.peer);
+    let (limit, until) = reply_shape(&target.kind);
+    let reply = timed(&mut steps.read, || net::read_reply(&mut stream, deadline, limit, until))?;
+    report.reply_bytes = reply.len();
+    timed(&mut steps.parse, || parse(&target.kind, &reply))
+}
+
+/// Runs one step, and keeps how long it took, whether it worked or not.
+fn timed<T>(took: &mut Option<Duration>, step: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let result = step();
+    *took = Some(started.elapsed());
+    result
+}
+
+/// How long a reply of this kind may be, and when it ends.
+fn reply_shape(kind: &Kind) -> (usize, ReadUntil) {
+    match kind {
+        Kind::Daytime => (daytime::MAX_REPLY, ReadUntil::LineEnd),
+        Kind::Counter(_) => (counter::MAX_REPLY, ReadUntil::Close),
+    }
+}
+
+/// What a reply of this kind says.
+fn parse(kind: &Kind, reply: &[u8]) -> Result<Reading, ProbeError> {
+    match kind {
+        Kind::Daytime => daytime::parse_reply(reply).map(|line| Reading::Daytime { line }),
+        Kind::Counter(spec) => counter::parse_reply(reply, spec),
+    }
 }
 
 /// The step a probe was at when it failed.
@@ -56,6 +152,7 @@ pub enum Phase {
     Resolve,
     Connect,
     Read,
+    Parse,
 }
 
 impl fmt::Display for Phase {
@@ -64,6 +161,7 @@ impl fmt::Display for Phase {
             Phase::Resolve => "resolve",
             Phase::Connect => "connect",
             Phase::Read => "read",
+            Phase::Parse => "parse",
         })
     }
 }
@@ -107,6 +205,24 @@ impl fmt::Display for ProbeError {
 }
 
 impl std::error::Error for ProbeError {}
+
+impl ProbeError {
+    /// The step the probe failed at.
+    pub fn phase(&self) -> Phase {
+        match self {
+            ProbeError::Resolve(_) => Phase::Resolve,
+            ProbeError::Refused => Phase::Connect,
+            ProbeError::Timeout(phase) | ProbeError::Reset(phase) | ProbeError::Io(phase, _) => {
+                *phase
+            }
+            ProbeError::TooLarge { .. } => Phase::Read,
+            ProbeError::Protocol(_) => Phase::Parse,
+            // Out of descriptors at connect, of threads at resolve: the
+            // message says which.
+            ProbeError::Exporter(_) => Phase::Connect,
+        }
+    }
+}
 
 /// The outcome of a probe as one state of an enum: the talk's enum
 /// metric. Exactly one state is set for each probe.

@@ -90,3 +90,90 @@ fn a_counter_is_probed_through_the_endpoint() {
     let created = response.sample("service_requests_created").expect("a _created sample");
     assert!((created - launched).abs() < 1e-3, "_created is {created}, expected {launched}");
 }
+
+#[test]
+fn debug_true_shows_the_steps_then_the_metrics() {
+    let (exporter, fixture) = exporter_allowing_a_daytime_fixture();
+    let response =
+        exporter.get(&format!("/probe?target={}&module=daytime&debug=true", fixture.addr));
+    check_status(&response, 200);
+    assert!(response.header("Content-Type").is_some_and(|t| t.starts_with("text/plain;")));
+    let body = &response.body;
+    let logs = body.find("Logs for the probe:\n").expect(body);
+    let metrics = body.find("\nMetrics that would have been returned:\n").expect(body);
+    let module = body.find("\nModule configuration:\n").expect(body);
+    assert!(logs < metrics && metrics < module, "{body}");
+    for step in ["Resolving target address", "Connected", "Read the reply", "Probe succeeded"] {
+        assert!(body[..metrics].contains(&format!("msg=\"{step}\"")), "no {step} in\n{body}");
+    }
+    assert!(body[metrics..module].contains("\nprobe_success 1\n"), "{body}");
+
+    // A refused target shows why, and still obeys the allow-list.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_addr = closed.local_addr().unwrap();
+    drop(closed);
+    let refused = Exporter::start(&["--probe.allow", &closed_addr.to_string()]);
+    let response = refused.get(&format!("/probe?target={closed_addr}&module=daytime&debug=true"));
+    assert!(response.body.contains("msg=\"Probe failed\" module=daytime"), "{}", response.body);
+    assert!(response.body.contains("phase=connect"), "{}", response.body);
+    let outside = refused.get(&format!("/probe?target={}&module=daytime&debug=true", fixture.addr));
+    check_status(&outside, 403);
+}
+
+#[test]
+fn a_failed_probe_is_logged_at_debug() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_addr = closed.local_addr().unwrap();
+    drop(closed);
+    let exporter =
+        Exporter::start(&["--probe.allow", &closed_addr.to_string(), "--log.level", "debug"]);
+    exporter.get(&format!("/probe?target={closed_addr}&module=daytime"));
+    let deadline = std::time::Instant::now() + IO_TIMEOUT;
+    let line = loop {
+        let line = exporter.log.recv_timeout(IO_TIMEOUT).expect("a log line");
+        if line.contains("probe failed") || std::time::Instant::now() > deadline {
+            break line;
+        }
+    };
+    assert!(line.contains("level=debug"), "{line}");
+    for field in [format!("target={closed_addr}"), "module=daytime".into(), "phase=connect".into()]
+    {
+        assert!(line.contains(&field), "no {field} in {line}");
+    }
+}
+
+#[test]
+fn the_blackbox_parity_metrics_say_how_the_address_was_found() {
+    let fixture = Fixture::replying(DAYTIME_LINE);
+    let port = fixture.addr.port();
+    let exporter = Exporter::start(&[
+        "--probe.allow",
+        &format!("127.0.0.1:{port}"),
+        "--probe.allow",
+        &format!("localhost:{port}"),
+    ]);
+    let by_ip = exporter.get(&format!("/probe?target=127.0.0.1:{port}&module=daytime"));
+    assert_eq!(by_ip.sample("probe_dns_lookup_time_seconds"), Some(0.0), "{}", by_ip.body);
+    assert_eq!(by_ip.sample("probe_ip_protocol"), Some(4.0), "{}", by_ip.body);
+    // localhost is looked up (in /etc/hosts, no network), and may come
+    // back as ::1 first, where nothing listens; only the lookup matters.
+    let by_name = exporter.get(&format!("/probe?target=localhost:{port}&module=daytime"));
+    let lookup = by_name.sample("probe_dns_lookup_time_seconds");
+    assert!(lookup.is_some_and(|seconds| seconds > 0.0), "{}", by_name.body);
+
+    let Ok(v6) = std::net::TcpListener::bind("[::1]:0") else {
+        println!("no IPv6 loopback here; the probe_ip_protocol 6 case is not run");
+        return;
+    };
+    let v6_addr = v6.local_addr().unwrap();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        if let Ok((mut stream, _)) = v6.accept() {
+            let _ = stream.write_all(DAYTIME_LINE);
+        }
+    });
+    let exporter = Exporter::start(&["--probe.allow", &v6_addr.to_string()]);
+    let response = exporter.get(&format!("/probe?target={v6_addr}&module=daytime"));
+    assert_eq!(response.sample("probe_ip_protocol"), Some(6.0), "{}", response.body);
+    assert_eq!(response.sample("probe_success"), Some(1.0), "{}", response.body);
+}
