@@ -103,13 +103,13 @@ BINARY="${CARGO_TARGET_DIR:-target}/release/probe_exporter"
     2>"$WORK/exporter.log" &
 EXPORTER_PID=$!
 
-# The exporter logs `level=info msg="listening" address=HOST:PORT` once it
+# The exporter logs `ts=… level=info msg="listening" address=HOST:PORT` once it
 # serves; the demo services each log `msg="demo service listening"` before.
 exporter_address() {
-    sed -n 's/^level=info msg="listening" address=\([^ ]*\)$/\1/p' "$WORK/exporter.log"
+    sed -n 's/^ts=[^ ]* level=info msg="listening" address=\([^ ]*\)$/\1/p' "$WORK/exporter.log"
 }
 demo_address() {
-    sed -n "s/^level=info msg=\"demo service listening\" service=$1 address=\([^ ]*\)\$/\1/p" "$WORK/exporter.log"
+    sed -n "s/^ts=[^ ]* level=info msg=\"demo service listening\" service=$1 address=\([^ ]*\)\$/\1/p" "$WORK/exporter.log"
 }
 exporter_listening() {
     [[ -n $(exporter_address) ]] || ! kill -0 "$EXPORTER_PID" 2>/dev/null
@@ -410,7 +410,7 @@ check "the Prometheus log has no scrape or parse errors" prometheus_log_is_clean
 # The exporter logs only its start-up lines at the default level; a warning
 # or an error means it met something unexpected while being scraped.
 exporter_log_is_clean() {
-    ! grep -Ev '^level=info ' "$WORK/exporter.log"
+    ! grep -Ev '^ts=[^ ]* level=info ' "$WORK/exporter.log"
 }
 check "the exporter logged no warnings or errors" exporter_log_is_clean
 
