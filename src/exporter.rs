@@ -25,7 +25,7 @@ use crate::log;
 use crate::probe::{Outcome, Report};
 use crate::scrape::{target_labels, TargetLabels};
 use crate::systemd::Notifier;
-use crate::target::Target;
+use crate::target::{Module, Target};
 use crate::telemetry::{unix_now, Telemetry};
 
 /// The exporter's state: the flags, what is loaded now, and the counts.
@@ -48,6 +48,8 @@ pub struct Loaded {
     pub targets: Vec<Target>,
     /// Who `/probe` may probe; empty turns `/probe` off.
     pub allow: Vec<Rule>,
+    /// The modules `/probe?module=NAME` may name.
+    pub modules: Vec<Module>,
     /// One entry for each of `targets`, in the same order.
     histories: Vec<Arc<Mutex<TargetHistory>>>,
 }
@@ -239,7 +241,12 @@ impl Loaded {
                 }
             })
             .collect::<Result<_, BucketsError>>()?;
-        Ok(Loaded { targets: targets.targets, allow: targets.allow, histories })
+        Ok(Loaded {
+            targets: targets.targets,
+            allow: targets.allow,
+            modules: targets.modules,
+            histories,
+        })
     }
 
     /// The history of the target that `target` continues, if any.
@@ -378,13 +385,14 @@ mod tests {
 
     #[test]
     fn a_target_that_survives_a_reload_keeps_its_history() {
-        let before = Targets { targets: vec![target("a", 1), target("b", 2)], allow: vec![] };
+        let before =
+            Targets { targets: vec![target("a", 1), target("b", 2)], ..Targets::default() };
         let old = Loaded::new(before, None).unwrap();
         lock(&old.histories[0]).latency.observe(0.1);
         // `a` stays as it was, `b` moves to another port, `c` is new.
         let after = Targets {
             targets: vec![target("c", 3), target("a", 1), target("b", 4)],
-            allow: vec![],
+            ..Targets::default()
         };
         let new = Loaded::new(after, Some(&old)).unwrap();
         assert!(Arc::ptr_eq(&new.histories[1], &old.histories[0]), "a kept its history");

@@ -23,7 +23,7 @@ use crate::log;
 use crate::negotiate;
 use crate::probe::{self, trace};
 use crate::scrape::{self, TargetLabels};
-use crate::target::{Address, Kind, Target};
+use crate::target::{Address, Kind, Module, Target};
 
 /// The answer to `request`.
 pub fn respond(request: &Request, exporter: &Exporter) -> Response {
@@ -107,7 +107,7 @@ fn probe_one(request: &Request, exporter: &Exporter) -> Response {
             "the /probe endpoint is off: no allow rule is configured (--probe.allow or [probe] allow)",
         );
     }
-    let target = match probe_target(request) {
+    let target = match probe_target(request, &loaded.modules) {
         Ok(target) => target,
         Err(message) => return Response::text(Status::BAD_REQUEST, &message),
     };
@@ -123,7 +123,8 @@ fn probe_one(request: &Request, exporter: &Exporter) -> Response {
     let budget = scrape::budget(request.header(scrape::TIMEOUT_HEADER), config.timeout_offset);
     let timeout = budget.map_or(target.timeout, |budget| budget.min(target.timeout));
     let report = probe::run(&target, timeout);
-    let module = target.kind.name();
+    // The module exists: `probe_target` found it.
+    let module = request.query_param("module").unwrap_or_default();
     if let Err(err) = &report.result {
         log::debug(
             "probe failed",
@@ -161,22 +162,29 @@ fn debug_page(debug_log: String, families: &[Family], target: &Target) -> Respon
     if let Kind::Counter(spec) = &target.kind {
         page.push_str(&format!(
             "metric: {}\nrequests_field: {}\nlaunched_field: {}\nlaunched_offset: {}\n",
-            spec.metric, spec.requests_field, spec.launched_field, spec.launched_offset
+            spec.metric,
+            spec.requests_field,
+            spec.launched_field.as_deref().unwrap_or("none"),
+            spec.launched_offset
         ));
     }
     Response::new(Status::OK, http::TEXT_PLAIN, page)
 }
 
-/// The target that `/probe`'s query names.
-fn probe_target(request: &Request) -> Result<Target, String> {
+/// The target that `/probe`'s query names, probed as its module says.
+fn probe_target(request: &Request, modules: &[Module]) -> Result<Target, String> {
     let address = request.query_param("target").ok_or("missing `target` parameter (HOST:PORT)")?;
     let address = Address::parse(address)
         .map_err(|err| format!("bad `target` parameter `{address}`: {err}"))?;
-    let module =
-        request.query_param("module").ok_or("missing `module` parameter (daytime or counter)")?;
-    let kind = Kind::from_name(module)
-        .ok_or_else(|| format!("unknown module `{module}` (daytime or counter)"))?;
-    Ok(Target::new(&address.to_string(), kind, address))
+    let known = || modules.iter().map(|module| module.name.as_str()).collect::<Vec<_>>().join(", ");
+    let name = request
+        .query_param("module")
+        .ok_or_else(|| format!("missing `module` parameter (known: {})", known()))?;
+    let module = modules
+        .iter()
+        .find(|module| module.name == name)
+        .ok_or_else(|| format!("unknown module `{name}` (known: {})", known()))?;
+    Ok(module.target(address))
 }
 
 fn exposition_response(request: &Request, families: &[Family]) -> Response {

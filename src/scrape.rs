@@ -185,7 +185,7 @@ fn counter_families(targets: &[Target], reports: &[Report], mode: TargetLabels) 
             }
         };
         if let Ok(Reading::Counter { requests, launched }) = &report.result {
-            let counter = Counter { total: *requests as f64, created: Some(*launched) };
+            let counter = Counter { total: *requests as f64, created: *launched };
             by_metric[idx].1.push((target_labels(target, mode), counter));
         }
     }

@@ -75,8 +75,10 @@ pub struct CounterSpec {
     pub metric: String,
     /// The JSON field with the request count.
     pub requests_field: String,
-    /// The JSON field with the launch time, an ISO 8601 date-time.
-    pub launched_field: String,
+    /// The JSON field with the launch time, an ISO 8601 date-time; `None`
+    /// (`launched_field = none`) for a service that reports none, whose
+    /// counter then has no `_created`.
+    pub launched_field: Option<String>,
     /// The zone of a launch time written without one.
     pub launched_offset: Offset,
 }
@@ -86,9 +88,40 @@ impl Default for CounterSpec {
         CounterSpec {
             metric: DEFAULT_COUNTER_METRIC.to_string(),
             requests_field: "requests".to_string(),
-            launched_field: "launched".to_string(),
+            launched_field: Some("launched".to_string()),
             launched_offset: Offset::UTC,
         }
+    }
+}
+
+/// A named way to probe, for `/probe?module=NAME`: a kind with its
+/// settings and a timeout, as blackbox_exporter's modules are. The
+/// configuration file defines them in `[module NAME]` sections.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Module {
+    pub name: String,
+    pub kind: Kind,
+    pub timeout: Duration,
+}
+
+impl Module {
+    /// `daytime` and `counter`, each with its kind's defaults; a file may
+    /// redefine them.
+    pub fn builtins() -> Vec<Module> {
+        ["daytime", "counter"]
+            .into_iter()
+            .filter_map(|name| {
+                let kind = Kind::from_name(name)?;
+                Some(Module { name: name.to_string(), kind, timeout: DEFAULT_TIMEOUT })
+            })
+            .collect()
+    }
+
+    /// A target of this module at `address`, named after it.
+    pub fn target(&self, address: Address) -> Target {
+        let mut target = Target::new(&address.to_string(), self.kind.clone(), address);
+        target.timeout = self.timeout;
+        target
     }
 }
 

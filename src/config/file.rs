@@ -18,7 +18,9 @@ use super::{add_target, check_target_name, parse_duration, ConfigError};
 use crate::allow::Rule;
 use crate::exposition::is_valid_metric_name;
 use crate::histogram::parse_buckets;
-use crate::target::{Address, Kind, Target};
+use std::time::Duration;
+
+use crate::target::{Address, Kind, Module, Target, DEFAULT_TIMEOUT};
 use crate::timestamp::Offset;
 
 /// What a configuration file holds.
@@ -26,13 +28,15 @@ use crate::timestamp::Offset;
 pub struct FileConfig {
     pub targets: Vec<Target>,
     pub allow: Vec<Rule>,
+    /// The `[module NAME]` sections, for `/probe?module=NAME`.
+    pub modules: Vec<Module>,
 }
 
 /// Parses the configuration file's text; `path` is only for messages.
 ///
 /// ```text
 /// file    = *( blank / comment / section / setting )
-/// section = "[target " NAME "]" / "[probe]"
+/// section = "[target " NAME "]" / "[module " NAME "]" / "[probe]"
 /// setting = KEY *WSP "=" *WSP VALUE
 /// ```
 pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
@@ -63,7 +67,7 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
                 }
                 _ => return Err(at_line(format!("unknown key `{key}` in [probe] (known: allow)"))),
             },
-            Section::Target(draft) => draft.set(key, value, line_no).map_err(at_line)?,
+            Section::Probing(draft) => draft.set(key, value, line_no).map_err(at_line)?,
         }
     }
     finish_section(&mut file, section, path)?;
@@ -76,7 +80,8 @@ enum Section {
     #[default]
     Outside,
     Probe,
-    Target(TargetDraft),
+    /// A `[target NAME]` or `[module NAME]` section.
+    Probing(Draft),
 }
 
 fn parse_section_header(line: &str, line_no: usize) -> Result<Section, String> {
@@ -88,24 +93,52 @@ fn parse_section_header(line: &str, line_no: usize) -> Result<Section, String> {
     if inner == "probe" {
         return Ok(Section::Probe);
     }
-    match inner.strip_prefix("target") {
-        Some(name) if name.starts_with(char::is_whitespace) => {
-            let name = name.trim();
-            check_target_name(name)?;
-            Ok(Section::Target(TargetDraft {
-                name: name.to_string(),
-                line: line_no,
-                settings: Vec::new(),
-            }))
+    let (word, name) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
+    let of = match word {
+        "target" => DraftOf::Target,
+        "module" => DraftOf::Module,
+        _ => {
+            return Err(format!(
+                "unknown section `[{inner}]` (known: [target NAME], [module NAME], [probe])"
+            ))
         }
-        _ => Err(format!("unknown section `[{inner}]` (known: [target NAME], [probe])")),
+    };
+    let name = name.trim();
+    check_target_name(name)?;
+    Ok(Section::Probing(Draft { of, name: name.to_string(), line: line_no, settings: Vec::new() }))
+}
+
+/// Which kind of section a [`Draft`] is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum DraftOf {
+    /// `[target NAME]`: probed at every scrape of `/metrics`.
+    #[default]
+    Target,
+    /// `[module NAME]`: a way to probe, for `/probe?module=NAME`.
+    Module,
+}
+
+impl DraftOf {
+    fn word(self) -> &'static str {
+        match self {
+            DraftOf::Target => "target",
+            DraftOf::Module => "module",
+        }
+    }
+
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            DraftOf::Target => TARGET_KEYS,
+            DraftOf::Module => MODULE_KEYS,
+        }
     }
 }
 
-/// The settings of one `[target NAME]` section, collected first so that
-/// they may come in any order.
+/// The settings of one `[target NAME]` or `[module NAME]` section,
+/// collected first so that they may come in any order.
 #[derive(Default)]
-struct TargetDraft {
+struct Draft {
+    of: DraftOf,
     name: String,
     /// The line of the section header.
     line: usize,
@@ -123,22 +156,32 @@ const TARGET_KEYS: &[&str] = &[
     "launched_field",
     "launched_offset",
 ];
+/// A module is a target without an address, and without a histogram:
+/// `/probe` keeps nothing between requests.
+const MODULE_KEYS: &[&str] =
+    &["kind", "timeout", "metric", "requests_field", "launched_field", "launched_offset"];
 const COUNTER_ONLY_KEYS: &[&str] =
     &["metric", "requests_field", "launched_field", "launched_offset"];
 
-impl TargetDraft {
+impl Draft {
+    /// `[target NAME]` or `[module NAME]`, for messages.
+    fn section(&self) -> String {
+        format!("[{} {}]", self.of.word(), self.name)
+    }
+
     fn set(&mut self, key: &str, value: &str, line: usize) -> Result<(), String> {
-        if !TARGET_KEYS.contains(&key) {
+        let keys = self.of.keys();
+        if !keys.contains(&key) {
             return Err(format!(
-                "unknown key `{key}` in [target {}] (known: {})",
-                self.name,
-                TARGET_KEYS.join(", ")
+                "unknown key `{key}` in {} (known: {})",
+                self.section(),
+                keys.join(", ")
             ));
         }
         if let Some((_, _, first)) = self.settings.iter().find(|(existing, _, _)| existing == key) {
             return Err(format!(
-                "`{key}` is set twice in [target {}] (first on line {first})",
-                self.name
+                "`{key}` is set twice in {} (first on line {first})",
+                self.section()
             ));
         }
         self.settings.push((key.to_string(), value.to_string(), line));
@@ -153,44 +196,60 @@ impl TargetDraft {
     }
 
     /// Builds the target; an error names the line it comes from.
-    fn build(&self) -> Result<Target, (usize, String)> {
-        let section = format!("[target {}]", self.name);
-        let (kind_name, kind_line) =
-            self.get("kind").ok_or((self.line, format!("{section} has no `kind`")))?;
-        let mut kind = Kind::from_name(kind_name)
-            .ok_or((kind_line, format!("unknown kind `{kind_name}` (daytime or counter)")))?;
-        let (address, address_line) =
-            self.get("address").ok_or((self.line, format!("{section} has no `address`")))?;
+    fn build_target(&self) -> Result<Target, (usize, String)> {
+        let (address, address_line) = self
+            .get("address")
+            .ok_or((self.line, format!("{} has no `address`", self.section())))?;
         let address = Address::parse(address)
             .map_err(|err| (address_line, format!("address `{address}`: {err}")))?;
-        let mut target = Target::new(&self.name, kind.clone(), address);
+        let (kind, timeout) = self.build_probing()?;
+        let mut target = Target::new(&self.name, kind, address);
+        target.timeout = timeout;
+        if let Some((buckets, line)) = self.get("buckets") {
+            target.buckets = parse_buckets(buckets).map_err(|err| (line, err.to_string()))?;
+        }
+        Ok(target)
+    }
 
+    /// Builds the module; an error names the line it comes from.
+    fn build_module(&self) -> Result<Module, (usize, String)> {
+        let (kind, timeout) = self.build_probing()?;
+        Ok(Module { name: self.name.clone(), kind, timeout })
+    }
+
+    /// The kind with its settings, and the timeout: what a target and a
+    /// module have in common.
+    fn build_probing(&self) -> Result<(Kind, Duration), (usize, String)> {
+        let (kind_name, kind_line) =
+            self.get("kind").ok_or((self.line, format!("{} has no `kind`", self.section())))?;
+        let mut kind = Kind::from_name(kind_name)
+            .ok_or((kind_line, format!("unknown kind `{kind_name}` (daytime or counter)")))?;
+        let mut timeout = DEFAULT_TIMEOUT;
         for (key, value, line) in &self.settings {
             let at = |message: String| (*line, message);
             match (key.as_str(), &mut kind) {
-                ("kind" | "address", _) => {}
-                ("timeout", _) => target.timeout = parse_duration(value, false).map_err(at)?,
-                ("buckets", _) => {
-                    target.buckets = parse_buckets(value).map_err(|err| at(err.to_string()))?
-                }
+                ("kind" | "address" | "buckets", _) => {}
+                ("timeout", _) => timeout = parse_duration(value, false).map_err(at)?,
                 ("metric", Kind::Counter(spec)) => {
                     check_counter_name(value).map_err(at)?;
                     spec.metric = value.clone();
                 }
                 ("requests_field", Kind::Counter(spec)) => spec.requests_field = value.clone(),
-                ("launched_field", Kind::Counter(spec)) => spec.launched_field = value.clone(),
+                ("launched_field", Kind::Counter(spec)) => {
+                    // `none`: the service reports no launch time.
+                    spec.launched_field = (value != "none").then(|| value.clone());
+                }
                 ("launched_offset", Kind::Counter(spec)) => {
                     spec.launched_offset =
                         Offset::parse(value).map_err(|err| at(err.to_string()))?;
                 }
                 (key, _) if COUNTER_ONLY_KEYS.contains(&key) => {
-                    return Err(at(format!("`{key}` applies only to counter targets")));
+                    return Err(at(format!("`{key}` applies only to counter {}s", self.of.word())));
                 }
                 (key, _) => return Err(at(format!("unknown key `{key}`"))),
             }
         }
-        target.kind = kind;
-        Ok(target)
+        Ok((kind, timeout))
     }
 }
 
@@ -216,19 +275,31 @@ fn check_counter_name(name: &str) -> Result<(), String> {
 }
 
 fn finish_section(file: &mut FileConfig, section: Section, path: &str) -> Result<(), ConfigError> {
-    let Section::Target(draft) = section else {
+    let Section::Probing(draft) = section else {
         return Ok(());
     };
     let at_line =
         |line: usize, message: String| ConfigError::Line { path: path.to_string(), line, message };
-    let target = draft.build().map_err(|(line, message)| at_line(line, message))?;
-    add_target(&mut file.targets, target).map_err(|message| at_line(draft.line, message))
+    match draft.of {
+        DraftOf::Target => {
+            let target = draft.build_target().map_err(|(line, message)| at_line(line, message))?;
+            add_target(&mut file.targets, target).map_err(|message| at_line(draft.line, message))
+        }
+        DraftOf::Module => {
+            let module = draft.build_module().map_err(|(line, message)| at_line(line, message))?;
+            if file.modules.iter().any(|existing| existing.name == module.name) {
+                let message = format!("module name `{}` is used twice", module.name);
+                return Err(at_line(draft.line, message));
+            }
+            file.modules.push(module);
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[track_caller]
     fn check_file_error(text: &str, expected: &str) {
@@ -265,11 +336,38 @@ allow = 10.0.0.0/8
         assert_eq!(file.targets[1].buckets, vec![0.001, 0.01, 0.1]);
         let Kind::Counter(spec) = &file.targets[1].kind else { panic!("not a counter") };
         assert_eq!(
-            (spec.metric.as_str(), spec.requests_field.as_str(), spec.launched_field.as_str()),
-            ("app_requests", "hits", "started")
+            (spec.metric.as_str(), spec.requests_field.as_str(), spec.launched_field.as_deref()),
+            ("app_requests", "hits", Some("started"))
         );
         assert_eq!(spec.launched_offset.to_string(), "+01:00");
         assert_eq!(file.allow.len(), 2);
+    }
+
+    #[test]
+    fn modules_take_a_kind_and_its_settings_but_no_address() {
+        let text = "[module sidecar]\nkind = counter\ntimeout = 1s\nrequests_field = hits\nlaunched_field = none\n\n[module daytime]\nkind = daytime\ntimeout = 2s\n";
+        let file = parse_file(text, "x.conf").unwrap();
+        assert_eq!(file.modules.len(), 2);
+        assert_eq!(file.modules[0].timeout, Duration::from_secs(1));
+        let Kind::Counter(spec) = &file.modules[0].kind else { panic!("not a counter") };
+        assert_eq!((spec.requests_field.as_str(), spec.launched_field.as_deref()), ("hits", None));
+        assert_eq!(
+            (file.modules[1].name.as_str(), file.modules[1].timeout),
+            ("daytime", Duration::from_secs(2))
+        );
+        check_file_error(
+            "[module m]\nkind = daytime\naddress = h:1",
+            "x.conf:3: unknown key `address` in [module m] (known: kind, timeout, metric, requests_field, launched_field, launched_offset)",
+        );
+        check_file_error(
+            "[module m]\nkind = daytime\nmetric = x",
+            "x.conf:3: `metric` applies only to counter modules",
+        );
+        check_file_error("[module m]\ntimeout = 1s", "x.conf:1: [module m] has no `kind`");
+        check_file_error(
+            "[module m]\nkind = daytime\n[module m]\nkind = counter",
+            "x.conf:3: module name `m` is used twice",
+        );
     }
 
     #[test]
@@ -295,7 +393,7 @@ allow = 10.0.0.0/8
         );
         check_file_error(
             "[targets]",
-            "x.conf:1: unknown section `[targets]` (known: [target NAME], [probe])",
+            "x.conf:1: unknown section `[targets]` (known: [target NAME], [module NAME], [probe])",
         );
         check_file_error(
             "[target a b]",

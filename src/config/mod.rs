@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use crate::allow::Rule;
 use crate::log;
-use crate::target::Target;
+use crate::target::{Module, Target};
 
 pub use duration::parse_duration;
 pub use file::{parse_file, FileConfig};
@@ -120,12 +120,22 @@ impl Default for Config {
 }
 
 /// What is probed, as the configuration file and the flags say now.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Targets {
     /// The targets of `/metrics`: the file's, then the flags'.
     pub targets: Vec<Target>,
     /// Who `/probe` may probe; empty turns `/probe` off.
     pub allow: Vec<Rule>,
+    /// The modules of `/probe?module=NAME`: the built-in ones, each
+    /// replaced by the file's module of the same name, then the file's
+    /// others.
+    pub modules: Vec<Module>,
+}
+
+impl Default for Targets {
+    fn default() -> Targets {
+        Targets { targets: Vec::new(), allow: Vec::new(), modules: Module::builtins() }
+    }
 }
 
 /// Reads `--config.file` (if any) and joins it to the targets and rules
@@ -139,7 +149,14 @@ pub fn load_targets(config: &Config) -> Result<Targets, ConfigError> {
                 message: err.to_string(),
             })?;
             let file = parse_file(&text, path)?;
-            Targets { targets: file.targets, allow: file.allow }
+            let mut modules = Module::builtins();
+            for module in file.modules {
+                match modules.iter_mut().find(|builtin| builtin.name == module.name) {
+                    Some(builtin) => *builtin = module,
+                    None => modules.push(module),
+                }
+            }
+            Targets { targets: file.targets, allow: file.allow, modules }
         }
         None => Targets::default(),
     };

@@ -49,21 +49,23 @@ pub fn parse_reply(reply: &[u8], spec: &CounterSpec) -> Result<Reading, ProbeErr
             )))
         }
     };
-    let launched = match field(&value, &spec.launched_field)? {
-        Value::String(text) => {
-            timestamp::parse_iso8601(text, spec.launched_offset).map_err(|err| {
-                protocol(format!("`{}` is not an ISO 8601 time: {err}", spec.launched_field))
-            })?
-        }
-        other => {
-            return Err(protocol(format!(
-                "`{}` is {}, not a string",
-                spec.launched_field,
-                other.kind()
-            )))
-        }
+    let launched = match &spec.launched_field {
+        Some(name) => Some(launch_time(&value, name, spec)?),
+        None => None,
     };
     Ok(Reading::Counter { requests, launched })
+}
+
+/// The launch time in field `name`, as Unix seconds.
+fn launch_time(object: &Value, name: &str, spec: &CounterSpec) -> Result<f64, ProbeError> {
+    match field(object, name)? {
+        Value::String(text) => {
+            timestamp::parse_iso8601(text, spec.launched_offset).map_err(|err| {
+                ProbeError::Protocol(format!("`{name}` is not an ISO 8601 time: {err}"))
+            })
+        }
+        other => Err(ProbeError::Protocol(format!("`{name}` is {}, not a string", other.kind()))),
+    }
 }
 
 fn field<'a>(object: &'a Value, name: &str) -> Result<&'a Value, ProbeError> {
@@ -80,6 +82,7 @@ mod tests {
         match (parsed, expected) {
             (Ok(Reading::Counter { requests, launched }), Ok((want_requests, want_launched))) => {
                 assert_eq!(requests, want_requests);
+                let launched = launched.expect("a launch time");
                 assert!((launched - want_launched).abs() < 1e-6, "{launched} != {want_launched}");
             }
             (Err(err), Err(want)) => assert_eq!(err.to_string(), want),
@@ -102,6 +105,13 @@ mod tests {
             r#"{"requests": 9007199254740992, "launched": "2020-01-01T01:00:00+01:00"}"#,
             Ok((1 << 53, 1577836800.0)),
         );
+    }
+
+    #[test]
+    fn a_service_without_a_launch_time_has_none() {
+        let spec = CounterSpec { launched_field: None, ..CounterSpec::default() };
+        let reading = parse_reply(br#"{"requests": 7}"#, &spec).unwrap();
+        assert_eq!(reading, Reading::Counter { requests: 7, launched: None });
     }
 
     #[test]

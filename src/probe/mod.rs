@@ -83,8 +83,9 @@ impl Report {
 pub enum Reading {
     /// The line a daytime service sent, e.g. `Sat Oct 31 18:15:12 2020`.
     Daytime { line: String },
-    /// A counter service's request count and launch time (Unix seconds).
-    Counter { requests: u64, launched: f64 },
+    /// A counter service's request count and launch time (Unix seconds),
+    /// if it reports one.
+    Counter { requests: u64, launched: Option<f64> },
 }
 
 /// Runs the probe that fits the target, within `timeout`: resolve,

@@ -177,3 +177,39 @@ fn the_blackbox_parity_metrics_say_how_the_address_was_found() {
     assert_eq!(response.sample("probe_ip_protocol"), Some(6.0), "{}", response.body);
     assert_eq!(response.sample("probe_success"), Some(1.0), "{}", response.body);
 }
+
+#[test]
+fn a_module_of_the_file_names_the_fields_its_service_uses() {
+    let renamed = Fixture::replying(br#"{"hits": 41, "booted": "2020-11-04T17:57:42Z"}"#);
+    let no_launch = Fixture::replying(br#"{"hits": 7}"#);
+    let config = crate::probes::ConfigFile::new(
+        "[module sidecar]\nkind = counter\nmetric = sidecar_hits\nrequests_field = hits\nlaunched_field = booted\n\n\
+         [module bare]\nkind = counter\nrequests_field = hits\nlaunched_field = none\n\n\
+         [probe]\nallow = 127.0.0.1:*\n",
+    );
+    let exporter = Exporter::start(&["--config.file", config.path()]);
+
+    let response = exporter.get(&format!("/probe?module=sidecar&target={}", renamed.addr));
+    check_status(&response, 200);
+    assert_eq!(response.sample("sidecar_hits_total"), Some(41.0), "{}", response.body);
+    // 2020-11-04T17:57:42Z: 18570 days after 1970-01-01, and 17:57:42.
+    assert_eq!(response.sample("sidecar_hits_created"), Some(18_570.0 * 86_400.0 + 64_662.0));
+
+    let response = exporter.get(&format!("/probe?module=bare&target={}", no_launch.addr));
+    assert_eq!(response.sample("probe_success"), Some(1.0), "{}", response.body);
+    assert_eq!(response.sample("service_requests_total"), Some(7.0), "{}", response.body);
+    let created = response.body.contains("service_requests_created");
+    assert!(!created, "no launch time, no _created:\n{}", response.body);
+
+    // The built-in modules are still there.
+    let response = exporter.get(&format!("/probe?module=counter&target={}", no_launch.addr));
+    assert_eq!(response.sample("probe_success"), Some(0.0), "the default needs `launched`");
+
+    let unknown = exporter.get(&format!("/probe?module=nope&target={}", renamed.addr));
+    check_status(&unknown, 400);
+    assert!(
+        unknown.body.contains("unknown module `nope` (known: daytime, counter, sidecar, bare)"),
+        "{}",
+        unknown.body
+    );
+}
