@@ -24,11 +24,12 @@ readonly TEXT_TYPE='text/plain; version=0.0.4; charset=utf-8'
 WORK=$(mktemp -d)
 EXPORTER_PID=
 PROMETHEUS_PID=
+SCALE_OUT_PIDS=()
 FAILED=0
 
 # Stops what this script started, by process id, and removes its files.
 cleanup() {
-    for pid in "$PROMETHEUS_PID" "$EXPORTER_PID"; do
+    for pid in "$PROMETHEUS_PID" "$EXPORTER_PID" "${SCALE_OUT_PIDS[@]}"; do
         if [[ -n $pid ]]; then
             kill "$pid" 2>/dev/null || true
             wait "$pid" 2>/dev/null || true
@@ -253,6 +254,54 @@ for page in metrics probe; do
 done
 
 # ---------------------------------------------------------------------------
+# 2c. The scale-out recipe of the README: six daytime services, and two more
+#     exporters (shards) that may probe any of them through /probe.
+
+# Starts `probe_exporter ARGS...` in the background, logging to LOG.
+start_logged() {
+    local log=$1
+    shift
+    "$BINARY" "$@" >/dev/null 2>"$log" &
+    SCALE_OUT_PIDS+=($!)
+}
+
+# Prints the address of LOG's first `listening` line (an exporter's, or a
+# daytime service's), waiting up to 10 s for it.
+logged_address() {
+    local log=$1 attempt address
+    for ((attempt = 0; attempt < 50; attempt++)); do
+        address=$(sed -n 's/^ts=[^ ]* level=info msg="listening" .*address=\([^ ]*\)$/\1/p' "$log" | head -n 1)
+        if [[ -n $address ]]; then
+            echo "$address"
+            return 0
+        fi
+        sleep 0.2
+    done
+    return 1
+}
+
+SHARD_TARGETS=()
+for n in 1 2 3 4 5 6; do
+    start_logged "$WORK/daytime$n.log" daytime-server --listen 127.0.0.1:0
+    address=$(logged_address "$WORK/daytime$n.log") ||
+        die "daytime service $n did not start" "$WORK/daytime$n.log"
+    SHARD_TARGETS+=("$address")
+done
+SHARDS=()
+for n in 0 1; do
+    start_logged "$WORK/shard$n.log" --web.listen-address 127.0.0.1:0 --probe.allow '127.0.0.1:*'
+    address=$(logged_address "$WORK/shard$n.log") || die "shard $n did not start" "$WORK/shard$n.log"
+    SHARDS+=("$address")
+done
+echo "shards on ${SHARDS[*]}, probing ${SHARD_TARGETS[*]}"
+
+# Which shard Prometheus's hashmod relabeling sends TARGET to: the low 8
+# bytes of the MD5 of the label value, big-endian, modulo the shard count.
+shard_of() {
+    python3 -c 'import hashlib, sys; print(int.from_bytes(hashlib.md5(sys.argv[1].encode()).digest()[8:], "big") % 2)' "$1"
+}
+
+# ---------------------------------------------------------------------------
 # 3. A real Prometheus server: one job scrapes /metrics; a second scrapes
 #    /probe the way a blackbox exporter is scraped, one target per demo
 #    service. The demo's allow-list admits exactly those two addresses.
@@ -286,6 +335,36 @@ scrape_configs:
         target_label: instance
       - target_label: __address__
         replacement: '$EXPORTER'
+  # The README's "More than one exporter": hashmod splits the /probe
+  # targets between two exporters, and each exporter is scraped as well.
+  - job_name: probe_sharded
+    metrics_path: /probe
+    params:
+      module: [daytime]
+    static_configs:
+      - targets: [$(printf "'%s'," "${SHARD_TARGETS[@]}")]
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: __param_target
+      - source_labels: [__param_target]
+        target_label: instance
+      - source_labels: [__param_target]
+        modulus: 2
+        target_label: __tmp_shard
+        action: hashmod
+      - source_labels: [__tmp_shard]
+        regex: '0'
+        target_label: __address__
+        replacement: '${SHARDS[0]}'
+      - source_labels: [__tmp_shard]
+        regex: '1'
+        target_label: __address__
+        replacement: '${SHARDS[1]}'
+      - source_labels: [__address__]
+        target_label: exporter
+  - job_name: shards
+    static_configs:
+      - targets: ['${SHARDS[0]}', '${SHARDS[1]}']
 EOF
 
 # Debug logging, because Prometheus logs a failed scrape or a page it
@@ -331,13 +410,13 @@ all_ones() {
 # scrapes each within an interval: `up` has a series per target once every
 # target has been scraped, whatever the outcome.
 every_target_scraped() {
-    [[ $(query 'up' | wc -l) == 3 ]]
+    [[ $(query 'up' | wc -l) == 11 ]]
 }
 wait_for 30 every_target_scraped ||
-    die "Prometheus did not scrape all three targets within 30 s" "$WORK/prometheus.log"
+    die "Prometheus did not scrape all eleven targets within 30 s" "$WORK/prometheus.log"
 
 echo "checking what Prometheus scraped..."
-check "up is 1 for the exporter and both probe targets" all_ones 'up' 3
+check "up is 1 for the exporter, its two probe targets, six sharded targets and both shards" all_ones 'up' 11
 check "probe_success is 1 for both targets on /metrics" all_ones 'probe_success{job="probe_exporter"}' 2
 check "probe_success is 1 for both targets on /probe" all_ones 'probe_success{job="probe"}' 2
 
@@ -387,6 +466,33 @@ negotiated_openmetrics() {
 }
 check "Prometheus negotiated OpenMetrics on /metrics" negotiated_openmetrics probe_exporter
 check "Prometheus negotiated OpenMetrics on /probe" negotiated_openmetrics probe
+
+# The sharded job: every target up with probe_success 1, each probed by the
+# exporter hashmod assigns it to, and each shard's responses counter grows.
+check "probe_success is 1 for the six sharded targets" all_ones 'probe_success{job="probe_sharded"}' 6
+
+each_shard_probes_its_share() {
+    local target expected=() got
+    for target in "${SHARD_TARGETS[@]}"; do
+        expected+=("{exporter=\"${SHARDS[$(shard_of "$target")]}\",instance=\"$target\"}")
+    done
+    got=$(query 'max by (exporter, instance) (probe_success{job="probe_sharded"})' | cut -d' ' -f1 | sort)
+    printf 'expected:\n%s\ngot:\n%s\n' "$(printf '%s\n' "${expected[@]}" | sort)" "$got"
+    [[ $got == "$(printf '%s\n' "${expected[@]}" | sort)" ]]
+}
+check "each shard probes the targets hashmod gives it" each_shard_probes_its_share
+
+shard_responses_grow() {
+    local expression='probe_exporter_http_responses_total{job="shards",code="200"}' before after
+    before=$(query "$expression") || return 1
+    sleep 3
+    after=$(query "$expression") || return 1
+    printf 'before:\n%s\nafter:\n%s\n' "$before" "$after"
+    awk 'NR == FNR { before[$1] = $2; next }
+         { n++; if (!($1 in before) || $2 <= before[$1]) bad = 1 }
+         END { exit !(n == 2 && !bad) }' <(echo "$before") <(echo "$after")
+}
+check "probe_exporter_http_responses_total grows on both shards" shard_responses_grow
 
 # Every target's last scrape ended without an error, in the targets API.
 no_scrape_errors() {

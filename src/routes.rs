@@ -96,7 +96,7 @@ fn metrics(request: &Request, exporter: &Exporter) -> Response {
     exposition_response(request, &families)
 }
 
-/// `/probe?target=HOST:PORT&module=daytime|counter`: the multi-target
+/// `/probe?target=HOST:PORT&module=NAME`: the multi-target
 /// pattern of blackbox_exporter, for targets the allow-list admits.
 fn probe_one(request: &Request, exporter: &Exporter) -> Response {
     let config = exporter.config();
@@ -219,7 +219,7 @@ fn landing_page(exporter: &Exporter) -> Response {
     let probe = if loaded.allow.is_empty() {
         "<p><code>/probe</code> is off: no allow rule is configured.</p>".to_string()
     } else {
-        "<p><code>/probe?target=HOST:PORT&amp;module=daytime|counter</code> probes one allowed target.</p>"
+        "<p><code>/probe?target=HOST:PORT&amp;module=NAME</code> probes one allowed target; <code>&amp;debug=true</code> shows its steps.</p>"
             .to_string()
     };
     let body = format!(
