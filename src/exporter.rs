@@ -345,6 +345,7 @@ impl Drop for ScrapeSlot<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::target::DaytimeSpec;
     use crate::target::{Address, Kind};
 
     fn exporter(config: Config) -> Exporter {
@@ -380,7 +381,11 @@ mod tests {
     }
 
     fn target(name: &str, port: u16) -> Target {
-        Target::new(name, Kind::Daytime, Address { host: "127.0.0.1".to_string(), port })
+        Target::new(
+            name,
+            Kind::Daytime(DaytimeSpec::default()),
+            Address { host: "127.0.0.1".to_string(), port },
+        )
     }
 
     #[test]

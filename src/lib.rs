@@ -35,6 +35,7 @@ pub mod scrape;
 pub mod probe;
 pub mod json;
 pub mod timestamp;
+pub mod daytime_date;
 pub mod exposition;
 pub mod negotiate;
 

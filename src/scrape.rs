@@ -166,8 +166,27 @@ pub fn families(targets: &[Target], reports: &[Report], mode: TargetLabels) -> V
             }),
         ),
     ];
+    families.push(clock_offset_family(targets, reports, mode));
     families.extend(counter_families(targets, reports, mode));
     families
+}
+
+/// The remote clock's offset, for each daytime target whose reply was a
+/// date this time.
+fn clock_offset_family(targets: &[Target], reports: &[Report], mode: TargetLabels) -> Family {
+    let series = targets
+        .iter()
+        .zip(reports)
+        .filter_map(|(target, report)| {
+            Some((target_labels(target, mode), report.clock_offset_seconds()?))
+        })
+        .collect();
+    Family::gauge(
+        "probe_daytime_clock_offset_seconds",
+        "The daytime service's clock minus the exporter's, at the midpoint of the exchange.",
+        series,
+    )
+    .with_unit("seconds")
 }
 
 /// One counter family for each metric name the counter targets use, in
@@ -201,6 +220,7 @@ const COUNTER_HELP: &str =
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::target::DaytimeSpec;
 
     #[track_caller]
     fn check_budget(header: &str, expected: Option<f64>) {
@@ -222,7 +242,13 @@ mod tests {
             crate::target::Address::parse(&silent.local_addr().unwrap().to_string()).unwrap();
         let budget = Duration::from_millis(300);
         let targets: Vec<Target> = (0..10)
-            .map(|idx| Target::new(&format!("t{idx}"), Kind::Daytime, address.clone()))
+            .map(|idx| {
+                Target::new(
+                    &format!("t{idx}"),
+                    Kind::Daytime(DaytimeSpec::default()),
+                    address.clone(),
+                )
+            })
             .collect();
         let started = Instant::now();
         // One probe at a time: without one deadline for the scrape, the
@@ -244,7 +270,11 @@ mod tests {
         let timeout = Duration::from_millis(300);
         let targets: Vec<Target> = (0..10)
             .map(|idx| {
-                let mut target = Target::new(&format!("t{idx}"), Kind::Daytime, address.clone());
+                let mut target = Target::new(
+                    &format!("t{idx}"),
+                    Kind::Daytime(DaytimeSpec::default()),
+                    address.clone(),
+                );
                 target.timeout = timeout;
                 target
             })

@@ -33,7 +33,7 @@ use crate::log;
 use crate::server::{self, Drained, Server};
 use crate::signals::{self, Signal, Signals};
 use crate::systemd::{self, ActivationError, Notifier};
-use crate::target::{Address, CounterSpec, Kind, Target, DEFAULT_TIMEOUT};
+use crate::target::{Address, CounterSpec, DaytimeSpec, Kind, Target, DEFAULT_TIMEOUT};
 use crate::version;
 
 /// Why the process could not start or keep running.
@@ -319,7 +319,7 @@ fn run_demo(
     let daytime = bind_demo(&addresses.daytime)?;
     let counter = bind_demo(&addresses.counter)?;
     let demo_targets = [
-        ("clock", Kind::Daytime, &daytime, &addresses.daytime),
+        ("clock", Kind::Daytime(DaytimeSpec::default()), &daytime, &addresses.daytime),
         ("app", Kind::Counter(CounterSpec::default()), &counter, &addresses.counter),
     ];
     for (name, kind, listener, asked_for) in demo_targets {

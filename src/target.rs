@@ -43,7 +43,7 @@ impl Target {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
     /// RFC 867: connect, read one line, close. The synthetic query.
-    Daytime,
+    Daytime(DaytimeSpec),
     /// A service that answers with a JSON object holding a request count
     /// and its launch time. The side-car counter.
     Counter(CounterSpec),
@@ -53,7 +53,7 @@ impl Kind {
     /// The name used in `--target` URLs, the `kind` label and `module=`.
     pub fn name(&self) -> &'static str {
         match self {
-            Kind::Daytime => "daytime",
+            Kind::Daytime(_) => "daytime",
             Kind::Counter(_) => "counter",
         }
     }
@@ -61,11 +61,21 @@ impl Kind {
     /// The kind of that name, with default settings.
     pub fn from_name(name: &str) -> Option<Kind> {
         match name {
-            "daytime" => Some(Kind::Daytime),
+            "daytime" => Some(Kind::Daytime(DaytimeSpec::default())),
             "counter" => Some(Kind::Counter(CounterSpec::default())),
             _ => None,
         }
     }
+}
+
+/// How to read a daytime service's line as the remote host's clock.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DaytimeSpec {
+    /// The zone of a date written without one (`daytime_zone`).
+    pub zone: Offset,
+    /// Whether a line that is no date fails the probe (`expect = date`);
+    /// otherwise any line of text succeeds, as RFC 867 allows.
+    pub expect_date: bool,
 }
 
 /// Where a counter service keeps its numbers, and what to call them.

@@ -20,15 +20,16 @@ const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Abbreviated names as `asctime` and the HTTP `Date` header print them,
 /// Sunday first.
-const WEEKDAY_NAMES: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+pub const WEEKDAY_NAMES: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
 /// Abbreviated names as `asctime` and the HTTP `Date` header print them,
 /// January first.
-const MONTH_NAMES: [&str; 12] =
+pub const MONTH_NAMES: [&str; 12] =
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/// A fixed offset from UTC, such as the `+01:00` of `2020-11-04T18:57:42+01:00`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A fixed offset from UTC, such as the `+01:00` of `2020-11-04T18:57:42+01:00`;
+/// UTC by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Offset {
     /// Local time minus UTC, so east of Greenwich is positive.
     seconds: i32,
@@ -37,6 +38,16 @@ pub struct Offset {
 impl Offset {
     /// Coordinated Universal Time, offset zero.
     pub const UTC: Offset = Offset { seconds: 0 };
+
+    /// The offset of `hours` and `minutes` east of UTC (negative: west).
+    pub const fn east(hours: i32, minutes: i32) -> Offset {
+        Offset { seconds: hours * 3600 + minutes * 60 }
+    }
+
+    /// Local time minus UTC, in seconds.
+    pub fn seconds(self) -> i32 {
+        self.seconds
+    }
 
     /// Parses `Z` (or `z`) for UTC, or a sign and hours 00-23 with optional
     /// minutes 00-59: `+hh:mm` (RFC 3339), `+hhmm` (what `strftime("%z")`
@@ -498,7 +509,7 @@ fn is_leap_year(year: u32) -> bool {
     }
 }
 
-fn days_in_month(year: u32, month: u32) -> u32 {
+pub fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         2 if is_leap_year(year) => 29,
         2 => 28,
@@ -514,7 +525,7 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 /// (<https://howardhinnant.github.io/date_algorithms.html>): the year is
 /// taken to start on March 1 so that the leap day falls at its end, and days
 /// are counted in 400-year eras of 146 097 days each.
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     // Ranges: year_of_era 0-399, day_of_year 0-365, day_of_era 0-146_096.

@@ -155,13 +155,24 @@ const TARGET_KEYS: &[&str] = &[
     "requests_field",
     "launched_field",
     "launched_offset",
+    "daytime_zone",
+    "expect",
 ];
 /// A module is a target without an address, and without a histogram:
 /// `/probe` keeps nothing between requests.
-const MODULE_KEYS: &[&str] =
-    &["kind", "timeout", "metric", "requests_field", "launched_field", "launched_offset"];
+const MODULE_KEYS: &[&str] = &[
+    "kind",
+    "timeout",
+    "metric",
+    "requests_field",
+    "launched_field",
+    "launched_offset",
+    "daytime_zone",
+    "expect",
+];
 const COUNTER_ONLY_KEYS: &[&str] =
     &["metric", "requests_field", "launched_field", "launched_offset"];
+const DAYTIME_ONLY_KEYS: &[&str] = &["daytime_zone", "expect"];
 
 impl Draft {
     /// `[target NAME]` or `[module NAME]`, for messages.
@@ -242,6 +253,19 @@ impl Draft {
                 ("launched_offset", Kind::Counter(spec)) => {
                     spec.launched_offset =
                         Offset::parse(value).map_err(|err| at(err.to_string()))?;
+                }
+                ("daytime_zone", Kind::Daytime(spec)) => {
+                    spec.zone = Offset::parse(value).map_err(|err| at(err.to_string()))?;
+                }
+                ("expect", Kind::Daytime(spec)) => match value.as_str() {
+                    "date" => spec.expect_date = true,
+                    "line" => spec.expect_date = false,
+                    other => {
+                        return Err(at(format!("`expect` is `date` or `line`, not `{other}`")))
+                    }
+                },
+                (key, _) if DAYTIME_ONLY_KEYS.contains(&key) => {
+                    return Err(at(format!("`{key}` applies only to daytime {}s", self.of.word())));
                 }
                 (key, _) if COUNTER_ONLY_KEYS.contains(&key) => {
                     return Err(at(format!("`{key}` applies only to counter {}s", self.of.word())));
@@ -357,7 +381,7 @@ allow = 10.0.0.0/8
         );
         check_file_error(
             "[module m]\nkind = daytime\naddress = h:1",
-            "x.conf:3: unknown key `address` in [module m] (known: kind, timeout, metric, requests_field, launched_field, launched_offset)",
+            "x.conf:3: unknown key `address` in [module m] (known: kind, timeout, metric, requests_field, launched_field, launched_offset, daytime_zone, expect)",
         );
         check_file_error(
             "[module m]\nkind = daytime\nmetric = x",
@@ -373,7 +397,7 @@ allow = 10.0.0.0/8
     #[test]
     fn file_errors_name_the_line() {
         check_file_error("kind = daytime", "x.conf:1: `kind` is outside any section");
-        check_file_error("[target a]\nkind = daytime\naddress = h:1\ncolour = red", "x.conf:4: unknown key `colour` in [target a] (known: kind, address, timeout, buckets, metric, requests_field, launched_field, launched_offset)");
+        check_file_error("[target a]\nkind = daytime\naddress = h:1\ncolour = red", "x.conf:4: unknown key `colour` in [target a] (known: kind, address, timeout, buckets, metric, requests_field, launched_field, launched_offset, daytime_zone, expect)");
         check_file_error("[target a]\nkind = daytime", "x.conf:1: [target a] has no `address`");
         check_file_error(
             "[target a]\nkind = ftp\naddress = h:1",

@@ -221,6 +221,7 @@ pub fn parse_target_flag(text: &str) -> Result<Target, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::target::DaytimeSpec;
 
     fn args(text: &str) -> Vec<String> {
         text.split_whitespace().map(String::from).collect()
@@ -284,7 +285,7 @@ mod tests {
         let config =
             serve("--target clock=daytime://127.0.0.1:1113 --target app=counter://[::1]:1111");
         assert_eq!(config.targets.len(), 2);
-        assert_eq!(config.targets[0].kind, Kind::Daytime);
+        assert_eq!(config.targets[0].kind, Kind::Daytime(DaytimeSpec::default()));
         assert_eq!(config.targets[1].address.to_string(), "[::1]:1111");
         assert!(
             matches!(&config.targets[1].kind, Kind::Counter(spec) if spec.metric == "service_requests")

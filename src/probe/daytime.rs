@@ -12,15 +12,30 @@
 //! ```
 //!
 //! RFC 867 fixes no format for the line, so any non-empty line of
-//! printable text is a success.
+//! printable text is a success; but when it is a date in one of the
+//! formats [`crate::daytime_date`] reads, the remote host's clock is kept
+//! too, and with `expect = date` a line that is no date fails the probe.
 
-use super::ProbeError;
+use super::{ProbeError, Reading};
+use crate::daytime_date;
+use crate::target::DaytimeSpec;
 
 /// A daytime reply is one short line; anything longer is not one.
 pub const MAX_REPLY: usize = 512;
 
+/// The first line of the reply, and the time it names if it is a date.
+pub fn parse_reply(reply: &[u8], spec: &DaytimeSpec) -> Result<Reading, ProbeError> {
+    let line = first_line(reply)?;
+    let remote_time = match daytime_date::parse(&line, spec.zone) {
+        Ok(time) => Some(time.unix_seconds),
+        Err(err) if spec.expect_date => return Err(ProbeError::Protocol(err.to_string())),
+        Err(_) => None,
+    };
+    Ok(Reading::Daytime { line, remote_time })
+}
+
 /// The first line of the reply, which must be non-empty printable text.
-pub fn parse_reply(reply: &[u8]) -> Result<String, ProbeError> {
+fn first_line(reply: &[u8]) -> Result<String, ProbeError> {
     let line = reply.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let line = std::str::from_utf8(line)
@@ -40,7 +55,7 @@ mod tests {
 
     #[track_caller]
     fn check(reply: &[u8], expected: Result<&str, &str>) {
-        let parsed = parse_reply(reply).map_err(|err| err.to_string());
+        let parsed = first_line(reply).map_err(|err| err.to_string());
         assert_eq!(parsed.as_deref(), expected.map_err(str::to_string).as_deref());
     }
 
@@ -57,5 +72,19 @@ mod tests {
         check(b"\r\n", Err("bad reply: empty daytime reply"));
         check(b"\xff\xfe\r\n", Err("bad reply: the daytime line is not UTF-8 text"));
         check(b"a\x07b\r\n", Err("bad reply: the daytime line has control characters"));
+    }
+
+    #[test]
+    fn a_date_is_read_as_the_remote_clock() {
+        let any_line = DaytimeSpec::default();
+        let reading = parse_reply(b"Wed Nov 25 15:45:48 2026\r\n", &any_line).unwrap();
+        let Reading::Daytime { remote_time, .. } = reading else { panic!("{reading:?}") };
+        assert_eq!(remote_time, Some(1_795_621_548.0));
+        let reading = parse_reply(b"hello world\r\n", &any_line).unwrap();
+        assert!(matches!(reading, Reading::Daytime { remote_time: None, .. }), "{reading:?}");
+
+        let dates_only = DaytimeSpec { expect_date: true, ..DaytimeSpec::default() };
+        let err = parse_reply(b"hello world\r\n", &dates_only).unwrap_err();
+        assert_eq!(err.to_string(), "bad reply: not a date in any known daytime format");
     }
 }

@@ -67,6 +67,21 @@ impl Report {
         }
     }
 
+    /// The remote clock minus ours, in seconds: the time a daytime
+    /// service sent, less our time at the midpoint of the exchange (from
+    /// connecting to the end of the reply). `None` unless the reply was a
+    /// date.
+    pub fn clock_offset_seconds(&self) -> Option<f64> {
+        let Ok(Reading::Daytime { remote_time: Some(remote), .. }) = &self.result else {
+            return None;
+        };
+        let steps = self.steps;
+        let exchange = steps.connect.unwrap_or_default() + steps.read.unwrap_or_default();
+        let midpoint = self.started_at + steps.resolve.unwrap_or_default() + exchange / 2;
+        let local = midpoint.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
+        Some(remote - local)
+    }
+
     /// 4 or 6, the IP version of the address probed; 0 before an address
     /// was known (blackbox_exporter's `probe_ip_protocol`).
     pub fn ip_protocol(&self) -> u8 {
@@ -81,8 +96,9 @@ impl Report {
 /// What a successful probe read.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reading {
-    /// The line a daytime service sent, e.g. `Sat Oct 31 18:15:12 2020`.
-    Daytime { line: String },
+    /// The line a daytime service sent, e.g. `Sat Oct 31 18:15:12 2020`,
+    /// and the instant it names in Unix seconds, if it is a date.
+    Daytime { line: String, remote_time: Option<f64> },
     /// A counter service's request count and launch time (Unix seconds),
     /// if it reports one.
     Counter { requests: u64, launched: Option<f64> },
@@ -134,7 +150,7 @@ fn timed<T>(took: &mut Option<Duration>, step: impl FnOnce() -> T) -> T {
 /// How long a reply of this kind may be, and when it ends.
 fn reply_shape(kind: &Kind) -> (usize, ReadUntil) {
     match kind {
-        Kind::Daytime => (daytime::MAX_REPLY, ReadUntil::LineEnd),
+        Kind::Daytime(_) => (daytime::MAX_REPLY, ReadUntil::LineEnd),
         Kind::Counter(_) => (counter::MAX_REPLY, ReadUntil::Close),
     }
 }
@@ -142,7 +158,7 @@ fn reply_shape(kind: &Kind) -> (usize, ReadUntil) {
 /// What a reply of this kind says.
 fn parse(kind: &Kind, reply: &[u8]) -> Result<Reading, ProbeError> {
     match kind {
-        Kind::Daytime => daytime::parse_reply(reply).map(|line| Reading::Daytime { line }),
+        Kind::Daytime(spec) => daytime::parse_reply(reply, spec),
         Kind::Counter(spec) => counter::parse_reply(reply, spec),
     }
 }

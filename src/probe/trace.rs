@@ -94,6 +94,7 @@ impl Trace<'_> {
 mod tests {
     use super::*;
     use crate::probe::{ProbeError, Reading, Steps};
+    use crate::target::DaytimeSpec;
     use crate::target::{Address, Kind};
     use std::time::UNIX_EPOCH;
 
@@ -111,7 +112,11 @@ mod tests {
     }
 
     fn target() -> Target {
-        Target::new("t", Kind::Daytime, Address { host: "127.0.0.1".to_string(), port: 13 })
+        Target::new(
+            "t",
+            Kind::Daytime(DaytimeSpec::default()),
+            Address { host: "127.0.0.1".to_string(), port: 13 },
+        )
     }
 
     const MS: Option<Duration> = Some(Duration::from_millis(1));
@@ -119,7 +124,8 @@ mod tests {
     #[test]
     fn a_success_has_a_line_per_step() {
         let steps = Steps { resolve: MS, connect: MS, read: MS, parse: MS };
-        let line = Reading::Daytime { line: "Sat Oct 31 18:15:12 2020".to_string() };
+        let line = "Sat Oct 31 18:15:12 2020".to_string();
+        let line = Reading::Daytime { line, remote_time: None };
         let text = debug_log(&report(steps, Ok(line)), &target(), "daytime");
         let msgs: Vec<&str> = text
             .lines()

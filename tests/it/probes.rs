@@ -384,3 +384,76 @@ fn a_failure_is_logged_once_not_at_every_scrape() {
     assert_eq!(failures.len(), 1, "the log:\n{log}");
     assert!(failures[0].contains("target=t "), "{}", failures[0]);
 }
+
+// ---------------------------------------------------------------------------
+// The remote clock, from daytime replies
+
+/// The time `ahead` of ours, as a daytime server of each kind writes it.
+/// Built from the library's formatters (ctime, IMF-fixdate, ISO 8601),
+/// which are tested against their specifications; the others rearrange
+/// their fields.
+fn daytime_lines(ahead: Duration) -> Vec<(&'static str, String)> {
+    use probe_exporter::timestamp;
+    let then = std::time::SystemTime::now() + ahead;
+    let ctime = timestamp::format_ctime(then);
+    let iso = timestamp::format_iso8601_micros(then);
+    let words: Vec<&str> = ctime.split_whitespace().collect();
+    let [_, month, day, time, year] = words[..] else { panic!("{ctime}") };
+    let xinetd = format!("{day:0>2} {} {year} {time} UTC", month.to_ascii_uppercase());
+    let unix_days = then.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 86_400;
+    let nist = format!("{} {} {time} 00 0 0 50.0 UTC(NIST) *", unix_days + 40_587, &iso[2..10]);
+    vec![
+        ("ctime", ctime),
+        ("xinetd", xinetd),
+        ("imf-fixdate", timestamp::format_imf_fixdate(then)),
+        ("iso8601", format!("{}Z", &iso[..19])),
+        ("nist", nist),
+    ]
+}
+
+#[test]
+fn a_daytime_clock_ten_seconds_ahead_reads_as_an_offset_of_ten() {
+    for (format, line) in daytime_lines(Duration::from_secs(10)) {
+        let reply: &'static [u8] = Box::leak(format!("{line}\r\n").into_bytes().into_boxed_slice());
+        let clock = Fixture::replying(reply);
+        let exporter = Exporter::start(&["--target", &format!("t=daytime://{}", clock.addr)]);
+        let response = exporter.get("/metrics");
+        let series = "probe_daytime_clock_offset_seconds{target=\"t\",kind=\"daytime\"}";
+        let offset = response.sample(series);
+        // One-second resolution: the remote's second began up to 1 s before.
+        assert!(
+            offset.is_some_and(|offset| (offset - 10.0).abs() <= 1.0),
+            "{format} `{line}`: {offset:?}"
+        );
+    }
+}
+
+#[test]
+fn expect_date_fails_a_line_that_is_no_date() {
+    let clock = Fixture::replying(b"hello world\r\n");
+    let config = ConfigFile::new(&format!(
+        "[target t]\nkind = daytime\naddress = {}\nexpect = date\n",
+        clock.addr
+    ));
+    let exporter = Exporter::start(&["--config.file", config.path()]);
+    let response = exporter.get("/metrics");
+    assert_eq!(
+        response.sample(&series("probe_success", "daytime")),
+        Some(0.0),
+        "{}",
+        response.body
+    );
+    assert_eq!(outcomes_set(&response, "t", "daytime"), ["protocol_error"], "{}", response.body);
+    let logged = exporter.log.recv_timeout(IO_TIMEOUT).expect("a log line");
+    assert!(logged.contains("probe failed") && logged.contains("not a date"), "{logged}");
+    // Without `expect = date`, any line of text is a daytime reply.
+    let lenient = Exporter::start(&["--target", &format!("t=daytime://{}", clock.addr)]);
+    let response = lenient.get("/metrics");
+    assert_eq!(
+        response.sample(&series("probe_success", "daytime")),
+        Some(1.0),
+        "{}",
+        response.body
+    );
+    assert!(!response.body.contains("probe_daytime_clock_offset_seconds{"), "{}", response.body);
+}

@@ -1,0 +1,259 @@
+//! The remote clock in a daytime reply: which date formats real servers
+//! send, and the instant each one names.
+//!
+//! RFC 867 fixes no syntax for the daytime line ("there is no specific
+//! syntax for the daytime"), but a handful of formats cover what servers
+//! send, and reading them gives the one fact a daytime service has to
+//! give: the remote host's clock, so that its offset from ours can be
+//! watched on legacy devices that run nothing but inetd.
+//!
+//! | format | example | zone |
+//! |---|---|---|
+//! | ctime, as inetd writes it | `Wed Nov 25 15:45:48 2026` | none |
+//! | xinetd's | `25 NOV 2026 15:45:48 UTC` | a name |
+//! | RFC 5322 / IMF-fixdate | `Wed, 25 Nov 2026 15:45:48 +0000` | numeric or a name |
+//! | ISO 8601 / RFC 3339 | `2026-11-25T15:45:48Z` | optional |
+//! | NIST ACTS | `61369 26-11-25 15:45:48 00 0 0 50.0 UTC(NIST) *` | UTC |
+//!
+//! All have one-second resolution but ISO 8601 with a fraction. A reply
+//! without a zone is read at the offset the caller gives. A weekday that
+//! does not match the date is an error: such a line is not a date. A leap
+//! second (`:60`) is read as the second after `:59`, as POSIX time has
+//! no leap seconds. This file is a pure leaf: it reads text, nothing else.
+
+use std::fmt;
+
+use crate::timestamp::{self, days_from_civil, days_in_month, Offset, MONTH_NAMES, WEEKDAY_NAMES};
+
+/// The formats this file reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Ctime,
+    Xinetd,
+    Rfc5322,
+    Iso8601,
+    NistActs,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Ctime => "ctime",
+            Format::Xinetd => "xinetd",
+            Format::Rfc5322 => "rfc5322",
+            Format::Iso8601 => "iso8601",
+            Format::NistActs => "nist_acts",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The instant a daytime line names.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RemoteTime {
+    /// Unix seconds (with a fraction only from ISO 8601).
+    pub unix_seconds: f64,
+    pub format: Format,
+}
+
+/// Why a line is not a date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The line has the shape of none of the formats.
+    Unknown,
+    /// It has a format's shape, but a field is wrong: what, and which.
+    Field(&'static str, String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Unknown => f.write_str("not a date in any known daytime format"),
+            Error::Field(what, value) => write!(f, "bad {what} `{value}`"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Reads the date in `line`; a line with no zone is read at `zone`.
+pub fn parse(line: &str, zone: Offset) -> Result<RemoteTime, Error> {
+    let line = line.trim();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let (seconds, format) = match words.as_slice() {
+        [mjd, date, time, ..] if is_acts(mjd, date) => {
+            (nist_acts(mjd, date, time)?, Format::NistActs)
+        }
+        [first, ..] if looks_iso(first) => return iso8601(line, zone),
+        [weekday, month, day, time, year] if is_name(weekday) => {
+            (civil(Some(weekday), year, month, day, time, zone)?, Format::Ctime)
+        }
+        [weekday, day, month, year, time, zone_name] if weekday.ends_with(',') => {
+            let weekday = weekday.trim_end_matches(',');
+            let zone = named_zone(zone_name)?;
+            (civil(Some(weekday), year, month, day, time, zone)?, Format::Rfc5322)
+        }
+        [day, month, year, time, zone_name] => {
+            let seconds = civil(None, year, month, day, time, named_zone(zone_name)?)?;
+            let shouted = month.bytes().all(|b| b.is_ascii_uppercase());
+            (seconds, if shouted { Format::Xinetd } else { Format::Rfc5322 })
+        }
+        _ => return Err(Error::Unknown),
+    };
+    Ok(RemoteTime { unix_seconds: seconds as f64, format })
+}
+
+fn is_name(word: &str) -> bool {
+    word.len() == 3 && word.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
+fn looks_iso(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.len() >= 10 && b[4] == b'-' && b[7] == b'-' && b[..4].iter().all(u8::is_ascii_digit)
+}
+
+fn is_acts(mjd: &str, date: &str) -> bool {
+    mjd.len() == 5
+        && mjd.bytes().all(|b| b.is_ascii_digit())
+        && date.len() == 8
+        && date.as_bytes()[2] == b'-'
+}
+
+/// ISO 8601 with `T` or a space between date and time.
+fn iso8601(line: &str, zone: Offset) -> Result<RemoteTime, Error> {
+    let text = match line.as_bytes().get(10) {
+        Some(b' ') => format!("{}T{}", &line[..10], line[11..].trim_start()),
+        _ => line.to_string(),
+    };
+    let unix_seconds = timestamp::parse_iso8601(&text, zone)
+        .map_err(|err| Error::Field("ISO 8601 time", err.to_string()))?;
+    Ok(RemoteTime { unix_seconds, format: Format::Iso8601 })
+}
+
+/// `JJJJJ YR-MO-DA HH:MM:SS …`: the Modified Julian Date names the day
+/// (MJD 40587 is 1970-01-01), so the two-digit year needs no guess; the
+/// date must agree with it in one of the centuries the MJD can mean.
+fn nist_acts(mjd: &str, date: &str, time: &str) -> Result<i64, Error> {
+    let mjd: i64 =
+        mjd.parse().map_err(|_| Error::Field("Modified Julian Date", mjd.to_string()))?;
+    let days = mjd - 40_587;
+    let [yy, mm, dd] = numbers(date, '-').ok_or_else(|| Error::Field("date", date.to_string()))?;
+    let agrees = [1900, 2000, 2100]
+        .iter()
+        .any(|century| days_from_civil(century + i64::from(yy), mm, dd) == days);
+    if !agrees {
+        return Err(Error::Field("date for its Modified Julian Date", date.to_string()));
+    }
+    Ok(days * 86_400 + seconds_of_day(time)?)
+}
+
+/// A date of day, month name and year, a time of day, at `zone`, in Unix
+/// seconds; a weekday, if given, must be the one the date falls on.
+fn civil(
+    weekday: Option<&str>,
+    year: &str,
+    month: &str,
+    day: &str,
+    time: &str,
+    zone: Offset,
+) -> Result<i64, Error> {
+    let year: u32 = number(year, 4).ok_or_else(|| Error::Field("year", year.to_string()))?;
+    let month_number = MONTH_NAMES
+        .iter()
+        .position(|name| name.eq_ignore_ascii_case(month))
+        .ok_or_else(|| Error::Field("month", month.to_string()))?;
+    let month_number = month_number as u32 + 1;
+    let day_number: u32 = day.parse().map_err(|_| Error::Field("day", day.to_string()))?;
+    if !(1..=days_in_month(year, month_number)).contains(&day_number) {
+        return Err(Error::Field("day", day.to_string()));
+    }
+    let days = days_from_civil(i64::from(year), month_number, day_number);
+    if let Some(weekday) = weekday {
+        check_weekday(weekday, days)?;
+    }
+    Ok(days * 86_400 + seconds_of_day(time)? - i64::from(zone.seconds()))
+}
+
+/// `hh:mm:ss` or `hh:mm`, in seconds since midnight.
+fn seconds_of_day(time: &str) -> Result<i64, Error> {
+    let bad = || Error::Field("time", time.to_string());
+    let (hours, minutes, seconds) = match numbers::<3>(time, ':') {
+        Some([h, m, s]) => (h, m, s),
+        None => numbers::<2>(time, ':').map(|[h, m]| (h, m, 0)).ok_or_else(bad)?,
+    };
+    if hours > 23 || minutes > 59 || seconds > 60 {
+        return Err(bad());
+    }
+    Ok(i64::from(hours * 3600 + minutes * 60 + seconds))
+}
+
+/// The zones RFC 5322 section 4.3 names, `UTC`, and `±hhmm`.
+fn named_zone(name: &str) -> Result<Offset, Error> {
+    let hours = match name.to_ascii_uppercase().as_str() {
+        "UT" | "UTC" | "GMT" | "Z" => 0,
+        "EDT" => -4,
+        "EST" | "CDT" => -5,
+        "CST" | "MDT" => -6,
+        "MST" | "PDT" => -7,
+        "PST" => -8,
+        _ => return numeric_zone(name),
+    };
+    Ok(Offset::east(hours, 0))
+}
+
+fn numeric_zone(text: &str) -> Result<Offset, Error> {
+    let bad = || Error::Field("zone", text.to_string());
+    let (sign, digits) = match text.as_bytes().first() {
+        Some(b'+') => (1, &text[1..]),
+        Some(b'-') => (-1, &text[1..]),
+        _ => return Err(bad()),
+    };
+    let hhmm: u32 = number(digits, 4).ok_or_else(bad)?;
+    let (hours, minutes) = (hhmm / 100, hhmm % 100);
+    if hours > 23 || minutes > 59 {
+        return Err(bad());
+    }
+    Ok(Offset::east(sign * hours as i32, sign * minutes as i32))
+}
+
+/// A weekday name must be the day the date falls on, `days` after
+/// 1970-01-01 (the date as written, not moved to UTC).
+fn check_weekday(name: &str, days: i64) -> Result<(), Error> {
+    let bad = || Error::Field("weekday", name.to_string());
+    let given =
+        WEEKDAY_NAMES.iter().position(|day| day.eq_ignore_ascii_case(name)).ok_or_else(bad)?;
+    // 1970-01-01 was a Thursday, day 4 counting from Sunday.
+    let actual = (days + 4).rem_euclid(7) as usize;
+    if given == actual {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// Exactly `width` digits.
+fn number(text: &str, width: usize) -> Option<u32> {
+    (text.len() == width && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok())?
+}
+
+/// `N` numbers of one or two digits separated by `separator`.
+fn numbers<const N: usize>(text: &str, separator: char) -> Option<[u32; N]> {
+    let mut parts = text.split(separator);
+    let mut values = [0; N];
+    for value in &mut values {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 2 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *value = part.parse().ok()?;
+    }
+    parts.next().is_none().then_some(values)
+}
+
+#[cfg(test)]
+mod tests;
