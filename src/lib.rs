@@ -11,17 +11,23 @@
 //! 2. [`connection`] reads the request head with deadlines, and [`http`]
 //!    parses it from bytes.
 //! 3. [`routes`] picks the answer; for the metrics path, [`scrape`] runs
-//!    every probe of [`probe`] at once, within the scrape's deadline.
-//! 4. The probes use [`json`] and [`timestamp`] to read what services say.
+//!    every probe of [`probe`] at once, within the scrape's deadline, on
+//!    the targets [`exporter`] has loaded now.
+//! 4. Each probe resolves, connects, reads and parses, each step timed; it
+//!    uses [`json`], [`timestamp`] and [`daytime_date`] to read what
+//!    services say.
 //! 5. [`exposition`] writes the families, in the format [`negotiate`]
-//!    chose from the `Accept` header; [`http`] writes the response.
+//!    chose from the `Accept` header; [`connection`] writes the response.
 //!
 //! Around them: [`config`] reads flags and the configuration file into
-//! [`target`]s and [`allow`] rules; [`exporter`] keeps what outlives a
-//! scrape ([`histogram`]s, outcomes, [`telemetry`] counts); [`process`]
-//! reads `/proc/self`; [`systemd`] takes a socket from systemd and reports
-//! readiness; [`demo`] holds the two services of the talk; [`log`] writes
-//! logfmt; [`startup`] puts it all together for `main`.
+//! [`target`]s, modules and [`allow`] rules; [`exporter`] keeps what
+//! outlives a scrape ([`histogram`]s, outcomes, [`telemetry`] counts) and
+//! reloads the configuration; [`process`] reads `/proc/self`; [`limits`]
+//! says when the process runs out of descriptors or threads; [`demo`]
+//! holds the two services of the talk; [`log`] writes logfmt or JSON;
+//! [`version`] says what was built. [`startup`] runs the lifecycle (start,
+//! reload, drain, stop) for `main`, with the two OS modules that std lacks:
+//! [`systemd`] (sockets passed in, readiness) and [`signals`] (`sigwait`).
 
 #![deny(unsafe_code)]
 
