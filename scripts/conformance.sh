@@ -420,20 +420,23 @@ check "up is 1 for the exporter, its two probe targets, six sharded targets and 
 check "probe_success is 1 for both targets on /metrics" all_ones 'probe_success{job="probe_exporter"}' 2
 check "probe_success is 1 for both targets on /probe" all_ones 'probe_success{job="probe"}' 2
 
-# Every scrape of /metrics probes each target once and observes the latency
-# in the target's histogram, so its count must grow between two queries
-# three scrape intervals apart.
-latency_count_grows() {
-    local expression='probe_latency_seconds_count{job="probe_exporter"}' before after
+# Succeeds when each of the COUNT series of EXPRESSION grows between two
+# queries three scrape intervals apart.
+series_grow() {
+    local expression=$1 count=$2 before after
     before=$(query "$expression") || return 1
     sleep 3
     after=$(query "$expression") || return 1
     printf 'before:\n%s\nafter:\n%s\n' "$before" "$after"
-    awk 'NR == FNR { before[$1] = $2; next }
+    awk -v count="$count" 'NR == FNR { before[$1] = $2; next }
          { n++; if (!($1 in before) || $2 <= before[$1]) bad = 1 }
-         END { exit !(n == 2 && !bad) }' <(echo "$before") <(echo "$after")
+         END { exit !(n == count && !bad) }' <(echo "$before") <(echo "$after")
 }
-check "probe_latency_seconds_count grows for both targets" latency_count_grows
+
+# Every scrape of /metrics probes each target once and observes the latency
+# in the target's histogram, so its count must grow.
+check "probe_latency_seconds_count grows for both targets" \
+    series_grow 'probe_latency_seconds_count{job="probe_exporter"}' 2
 
 # The metric types Prometheus recorded for METRIC on the targets of JOB,
 # one per line, from the per-target metadata of the last scrapes.
@@ -482,17 +485,8 @@ each_shard_probes_its_share() {
 }
 check "each shard probes the targets hashmod gives it" each_shard_probes_its_share
 
-shard_responses_grow() {
-    local expression='probe_exporter_http_responses_total{job="shards",code="200"}' before after
-    before=$(query "$expression") || return 1
-    sleep 3
-    after=$(query "$expression") || return 1
-    printf 'before:\n%s\nafter:\n%s\n' "$before" "$after"
-    awk 'NR == FNR { before[$1] = $2; next }
-         { n++; if (!($1 in before) || $2 <= before[$1]) bad = 1 }
-         END { exit !(n == 2 && !bad) }' <(echo "$before") <(echo "$after")
-}
-check "probe_exporter_http_responses_total grows on both shards" shard_responses_grow
+check "probe_exporter_http_responses_total grows on both shards" \
+    series_grow 'probe_exporter_http_responses_total{job="shards",code="200"}' 2
 
 # Every target's last scrape ended without an error, in the targets API.
 no_scrape_errors() {

@@ -96,27 +96,13 @@ fn reports_ready_on_the_notify_socket() {
 
     // Other messages, such as STATUS=, may come first; READY=1 must come
     // within the deadline.
-    let deadline = Instant::now() + PATIENCE;
-    let mut buf = [0; 4096];
-    loop {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        assert!(!remaining.is_zero(), "no READY=1 within {PATIENCE:?}");
-        notify_socket.set_read_timeout(Some(remaining)).unwrap();
-        let len = match notify_socket.recv(&mut buf) {
-            // A child exiting elsewhere in the test binary can interrupt
-            // the wait (assert_cmd's timeouts install a SIGCHLD handler).
-            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
-            result => result.unwrap_or_else(|err| panic!("no READY=1 within {PATIENCE:?}: {err}")),
-        };
-        let message = String::from_utf8_lossy(&buf[..len]);
-        if message.lines().any(|line| line == "READY=1") {
-            break;
-        }
-    }
+    receive_until(&notify_socket, |line| line == "READY=1");
 }
 
 /// Receives datagrams until one has a line for which `wanted` holds, and
-/// returns that datagram; fails the test after [`PATIENCE`].
+/// returns that datagram; fails the test after [`PATIENCE`]. A child
+/// exiting elsewhere in the test binary can interrupt the wait
+/// (assert_cmd's timeouts install a SIGCHLD handler); it is resumed.
 fn receive_until(socket: &UnixDatagram, wanted: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + PATIENCE;
     let mut buf = [0; 4096];
