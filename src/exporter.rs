@@ -55,7 +55,8 @@ pub struct Loaded {
 }
 
 struct TargetHistory {
-    latency: Histogram,
+    /// `None` for a target with `buckets = none`.
+    latency: Option<Histogram>,
     last_outcome: Option<Outcome>,
 }
 
@@ -236,7 +237,10 @@ impl Loaded {
             .map(|target| match previous.and_then(|old| old.history_of(target)) {
                 Some(history) => Ok(history),
                 None => {
-                    let latency = Histogram::new(target.buckets.clone(), started_at)?;
+                    let latency = match &target.buckets {
+                        Some(bounds) => Some(Histogram::new(bounds.clone(), started_at)?),
+                        None => None,
+                    };
                     Ok(Arc::new(Mutex::new(TargetHistory { latency, last_outcome: None })))
                 }
             })
@@ -266,7 +270,9 @@ impl Loaded {
     pub fn record(&self, reports: &[Report]) {
         for ((target, report), history) in self.targets.iter().zip(reports).zip(&self.histories) {
             let mut past = lock(history);
-            past.latency.observe(report.duration.as_secs_f64());
+            if let Some(latency) = &mut past.latency {
+                latency.observe(report.duration.as_secs_f64());
+            }
             let outcome = Outcome::of(&report.result);
             if past.last_outcome != Some(outcome) {
                 log_change(target, past.last_outcome, report);
@@ -281,15 +287,16 @@ impl Loaded {
             .targets
             .iter()
             .zip(&self.histories)
-            .map(|(target, history)| {
+            .filter_map(|(target, history)| {
                 let past = lock(history);
+                let latency = past.latency.as_ref()?;
                 let histogram = exposition::Histogram {
-                    buckets: past.latency.cumulative(),
-                    count: past.latency.count(),
-                    sum: past.latency.sum(),
-                    created: Some(past.latency.created()),
+                    buckets: latency.cumulative(),
+                    count: latency.count(),
+                    sum: latency.sum(),
+                    created: Some(latency.created()),
                 };
-                (target_labels(target, TargetLabels::Named), histogram)
+                Some((target_labels(target, TargetLabels::Named), histogram))
             })
             .collect();
         Family::histogram(
@@ -393,7 +400,7 @@ mod tests {
         let before =
             Targets { targets: vec![target("a", 1), target("b", 2)], ..Targets::default() };
         let old = Loaded::new(before, None).unwrap();
-        lock(&old.histories[0]).latency.observe(0.1);
+        lock(&old.histories[0]).latency.as_mut().unwrap().observe(0.1);
         // `a` stays as it was, `b` moves to another port, `c` is new.
         let after = Targets {
             targets: vec![target("c", 3), target("a", 1), target("b", 4)],
@@ -401,9 +408,29 @@ mod tests {
         };
         let new = Loaded::new(after, Some(&old)).unwrap();
         assert!(Arc::ptr_eq(&new.histories[1], &old.histories[0]), "a kept its history");
-        assert_eq!(lock(&new.histories[1]).latency.count(), 1);
+        assert_eq!(lock(&new.histories[1]).latency.as_ref().unwrap().count(), 1);
         assert!(!Arc::ptr_eq(&new.histories[2], &old.histories[1]), "b is another target now");
-        assert_eq!(lock(&new.histories[0]).latency.count(), 0);
+        assert_eq!(lock(&new.histories[0]).latency.as_ref().unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_target_without_buckets_has_no_histogram_but_its_outcome_is_kept() {
+        let mut bare = target("bare", 1);
+        bare.buckets = None;
+        let loaded = Loaded::new(
+            Targets { targets: vec![bare, target("full", 2)], ..Targets::default() },
+            None,
+        )
+        .unwrap();
+        let report = crate::probe::run(&loaded.targets[0], std::time::Duration::from_millis(1));
+        loaded.record(&[report, crate::probe::run(&loaded.targets[1], std::time::Duration::ZERO)]);
+        let text = exposition::render(&[loaded.latency_family()], exposition::Format::Prometheus);
+        assert!(!text.contains("target=\"bare\""), "{text}");
+        assert!(
+            text.contains("probe_latency_seconds_count{target=\"full\",kind=\"daytime\"} 1"),
+            "{text}"
+        );
+        assert!(lock(&loaded.histories[0]).last_outcome.is_some());
     }
 
     #[test]

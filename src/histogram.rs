@@ -8,12 +8,12 @@
 use std::fmt;
 
 /// Bucket bounds for probe latencies in seconds: from 100 µs, a service on
-/// the same host, to 10 s, longer than a probe should ever be allowed to run,
-/// in steps of 1, 2.5 and 5 per decade.
-pub const DEFAULT_BUCKETS: [f64; 16] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0, 10.0,
-];
+/// the same host, to 10 s, longer than a probe should ever be allowed to
+/// run, in steps of about ×3. Ten buckets (eleven with `+Inf`) keep a
+/// target's series few; above 1 s a probe is failing anyway, so one bucket
+/// covers 1 s to 10 s.
+pub const DEFAULT_BUCKETS: [f64; 10] =
+    [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 10.0];
 
 /// Why a list of bucket bounds was rejected.
 #[derive(Clone, Debug, PartialEq)]

@@ -13,7 +13,7 @@
 //! timeout. Dropping the [`Server`] stops at once; tests rely on this to
 //! leave nothing behind.
 
-use std::io;
+use std::io::{self, Read};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -220,13 +220,22 @@ fn admit(stream: TcpStream, shared: &Shared) -> io::Result<()> {
 /// why and when to retry instead of seeing a reset. It is a few hundred
 /// bytes, which the socket's send buffer takes at once; the short timeout
 /// only guards against the impossible.
+///
+/// Closing a socket with the client's request unread makes the kernel
+/// answer with a reset, which can destroy the 503 before the client reads
+/// it; so the request is read and dropped first, for a moment at most, as
+/// the accepting thread cannot wait longer.
 fn refuse(mut stream: TcpStream, reason: &str, exporter: &Exporter) {
+    const DRAIN_TIME: Duration = Duration::from_millis(20);
     let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
     let response =
         Response::text(Status::SERVICE_UNAVAILABLE, reason).with_header("Retry-After", "1");
     if response.write_to(&mut stream, Delivery::CLOSE).is_ok() {
         exporter.telemetry().count_response(Status::SERVICE_UNAVAILABLE);
     }
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(DRAIN_TIME));
+    let _ = stream.read(&mut [0u8; 4096]);
 }
 
 /// Binds the listen address. `:PORT` means every interface: IPv6 and,

@@ -23,8 +23,9 @@ pub struct Target {
     pub address: Address,
     pub timeout: Duration,
     pub kind: Kind,
-    /// Upper bounds of the latency histogram's buckets, in seconds.
-    pub buckets: Vec<f64>,
+    /// Upper bounds of the latency histogram's buckets, in seconds; `None`
+    /// (`buckets = none`) for no histogram at all.
+    pub buckets: Option<Vec<f64>>,
 }
 
 impl Target {
@@ -34,7 +35,7 @@ impl Target {
             address,
             timeout: DEFAULT_TIMEOUT,
             kind,
-            buckets: DEFAULT_BUCKETS.to_vec(),
+            buckets: Some(DEFAULT_BUCKETS.to_vec()),
         }
     }
 }

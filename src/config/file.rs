@@ -216,8 +216,13 @@ impl Draft {
         let (kind, timeout) = self.build_probing()?;
         let mut target = Target::new(&self.name, kind, address);
         target.timeout = timeout;
-        if let Some((buckets, line)) = self.get("buckets") {
-            target.buckets = parse_buckets(buckets).map_err(|err| (line, err.to_string()))?;
+        match self.get("buckets") {
+            Some(("none", _)) => target.buckets = None,
+            Some((buckets, line)) => {
+                let bounds = parse_buckets(buckets).map_err(|err| (line, err.to_string()))?;
+                target.buckets = Some(bounds);
+            }
+            None => {}
         }
         Ok(target)
     }
@@ -357,7 +362,7 @@ allow = 10.0.0.0/8
         let file = parse_file(EXAMPLE, "x.conf").unwrap();
         assert_eq!(file.targets.len(), 2);
         assert_eq!(file.targets[0].timeout, Duration::from_secs(2));
-        assert_eq!(file.targets[1].buckets, vec![0.001, 0.01, 0.1]);
+        assert_eq!(file.targets[1].buckets, Some(vec![0.001, 0.01, 0.1]));
         let Kind::Counter(spec) = &file.targets[1].kind else { panic!("not a counter") };
         assert_eq!(
             (spec.metric.as_str(), spec.requests_field.as_str(), spec.launched_field.as_deref()),
