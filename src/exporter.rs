@@ -23,7 +23,7 @@ use crate::exposition::{self, Family};
 use crate::histogram::{BucketsError, Histogram};
 use crate::log;
 use crate::probe::{Outcome, Report};
-use crate::scrape::{target_labels, TargetLabels};
+use crate::scrape::{target_labels, ProbePool, TargetLabels};
 use crate::systemd::Notifier;
 use crate::target::{Module, Target};
 use crate::telemetry::{unix_now, Telemetry};
@@ -39,13 +39,15 @@ pub struct Exporter {
     scrapes_in_flight: AtomicUsize,
     stopping: AtomicBool,
     notifier: Notifier,
+    probes: ProbePool,
 }
 
 /// What the configuration loaded: the targets, each with its history, and
 /// the `/probe` allow-list. Never changed once built; a reload builds
 /// another.
 pub struct Loaded {
-    pub targets: Vec<Target>,
+    /// Shared with the probe threads while a scrape runs.
+    pub targets: Arc<[Target]>,
     /// Who `/probe` may probe; empty turns `/probe` off.
     pub allow: Vec<Rule>,
     /// The modules `/probe?module=NAME` may name.
@@ -105,7 +107,9 @@ impl Exporter {
         notifier: Notifier,
     ) -> Result<Exporter, BucketsError> {
         let loaded = Loaded::new(targets, None)?;
+        let probes = ProbePool::new(config.scrape_concurrency);
         Ok(Exporter {
+            probes,
             config,
             telemetry: Telemetry::new(),
             loaded: Mutex::new(Arc::new(loaded)),
@@ -122,6 +126,11 @@ impl Exporter {
 
     pub fn telemetry(&self) -> &Telemetry {
         &self.telemetry
+    }
+
+    /// The threads that probe beside each scrape's own.
+    pub fn probes(&self) -> &ProbePool {
+        &self.probes
     }
 
     /// The targets and allow-list loaded now. A scrape keeps what it got
@@ -246,7 +255,7 @@ impl Loaded {
             })
             .collect::<Result<_, BucketsError>>()?;
         Ok(Loaded {
-            targets: targets.targets,
+            targets: targets.targets.into(),
             allow: targets.allow,
             modules: targets.modules,
             histories,

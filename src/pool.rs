@@ -36,14 +36,22 @@ pub struct ThreadPool {
     idle: Arc<AtomicUsize>,
     threads: Vec<JoinHandle<()>>,
     max_threads: usize,
+    /// The threads' name, numbered: `worker-0`, `probe-3`.
+    name: &'static str,
 }
 
 impl ThreadPool {
     /// A pool that will run at most `max_threads` jobs at once; more wait
     /// in a queue. No thread is started until the first job arrives.
     pub fn new(max_threads: usize) -> ThreadPool {
+        ThreadPool::named("worker", max_threads)
+    }
+
+    /// Like [`ThreadPool::new`], with threads named `NAME-N`.
+    pub fn named(name: &'static str, max_threads: usize) -> ThreadPool {
         let (sender, receiver) = mpsc::channel();
         ThreadPool {
+            name,
             sender: Some(sender),
             receiver: Arc::new(Mutex::new(receiver)),
             idle: Arc::new(AtomicUsize::new(0)),
@@ -101,7 +109,7 @@ impl ThreadPool {
         let receiver = Arc::clone(&self.receiver);
         let idle = Arc::clone(&self.idle);
         let handle = thread::Builder::new()
-            .name(format!("worker-{}", self.threads.len()))
+            .name(format!("{}-{}", self.name, self.threads.len()))
             .stack_size(STACK_SIZE)
             .spawn(move || run_jobs(&receiver, &idle))?;
         self.threads.push(handle);

@@ -78,7 +78,7 @@ fn metrics(request: &Request, exporter: &Exporter) -> Response {
     let loaded = exporter.loaded();
     let started = Instant::now();
     let budget = scrape::budget(request.header(scrape::TIMEOUT_HEADER), config.timeout_offset);
-    let reports = scrape::probe_all(&loaded.targets, budget, config.scrape_concurrency);
+    let reports = exporter.probes().probe_all(&loaded.targets, budget);
     loaded.record(&reports);
 
     let mut families = scrape::families(&loaded.targets, &reports, TargetLabels::Named);
@@ -205,7 +205,7 @@ fn landing_page(exporter: &Exporter) -> Response {
     let loaded = exporter.loaded();
     let path = html_escape(&config.telemetry_path);
     let mut targets = String::new();
-    for target in &loaded.targets {
+    for target in loaded.targets.iter() {
         targets.push_str(&format!(
             "<li><code>{}</code>: {} at <code>{}</code></li>\n",
             html_escape(&target.name),

@@ -2,19 +2,18 @@
 //! turn the reports into metric families.
 //!
 //! Pull-based means fresh: nothing is probed between scrapes and nothing is
-//! cached. All targets are probed concurrently on scoped threads, so a
+//! cached. All targets are probed concurrently on the [`ProbePool`], so a
 //! scrape of twenty targets that each answer in 100 ms takes about 100 ms,
 //! not two seconds. Each probe gets its own timeout, cut short by the time
 //! Prometheus will wait: the `X-Prometheus-Scrape-Timeout-Seconds` header,
 //! less a small offset so that the answer arrives before Prometheus gives up.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::thread;
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::exposition::{labels, Counter, Family, Labels, StateSet};
-use crate::pool;
+use crate::pool::ThreadPool;
 use crate::probe::{self, Outcome, Reading, Report};
 use crate::target::{Kind, Target};
 
@@ -44,50 +43,87 @@ pub fn budget(header: Option<&str>, offset: Duration) -> Option<Duration> {
     (budget >= Duration::from_millis(1)).then_some(budget)
 }
 
-/// Probes every target, at most `concurrency` at a time, and returns the
-/// reports in the order of `targets`.
-///
-/// The scrape has one deadline, the budget or, without one, the longest
-/// of the targets' timeouts: a probe that starts late, because the
-/// targets outnumber the threads, gets only the time left.
-pub fn probe_all(targets: &[Target], budget: Option<Duration>, concurrency: usize) -> Vec<Report> {
-    let longest_timeout = targets.iter().map(|target| target.timeout).max().unwrap_or_default();
-    let deadline = Instant::now() + budget.unwrap_or(longest_timeout);
-    let probe_one = |target: &Target| {
-        let time_left = deadline.saturating_duration_since(Instant::now());
-        probe::run(target, time_left.min(target.timeout))
-    };
-    // One target needs no thread of its own: starting one costs more than
-    // a probe on loopback takes.
-    if targets.len() <= 1 {
-        return targets.iter().map(probe_one).collect();
+/// The long-lived threads that probe beside a scrape's own thread, so
+/// that no thread is started per scrape: at most `--scrape.concurrency`
+/// − 1, started only when a scrape first needs them, then kept.
+pub struct ProbePool {
+    pool: Mutex<ThreadPool>,
+    concurrency: usize,
+}
+
+impl ProbePool {
+    /// A pool for scrapes that run at most `concurrency` probes at once.
+    pub fn new(concurrency: usize) -> ProbePool {
+        let concurrency = concurrency.max(1);
+        let pool = ThreadPool::named("probe", (concurrency - 1).max(1));
+        ProbePool { pool: Mutex::new(pool), concurrency }
     }
 
-    let reports: Vec<Mutex<Option<Report>>> = targets.iter().map(|_| Mutex::new(None)).collect();
-    let next_target = AtomicUsize::new(0);
-    let take_targets_until_none_left = || loop {
-        let idx = next_target.fetch_add(1, Ordering::Relaxed);
-        let Some(target) = targets.get(idx) else { break };
-        let report = probe_one(target);
-        *reports[idx].lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(report);
-    };
-    thread::scope(|scope| {
-        // The calling thread works too, so the scrape finishes even if no
-        // thread can be started (a process or cgroup limit on threads).
-        for _ in 1..concurrency.clamp(1, targets.len()) {
-            let builder =
-                thread::Builder::new().name("probe".to_string()).stack_size(pool::STACK_SIZE);
-            if builder.spawn_scoped(scope, take_targets_until_none_left).is_err() {
-                break;
-            }
+    /// How many probe threads have been started so far.
+    pub fn thread_count(&self) -> usize {
+        self.lock().thread_count()
+    }
+
+    /// Probes every target, at most `concurrency` at a time, and returns
+    /// the reports in the order of `targets`.
+    ///
+    /// The scrape has one deadline, the budget or, without one, the
+    /// longest of the targets' timeouts: a probe that starts late, because
+    /// the targets outnumber the threads, gets only the time left. The
+    /// calling thread probes too, first of all, so a scrape of one target
+    /// hands nothing over, and a scrape finishes even if no probe thread is
+    /// free or can be started.
+    pub fn probe_all(&self, targets: &Arc<[Target]>, budget: Option<Duration>) -> Vec<Report> {
+        let longest_timeout = targets.iter().map(|target| target.timeout).max().unwrap_or_default();
+        let fanout = Arc::new(Fanout {
+            targets: Arc::clone(targets),
+            next: AtomicUsize::new(0),
+            deadline: Instant::now() + budget.unwrap_or(longest_timeout),
+        });
+        let (report_tx, reports) = mpsc::channel();
+        let helpers = self.concurrency.min(targets.len()).saturating_sub(1);
+        for _ in 0..helpers {
+            let (fanout, report_tx) = (Arc::clone(&fanout), report_tx.clone());
+            let mut pool = self.lock();
+            let Ok(thread) = pool.reserve() else { break };
+            thread.run(move || fanout.probe_until_none_left(&report_tx));
         }
-        take_targets_until_none_left();
-    });
-    reports
-        .into_iter()
-        .map(|slot| slot.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()))
-        .map(|report| report.expect("every target index below len is probed exactly once"))
-        .collect()
+        fanout.probe_until_none_left(&report_tx);
+        drop(report_tx);
+        let mut slots: Vec<Option<Report>> = targets.iter().map(|_| None).collect();
+        for (idx, report) in reports {
+            slots[idx] = Some(report);
+        }
+        slots
+            .into_iter()
+            .map(|slot| slot.expect("every target index below len is probed exactly once"))
+            .collect()
+    }
+
+    /// The pool is locked only to hand it a job; nothing can panic then.
+    fn lock(&self) -> MutexGuard<'_, ThreadPool> {
+        self.pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// One scrape's targets, shared by the threads that probe them: each takes
+/// the next target not yet taken, until none is left.
+struct Fanout {
+    targets: Arc<[Target]>,
+    next: AtomicUsize,
+    deadline: Instant,
+}
+
+impl Fanout {
+    fn probe_until_none_left(&self, reports: &mpsc::Sender<(usize, Report)>) {
+        loop {
+            let idx = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(target) = self.targets.get(idx) else { return };
+            let time_left = self.deadline.saturating_duration_since(Instant::now());
+            // The scrape waits for every report, so the receiver is there.
+            let _ = reports.send((idx, probe::run(target, time_left.min(target.timeout))));
+        }
+    }
 }
 
 /// How targets are told apart in the families.
@@ -253,7 +289,7 @@ mod tests {
         let started = Instant::now();
         // One probe at a time: without one deadline for the scrape, the
         // ten would take 10 × 300 ms = 3 s one after the other.
-        let reports = probe_all(&targets, Some(budget), 1);
+        let reports = ProbePool::new(1).probe_all(&targets.into(), Some(budget));
         let elapsed = started.elapsed();
         assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
         for report in &reports {
@@ -282,7 +318,7 @@ mod tests {
         let started = Instant::now();
         // One at a time and no header: ten probes one after the other
         // would take 3 s; the scrape's deadline is one timeout away.
-        let reports = probe_all(&targets, None, 1);
+        let reports = ProbePool::new(1).probe_all(&targets.into(), None);
         let elapsed = started.elapsed();
         assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
         assert!(reports.iter().all(|report| report.timeout <= timeout), "{reports:?}");

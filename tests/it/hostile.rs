@@ -595,6 +595,40 @@ fn without_a_thread_for_a_connection_the_accept_loop_answers_503() {
 }
 
 #[test]
+fn scrapes_start_no_thread_once_the_probe_threads_exist() {
+    let clock = Fixture::replying(DAYTIME_LINE);
+    let targets: Vec<String> =
+        (0..200).map(|idx| format!("t{idx}=daytime://{}", clock.addr)).collect();
+    let mut args = vec!["--scrape.concurrency", "8"];
+    for target in &targets {
+        args.extend(["--target", target]);
+    }
+    let exporter = Watched::start(&args);
+    assert_eq!(exporter.get("/metrics").status, 200);
+    let after_first = probe_threads(exporter.pid());
+    for _ in 0..3 {
+        assert_eq!(exporter.get("/metrics").status, 200);
+    }
+    let after_more = probe_threads(exporter.pid());
+    println!("probe threads after one scrape of 200 targets: {after_first:?}; after three more: {after_more:?}");
+    assert!(!after_first.is_empty(), "the scrape used no probe thread");
+    assert_eq!(after_more, after_first, "a scrape started probe threads");
+    assert!(after_more.len() <= 7, "{after_more:?}: more than --scrape.concurrency − 1");
+}
+
+/// The threads of process `pid` named `probe-N`, from /proc/PID/task.
+fn probe_threads(pid: u32) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(format!("/proc/{pid}/task"))
+        .expect("read /proc/PID/task")
+        .filter_map(|task| fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| name.starts_with("probe-"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
 fn a_probe_without_a_file_descriptor_is_the_exporters_error_not_the_targets() {
     let clock = Fixture::replying(DAYTIME_LINE);
     let target = format!("clock=daytime://{}", clock.addr);
