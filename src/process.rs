@@ -8,6 +8,7 @@
 //! metrics at all: a value is never guessed.
 
 use std::fs;
+use std::io::Read;
 use std::sync::OnceLock;
 
 /// One reading of the process metrics, already in Prometheus base units.
@@ -32,11 +33,11 @@ pub struct ProcessStats {
 /// Returns `None` where `/proc/self/stat`, `/proc/stat` or `/proc/self/fd`
 /// cannot be read or parsed. Only `max_fds` is optional on its own.
 pub fn read_self() -> Option<ProcessStats> {
-    let stat = parse_stat(&fs::read_to_string("/proc/self/stat").ok()?)?;
+    let mut buffer = [0u8; 1024];
+    let stat = parse_stat(read_small("/proc/self/stat", &mut buffer)?)?;
     let (boot_time_seconds, units) = constants()?;
     let open_fds = count_open_fds()?;
-    let max_fds =
-        fs::read_to_string("/proc/self/limits").ok().and_then(|limits| parse_limits(&limits));
+    let max_fds = max_fds();
 
     Some(ProcessStats {
         cpu_seconds: stat.cpu_seconds(units),
@@ -45,6 +46,34 @@ pub fn read_self() -> Option<ProcessStats> {
         open_fds,
         max_fds,
         start_time_seconds: stat.start_time_seconds(boot_time_seconds, units),
+    })
+}
+
+/// Reads a small `/proc` file whole into `buffer`, with one `read` where
+/// `fs::read_to_string` would ask its size and grow a `String` in steps.
+/// `/proc/self/stat` is a few hundred bytes; a longer file is cut short,
+/// which its parser then rejects.
+fn read_small<'a>(path: &str, buffer: &'a mut [u8]) -> Option<&'a str> {
+    let mut file = fs::File::open(path).ok()?;
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    std::str::from_utf8(&buffer[..filled]).ok()
+}
+
+/// The soft limit on open files, read once: only `setrlimit` changes it,
+/// which the exporter never calls (a `prlimit` from outside would go
+/// unseen until a restart).
+fn max_fds() -> Option<u64> {
+    static MAX_FDS: OnceLock<Option<u64>> = OnceLock::new();
+    *MAX_FDS.get_or_init(|| {
+        fs::read_to_string("/proc/self/limits").ok().and_then(|limits| parse_limits(&limits))
     })
 }
 
