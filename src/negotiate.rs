@@ -4,17 +4,12 @@
 //! most preferred one it can write, and otherwise in text 0.0.4, which every
 //! Prometheus version accepts. The header is read loosely and never rejected:
 //! a scrape that gets the default format still works.
+//!
+//! The answer is the [`Format`] the writer takes: text 0.0.4 whenever the
+//! header is absent, unclear or asks only for formats the exporter cannot
+//! write. This leaf knows no other module but the writer's format.
 
-/// The format to answer a scrape in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Choice {
-    /// Prometheus text format 0.0.4: the default, and the answer whenever
-    /// the header is absent, unclear or asks only for formats the exporter
-    /// cannot write.
-    Prometheus,
-    /// OpenMetrics 1.0.0.
-    OpenMetrics,
-}
+use crate::exposition::Format;
 
 /// Chooses the format for a scrape from its `Accept` header (RFC 9110,
 /// section 12.5.1):
@@ -30,11 +25,11 @@ pub enum Choice {
 /// and of equals the earliest. Prometheus 2.34 sends, for example,
 /// `application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1`,
 /// which chooses OpenMetrics.
-pub fn negotiate(accept: Option<&str>) -> Choice {
+pub fn negotiate(accept: Option<&str>) -> Format {
     let Some(accept) = accept else {
-        return Choice::Prometheus;
+        return Format::Prometheus;
     };
-    let mut best: Option<(Choice, f64)> = None;
+    let mut best: Option<(Format, f64)> = None;
     for entry in accept.split(',') {
         let Some(range) = MediaRange::parse(entry) else {
             continue;
@@ -49,7 +44,7 @@ pub fn negotiate(accept: Option<&str>) -> Choice {
             best = Some((choice, range.quality));
         }
     }
-    best.map_or(Choice::Prometheus, |(choice, _)| choice)
+    best.map_or(Format::Prometheus, |(choice, _)| choice)
 }
 
 /// One entry of an `Accept` header, reduced to what the choice depends on.
@@ -88,23 +83,23 @@ impl<'a> MediaRange<'a> {
     }
 
     /// The format this entry asks for, if the exporter can write it.
-    fn choice(&self) -> Option<Choice> {
+    fn choice(&self) -> Option<Format> {
         let is = |media_type: &str| self.media_type.eq_ignore_ascii_case(media_type);
         if is("application/openmetrics-text") {
             // Prometheus 2.5 to 2.33 ask for the 0.0.1 draft, but pick their
             // parser by media type alone, so they read 1.0.0 just as well.
             let version_fits = matches!(self.version, None | Some("0.0.1" | "1.0.0"));
-            version_fits.then_some(Choice::OpenMetrics)
+            version_fits.then_some(Format::OpenMetrics)
         } else if is("text/plain") {
             // text/plain version 1.0.0 is the UTF-8 names format of
             // Prometheus 3, which this exporter does not write.
             let version_fits = matches!(self.version, None | Some("0.0.4"));
-            version_fits.then_some(Choice::Prometheus)
+            version_fits.then_some(Format::Prometheus)
         } else if is("*/*") || is("text/*") {
-            Some(Choice::Prometheus)
+            Some(Format::Prometheus)
         } else if is("application/*") {
             // OpenMetrics is the one `application/` type the exporter writes.
-            Some(Choice::OpenMetrics)
+            Some(Format::OpenMetrics)
         } else {
             None
         }
@@ -121,10 +116,10 @@ fn parse_quality(text: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Choice::{OpenMetrics, Prometheus};
+    use Format::{OpenMetrics, Prometheus};
 
     #[track_caller]
-    fn check(accept: Option<&str>, expected: Choice) {
+    fn check(accept: Option<&str>, expected: Format) {
         assert_eq!(negotiate(accept), expected, "Accept: {accept:?}");
     }
 

@@ -188,10 +188,7 @@ fn probe_target(request: &Request, modules: &[Module]) -> Result<Target, String>
 }
 
 fn exposition_response(request: &Request, families: &[Family]) -> Response {
-    let format = match negotiate::negotiate(request.header("accept")) {
-        negotiate::Choice::OpenMetrics => Format::OpenMetrics,
-        negotiate::Choice::Prometheus => Format::Prometheus,
-    };
+    let format = negotiate::negotiate(request.header("accept"));
     Response::new(Status::OK, format.content_type(), exposition::render(families, format))
 }
 

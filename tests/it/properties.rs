@@ -17,7 +17,7 @@ use probe_exporter::exposition::{
 };
 use probe_exporter::http::{self, Parse};
 use probe_exporter::json::{self, Value};
-use probe_exporter::negotiate::{self, Choice};
+use probe_exporter::negotiate;
 use probe_exporter::timestamp::{self, Offset};
 
 /// Cases per property: enough to reach odd corners, few enough that every
@@ -680,7 +680,7 @@ fn accept_parser_answers_for_any_text_and_falls_back_to_text() {
         // OpenMetrics; without either, the answer is the text format, the
         // fallback the content negotiation documentation asks for.
         if !header.to_ascii_lowercase().contains("application") {
-            assert_eq!(chosen, Choice::Prometheus, "Accept: {header}");
+            assert_eq!(chosen, Format::Prometheus, "Accept: {header}");
         }
     });
 }
@@ -689,7 +689,7 @@ fn accept_parser_answers_for_any_text_and_falls_back_to_text() {
 struct AcceptEntry {
     media_type: &'static str,
     version: Option<&'static str>,
-    admits: Choice,
+    admits: Format,
 }
 
 /// Media ranges that admit exactly one of the two formats and overlap with
@@ -699,15 +699,15 @@ const ACCEPT_ENTRIES: &[AcceptEntry] = &[
     AcceptEntry {
         media_type: "application/openmetrics-text",
         version: Some("1.0.0"),
-        admits: Choice::OpenMetrics,
+        admits: Format::OpenMetrics,
     },
     AcceptEntry {
         media_type: "Application/OpenMetrics-Text",
         version: None,
-        admits: Choice::OpenMetrics,
+        admits: Format::OpenMetrics,
     },
-    AcceptEntry { media_type: "text/plain", version: Some("0.0.4"), admits: Choice::Prometheus },
-    AcceptEntry { media_type: "TEXT/PLAIN", version: None, admits: Choice::Prometheus },
+    AcceptEntry { media_type: "text/plain", version: Some("0.0.4"), admits: Format::Prometheus },
+    AcceptEntry { media_type: "TEXT/PLAIN", version: None, admits: Format::Prometheus },
 ];
 
 #[test]
@@ -720,13 +720,13 @@ fn the_format_with_the_highest_quality_wins() {
             let idx = rng.below(ACCEPT_ENTRIES.len());
             let entry = &ACCEPT_ENTRIES[idx];
             // The same range twice would be a conflict RFC 9110 leaves open.
-            if !used.insert(entry.admits == Choice::OpenMetrics) {
+            if !used.insert(entry.admits == Format::OpenMetrics) {
                 continue;
             }
             let q_thousandths =
                 *rng.pick(&[None, Some(0), Some(1), Some(100), Some(500), Some(1000)]);
             let quality = q_thousandths.map_or(1.0, |q| f64::from(q) / 1000.0);
-            best[usize::from(entry.admits == Choice::Prometheus)] = quality;
+            best[usize::from(entry.admits == Format::Prometheus)] = quality;
             entries.push(accept_entry_text(rng, entry, q_thousandths));
         }
         // Ranges for other types change nothing.
@@ -737,9 +737,9 @@ fn the_format_with_the_highest_quality_wins() {
         let [open_metrics, text] = best;
         let chosen = negotiate::negotiate(Some(&header));
         if open_metrics > text {
-            assert_eq!(chosen, Choice::OpenMetrics, "Accept: {header}");
+            assert_eq!(chosen, Format::OpenMetrics, "Accept: {header}");
         } else if text > open_metrics || text == 0.0 {
-            assert_eq!(chosen, Choice::Prometheus, "Accept: {header}");
+            assert_eq!(chosen, Format::Prometheus, "Accept: {header}");
         }
     });
 }
