@@ -226,7 +226,7 @@ fn admit(stream: TcpStream, shared: &Shared) -> io::Result<()> {
 /// it; so the request is read and dropped first, for a moment at most, as
 /// the accepting thread cannot wait longer.
 fn refuse(mut stream: TcpStream, reason: &str, exporter: &Exporter) {
-    const DRAIN_TIME: Duration = Duration::from_millis(20);
+    const DRAIN_TIME: Duration = Duration::from_millis(50);
     let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
     let response =
         Response::text(Status::SERVICE_UNAVAILABLE, reason).with_header("Retry-After", "1");
