@@ -183,3 +183,56 @@ fn the_outcome_is_an_enum_in_both_formats() {
         }
     }
 }
+
+/// The metric names of the README's metrics table, in its order: every
+/// name in backticks in the first column of the table under `## Metrics`.
+fn readme_metric_names() -> Vec<String> {
+    let readme = include_str!("../../README.md");
+    let section = readme.split("\n## Metrics\n").nth(1).expect("a Metrics section");
+    let table = section
+        .split("\n\n")
+        .map(str::trim_start)
+        .find(|block| block.starts_with("| metric |"))
+        .expect("the table");
+    table
+        .lines()
+        .skip(2)
+        .filter_map(|row| row.split('|').nth(1))
+        .flat_map(|cell| cell.split('`').skip(1).step_by(2).map(str::to_string).collect::<Vec<_>>())
+        .collect()
+}
+
+#[test]
+fn the_readme_metrics_table_and_the_output_name_the_same_families() {
+    let body = demo().get("/metrics").body;
+    // Family names in the 0.0.4 output, in order; a `_created` family of
+    // a counter or histogram belongs to it, as OpenMetrics writes it.
+    let written: Vec<&str> =
+        body.lines().filter_map(|line| line.strip_prefix("# TYPE ")?.split(' ').next()).collect();
+    let documented = readme_metric_names();
+    let is_documented = |name: &str| {
+        documented.iter().any(|listed| listed == name)
+            || name.strip_suffix("_created").is_some_and(|base| {
+                documented
+                    .iter()
+                    .any(|listed| listed == base || listed.strip_suffix("_total") == Some(base))
+            })
+    };
+    for name in &written {
+        assert!(is_documented(name), "`{name}` is written but not in the README's table");
+    }
+    for name in &documented {
+        assert!(
+            written.contains(&name.as_str()),
+            "`{name}` is in the README's table but not written"
+        );
+    }
+    // And in the same order: the table reads as a scrape does.
+    let order: Vec<&str> = written
+        .iter()
+        .copied()
+        .filter(|name| documented.iter().any(|listed| listed == name))
+        .collect();
+    let process_first = documented.iter().position(|name| name.starts_with("process_")).unwrap();
+    assert_eq!(order[..process_first], documented[..process_first], "the README's order differs");
+}
