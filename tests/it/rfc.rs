@@ -6,10 +6,10 @@
 //! connection is closed, since where the next request would start is
 //! unknown, and the exporter goes on serving everyone else.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 
-use crate::support::{read_response, Exporter, Response};
+use crate::support::{assert_closed, read_response, Exporter, Response};
 
 /// Sends `raw` on a new connection and reads one response; the connection
 /// is returned for whatever the test does next. Its reads time out (see
@@ -19,18 +19,6 @@ fn send(exporter: &Exporter, raw: &str) -> (Response, TcpStream) {
     stream.write_all(raw.as_bytes()).expect("write request");
     let response = read_response(&mut stream).expect("read response");
     (response, stream)
-}
-
-/// The server closed the connection: a read sees end-of-file, or a reset
-/// when the server closed with some of our bytes unread.
-#[track_caller]
-fn assert_closed(stream: &mut TcpStream) {
-    let mut byte = [0u8; 1];
-    match stream.read(&mut byte) {
-        Ok(0) => {}
-        Err(err) if err.kind() == ErrorKind::ConnectionReset => {}
-        other => panic!("expected the connection to be closed, got {other:?}"),
-    }
 }
 
 /// `raw` is answered 400 and its connection closed, and a new connection

@@ -6,13 +6,15 @@
 //! only the server is under test. Those about busy scrapes probe a fixture
 //! that accepts and never answers, which holds a scrape open on demand.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::support::{read_head_response, read_response, Exporter, Fixture, Response, IO_TIMEOUT};
+use crate::support::{
+    assert_closed, read_head_response, read_response, Exporter, Fixture, Response, IO_TIMEOUT,
+};
 
 /// The content type of the Prometheus text format, version 0.0.4.
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -37,18 +39,6 @@ fn exchange(stream: &mut TcpStream, raw: &str) -> Response {
 #[track_caller]
 fn assert_still_serving(exporter: &Exporter) {
     assert_eq!(exporter.get("/metrics").status, 200, "a scrape after a bad request");
-}
-
-/// The server closed the connection: a read sees end-of-file, or a reset
-/// when the server closed with some of our bytes unread.
-#[track_caller]
-fn assert_closed(stream: &mut TcpStream) {
-    let mut byte = [0u8; 1];
-    match stream.read(&mut byte) {
-        Ok(0) => {}
-        Err(err) if err.kind() == ErrorKind::ConnectionReset => {}
-        other => panic!("expected the connection to be closed, got {other:?}"),
-    }
 }
 
 #[test]

@@ -108,6 +108,18 @@ pub fn connect(addr: SocketAddr) -> TcpStream {
     stream
 }
 
+/// The server closed the connection: a read sees end-of-file, or a reset
+/// when the server closed with some of our bytes unread.
+#[track_caller]
+pub fn assert_closed(stream: &mut TcpStream) {
+    let mut byte = [0u8; 1];
+    match stream.read(&mut byte) {
+        Ok(0) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("expected the connection to be closed, got {other:?}"),
+    }
+}
+
 /// A response as the test saw it.
 #[derive(Debug)]
 pub struct Response {
