@@ -19,11 +19,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::allow::Rule;
 use crate::config::{self, Config, ConfigError, Targets};
-use crate::exposition::{self, Family};
+use crate::exposition::HistogramValue;
 use crate::histogram::{BucketsError, Histogram};
 use crate::log;
 use crate::probe::{Outcome, Report};
-use crate::scrape::{target_labels, ProbePool, TargetLabels};
+use crate::scrape::ProbePool;
 use crate::systemd::Notifier;
 use crate::target::{Module, Target};
 use crate::telemetry::{unix_now, Telemetry};
@@ -40,6 +40,8 @@ pub struct Exporter {
     stopping: AtomicBool,
     notifier: Notifier,
     probes: ProbePool,
+    /// The size of the last body written, to size the next one.
+    last_output_size: AtomicUsize,
 }
 
 /// What the configuration loaded: the targets, each with its history, and
@@ -117,6 +119,7 @@ impl Exporter {
             scrapes_in_flight: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             notifier,
+            last_output_size: AtomicUsize::new(0),
         })
     }
 
@@ -213,26 +216,33 @@ impl Exporter {
         self.stopping.load(Ordering::SeqCst)
     }
 
-    /// The exporter's own families about its configuration: whether the
-    /// last reload worked, and when one last did (blackbox_exporter's
-    /// names, with our prefix).
-    pub fn reload_families(&self) -> Vec<Family> {
+    /// Whether the last configuration load (a reload, or the start)
+    /// worked, and when one last did, in Unix seconds.
+    pub fn reload_status(&self) -> (bool, f64) {
         let status = lock(&self.reloads);
-        vec![
-            Family::gauge(
-                "probe_exporter_config_last_reload_successful",
-                "Whether the last configuration reload succeeded (1) or not (0).",
-                vec![(Vec::new(), if status.successful { 1.0 } else { 0.0 })],
-            ),
-            Family::gauge(
-                "probe_exporter_config_last_reload_success_timestamp_seconds",
-                "When the configuration was last loaded successfully, in Unix seconds.",
-                vec![(Vec::new(), status.success_at)],
-            )
-            .with_unit("seconds"),
-        ]
+        (status.successful, status.success_at)
+    }
+
+    /// An empty buffer for a response body, as large as the last one
+    /// written (up to [`MAX_KEPT_OUTPUT`]), so that a scrape's body is not
+    /// grown and copied step by step. It is a fresh allocation each time:
+    /// nothing holds a burst's peak once the response is gone.
+    pub fn output_buffer(&self) -> String {
+        String::with_capacity(self.last_output_size.load(Ordering::Relaxed))
+    }
+
+    /// Notes the size of a body just written, for the next
+    /// [`output_buffer`](Self::output_buffer).
+    pub fn remember_output_size(&self, size: usize) {
+        // A little headroom: the next body differs by a few digits.
+        let hint = (size + size / 16).min(MAX_KEPT_OUTPUT);
+        self.last_output_size.store(hint, Ordering::Relaxed);
     }
 }
+
+/// The largest body size remembered for the next buffer: past this, a
+/// body grows as it is written, as any `String` does.
+pub const MAX_KEPT_OUTPUT: usize = 4 << 20;
 
 impl Loaded {
     /// The targets with their histories: each taken over from `previous`
@@ -290,30 +300,13 @@ impl Loaded {
         }
     }
 
-    /// The latency histograms of the targets.
-    pub fn latency_family(&self) -> Family {
-        let series = self
-            .targets
+    /// The reading of each target's latency histogram, in the targets'
+    /// order; `None` for a target with `buckets = none`.
+    pub fn latencies(&self) -> Vec<Option<HistogramValue>> {
+        self.histories
             .iter()
-            .zip(&self.histories)
-            .filter_map(|(target, history)| {
-                let past = lock(history);
-                let latency = past.latency.as_ref()?;
-                let histogram = exposition::Histogram {
-                    buckets: latency.cumulative(),
-                    count: latency.count(),
-                    sum: latency.sum(),
-                    created: Some(latency.created()),
-                };
-                Some((target_labels(target, TargetLabels::Named), histogram))
-            })
-            .collect();
-        Family::histogram(
-            "probe_latency_seconds",
-            "Latency of every probe of the target since the exporter started.",
-            series,
-        )
-        .with_unit("seconds")
+            .map(|history| lock(history).latency.as_ref().map(Histogram::reading))
+            .collect()
     }
 }
 
@@ -433,12 +426,9 @@ mod tests {
         .unwrap();
         let report = crate::probe::run(&loaded.targets[0], std::time::Duration::from_millis(1));
         loaded.record(&[report, crate::probe::run(&loaded.targets[1], std::time::Duration::ZERO)]);
-        let text = exposition::render(&[loaded.latency_family()], exposition::Format::Prometheus);
-        assert!(!text.contains("target=\"bare\""), "{text}");
-        assert!(
-            text.contains("probe_latency_seconds_count{target=\"full\",kind=\"daytime\"} 1"),
-            "{text}"
-        );
+        let latencies = loaded.latencies();
+        assert!(latencies[0].is_none(), "{latencies:?}");
+        assert_eq!(latencies[1].as_ref().map(|latency| latency.count), Some(1));
         assert!(lock(&loaded.histories[0]).last_outcome.is_some());
     }
 
@@ -455,8 +445,7 @@ mod tests {
         let err = exporter.reload().unwrap_err();
         assert!(err.to_string().starts_with(&format!("{path_text}:3: ")), "{err}");
         assert_eq!(exporter.loaded().targets.len(), 1, "the old target stays");
-        let text = exposition::render(&exporter.reload_families(), exposition::Format::Prometheus);
-        assert!(text.contains("\nprobe_exporter_config_last_reload_successful 0\n"), "{text}");
+        assert!(!exporter.reload_status().0, "the failure shows");
 
         std::fs::write(&path, "[target b]\nkind = daytime\naddress = 127.0.0.1:13\n").unwrap();
         let summary = exporter.reload().unwrap();

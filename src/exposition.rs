@@ -1,11 +1,19 @@
 //! The Prometheus text formats, written by hand: text format 0.0.4, which
 //! every Prometheus version accepts, and OpenMetrics 1.0, which newer ones
 //! prefer. Callers gather their samples into [`Family`] values first, and
-//! [`render`] writes each family as one contiguous group with its metadata
+//! [`write`] writes each family as one contiguous group with its metadata
 //! on top, because Prometheus rejects a family whose lines are split up.
+//!
+//! A scrape writes thousands of lines, so this file is built not to
+//! allocate per line: families borrow their names, help texts and labels
+//! from whoever built them, a state set is the index of the state that is
+//! set, bucket bounds are spelled once when a histogram is made
+//! ([`BucketBounds`]), and numbers are written straight into the output.
 //! Pure: no I/O, no clock, and nothing from the rest of the crate.
 
 use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
 /// The two text formats a scrape can ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,62 +36,100 @@ impl Format {
     }
 }
 
-/// The label pairs of one series. They are written in this order, and the
-/// order must not change between scrapes: Prometheus caches series by their
-/// exact text.
-pub type Labels = Vec<(String, String)>;
+/// The label pairs of one series, borrowed from whoever built the family.
+/// They are written in this order, and the order must not change between
+/// scrapes: Prometheus caches series by their exact text.
+pub type Labels<'a> = &'a [(&'a str, &'a str)];
 
-/// Builds [`Labels`] from string slices: `labels(&[("target", "db:13")])`.
-pub fn labels(pairs: &[(&str, &str)]) -> Labels {
-    pairs.iter().map(|&(name, value)| (name.to_string(), value.to_string())).collect()
+/// The labels of a series that has none.
+pub const NO_LABELS: Labels<'static> = &[];
+
+/// Spells [`Labels`] out where they are written: `labels(&[("target", "db:13")])`.
+pub fn labels<'a>(pairs: &'a [(&'a str, &'a str)]) -> Labels<'a> {
+    pairs
 }
 
 /// One metric family: the series that share a name, a help text and a type.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Family {
+pub struct Family<'a> {
     /// The family name. For a counter this is the base name without
     /// `_total`, which both formats add to the sample name.
-    pub name: String,
+    pub name: &'a str,
     /// One line saying what the metric measures. An empty text writes no
     /// HELP line, since both formats make HELP optional.
-    pub help: String,
+    pub help: &'a str,
     /// The unit the name ends with, such as `"seconds"`. Only OpenMetrics
     /// announces it (`# UNIT`); text format 0.0.4 has no place for it.
-    pub unit: Option<&'static str>,
+    pub unit: Option<&'a str>,
     /// The series of the family, all of one type.
-    pub samples: Samples,
+    pub samples: Samples<'a>,
 }
 
 /// The series of a family, by metric type.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Samples {
+pub enum Samples<'a> {
     /// Values that can go up and down, such as the last probe's latency.
-    Gauge(Vec<(Labels, f64)>),
+    Gauge(Vec<(Labels<'a>, f64)>),
     /// Totals that only grow, with the time they started counting from.
-    Counter(Vec<(Labels, Counter)>),
+    Counter(Vec<(Labels<'a>, CounterValue)>),
     /// Observations counted into buckets, such as probe latencies.
-    Histogram(Vec<(Labels, Histogram)>),
+    Histogram(Vec<(Labels<'a>, HistogramValue)>),
     /// Named states of which each series reports which are set: an enum
     /// when exactly one is.
-    StateSet(Vec<(Labels, StateSet)>),
+    StateSet(Vec<(Labels<'a>, StateSetValue<'a>)>),
 }
 
 /// The value of one counter series.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Counter {
+pub struct CounterValue {
     /// The count so far; never negative, never NaN.
     pub total: f64,
     /// When counting started, in Unix seconds, written as `<name>_created`.
     pub created: Option<f64>,
 }
 
+/// The upper bounds of a histogram's finite buckets, each with its `le`
+/// label already spelled for both formats: a histogram's bounds never
+/// change, so they are formatted once, when it is made, not at every scrape.
+#[derive(Debug, PartialEq)]
+pub struct BucketBounds {
+    values: Vec<f64>,
+    prometheus: Vec<String>,
+    openmetrics: Vec<String>,
+}
+
+impl BucketBounds {
+    /// The bounds `values`, which the caller keeps finite and increasing.
+    pub fn new(values: Vec<f64>) -> BucketBounds {
+        let spell = |format| values.iter().map(|&bound| format_bound(bound, format)).collect();
+        BucketBounds {
+            prometheus: spell(Format::Prometheus),
+            openmetrics: spell(Format::OpenMetrics),
+            values,
+        }
+    }
+
+    /// The bounds, in increasing order.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    fn le(&self, format: Format) -> &[String] {
+        match format {
+            Format::Prometheus => &self.prometheus,
+            Format::OpenMetrics => &self.openmetrics,
+        }
+    }
+}
+
 /// The value of one histogram series.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Histogram {
-    /// (upper bound, observations less than or equal to it) for each finite
-    /// bound, in increasing order. The `+Inf` bucket is not listed: its
-    /// count is [`count`](Self::count).
-    pub buckets: Vec<(f64, u64)>,
+pub struct HistogramValue {
+    /// The finite bucket bounds; the `+Inf` bucket is not listed.
+    pub bounds: Arc<BucketBounds>,
+    /// For each bound, the observations less than or equal to it. The
+    /// `+Inf` bucket's count is [`count`](Self::count).
+    pub cumulative: Vec<u64>,
     /// The number of observations.
     pub count: u64,
     /// The sum of all observations.
@@ -92,153 +138,216 @@ pub struct Histogram {
     pub created: Option<f64>,
 }
 
-/// The value of one state set series: every state and whether it is set.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StateSet {
-    /// The states in the order they are written.
-    pub states: Vec<(String, bool)>,
-}
-
-impl StateSet {
-    /// An enum: all `states`, of which only `current` is set.
-    pub fn one_of(states: &[&str], current: &str) -> StateSet {
-        let states = states.iter().map(|&state| (state.to_string(), state == current)).collect();
-        StateSet { states }
+impl HistogramValue {
+    /// A histogram from (upper bound, cumulative count) pairs, as the
+    /// specifications' examples list them.
+    pub fn from_buckets(
+        buckets: &[(f64, u64)],
+        count: u64,
+        sum: f64,
+        created: Option<f64>,
+    ) -> HistogramValue {
+        let bounds = Arc::new(BucketBounds::new(buckets.iter().map(|&(bound, _)| bound).collect()));
+        let cumulative = buckets.iter().map(|&(_, count)| count).collect();
+        HistogramValue { bounds, cumulative, count, sum, created }
     }
 }
 
-impl Family {
+/// The value of one state set series: its states, and which are set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateSetValue<'a> {
+    /// The states in the order they are written; at most 64.
+    pub states: &'a [&'a str],
+    /// Bit `i` is set when `states[i]` is.
+    pub set: u64,
+}
+
+impl<'a> StateSetValue<'a> {
+    /// An enum: all `states`, of which only the one at `current` is set.
+    pub fn one_of(states: &'a [&'a str], current: usize) -> StateSetValue<'a> {
+        debug_assert!(current < states.len() && states.len() <= 64);
+        StateSetValue { states, set: 1 << current }
+    }
+
+    /// Whether the state at `idx` is set.
+    pub fn is_set(&self, idx: usize) -> bool {
+        idx < 64 && self.set & (1 << idx) != 0
+    }
+}
+
+impl<'a> Family<'a> {
     /// A gauge family.
-    pub fn gauge(name: &str, help: &str, series: Vec<(Labels, f64)>) -> Family {
+    pub fn gauge(name: &'a str, help: &'a str, series: Vec<(Labels<'a>, f64)>) -> Family<'a> {
         Family::new(name, help, Samples::Gauge(series))
     }
 
     /// A counter family; `name` is the base name, without `_total`.
-    pub fn counter(name: &str, help: &str, series: Vec<(Labels, Counter)>) -> Family {
+    pub fn counter(
+        name: &'a str,
+        help: &'a str,
+        series: Vec<(Labels<'a>, CounterValue)>,
+    ) -> Family<'a> {
         Family::new(name, help, Samples::Counter(series))
     }
 
     /// A histogram family.
-    pub fn histogram(name: &str, help: &str, series: Vec<(Labels, Histogram)>) -> Family {
+    pub fn histogram(
+        name: &'a str,
+        help: &'a str,
+        series: Vec<(Labels<'a>, HistogramValue)>,
+    ) -> Family<'a> {
         Family::new(name, help, Samples::Histogram(series))
     }
 
     /// A state set family.
-    pub fn state_set(name: &str, help: &str, series: Vec<(Labels, StateSet)>) -> Family {
+    pub fn state_set(
+        name: &'a str,
+        help: &'a str,
+        series: Vec<(Labels<'a>, StateSetValue<'a>)>,
+    ) -> Family<'a> {
         Family::new(name, help, Samples::StateSet(series))
     }
 
     /// Declares the unit the name ends with:
     /// `Family::gauge("probe_duration_seconds", ..).with_unit("seconds")`.
-    pub fn with_unit(self, unit: &'static str) -> Family {
+    pub fn with_unit(self, unit: &'a str) -> Family<'a> {
         Family { unit: Some(unit), ..self }
     }
 
-    fn new(name: &str, help: &str, samples: Samples) -> Family {
-        Family { name: name.to_string(), help: help.to_string(), unit: None, samples }
+    /// A family of `samples`, without a unit.
+    pub fn new(name: &'a str, help: &'a str, samples: Samples<'a>) -> Family<'a> {
+        Family { name, help, unit: None, samples }
     }
 }
 
-impl Samples {
-    fn is_empty(&self) -> bool {
-        self.label_sets().is_empty()
+impl Samples<'_> {
+    /// How many series there are, whatever the type.
+    pub fn len(&self) -> usize {
+        match self {
+            Samples::Gauge(series) => series.len(),
+            Samples::Counter(series) => series.len(),
+            Samples::Histogram(series) => series.len(),
+            Samples::StateSet(series) => series.len(),
+        }
     }
 
-    /// The labels of every series, whatever the type.
-    fn label_sets(&self) -> Vec<&Labels> {
+    /// Whether there is no series at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The labels of the series at `idx`, whatever the type.
+    fn labels_at(&self, idx: usize) -> Labels<'_> {
         match self {
-            Samples::Gauge(series) => series.iter().map(|(labels, _)| labels).collect(),
-            Samples::Counter(series) => series.iter().map(|(labels, _)| labels).collect(),
-            Samples::Histogram(series) => series.iter().map(|(labels, _)| labels).collect(),
-            Samples::StateSet(series) => series.iter().map(|(labels, _)| labels).collect(),
+            Samples::Gauge(series) => series[idx].0,
+            Samples::Counter(series) => series[idx].0,
+            Samples::Histogram(series) => series[idx].0,
+            Samples::StateSet(series) => series[idx].0,
         }
     }
 }
 
-/// Renders the families in the given order, each as one contiguous group.
+/// Renders the families into a new string; see [`write`].
+pub fn render(families: &[Family], format: Format) -> String {
+    let mut out = String::new();
+    write(&mut out, families, format);
+    out
+}
+
+/// Appends the families to `out` in the given order, each as one
+/// contiguous group.
 ///
 /// A family without samples writes nothing at all. An OpenMetrics body ends
 /// with `# EOF`, without which Prometheus rejects the whole scrape. Names are
 /// not checked here: they come from code or from configuration validated at
 /// start-up with [`is_valid_metric_name`], so a bad one is a bug.
-pub fn render(families: &[Family], format: Format) -> String {
-    let mut out = String::new();
+pub fn write(out: &mut String, families: &[Family], format: Format) {
     for family in families {
         debug_assert!(is_well_formed(family), "invalid metric, label or unit name in {family:?}");
         if family.samples.is_empty() {
             continue;
         }
         match format {
-            Format::Prometheus => write_prometheus_family(&mut out, family),
-            Format::OpenMetrics => write_openmetrics_family(&mut out, family),
+            Format::Prometheus => write_prometheus_family(out, family),
+            Format::OpenMetrics => write_openmetrics_family(out, family),
         }
     }
     if format == Format::OpenMetrics {
         out.push_str("# EOF\n");
     }
-    out
 }
 
 /// Whether the family's names obey the data model: a valid metric name, a
 /// unit that is the name's last `_` segment, and valid label names.
 fn is_well_formed(family: &Family) -> bool {
     let unit_fits = match family.unit {
-        Some(unit) => family.name.ends_with(&format!("_{unit}")),
+        Some(unit) => family.name.strip_suffix(unit).is_some_and(|rest| rest.ends_with('_')),
         None => true,
     };
-    let labels_valid = family
-        .samples
-        .label_sets()
-        .into_iter()
-        .flatten()
+    let samples = &family.samples;
+    let labels_valid = (0..samples.len())
+        .flat_map(|idx| samples.labels_at(idx))
         .all(|(name, _)| is_valid_label_name(name));
     // A state set's states are labelled with the family's own name.
     let state_label_valid =
-        !matches!(family.samples, Samples::StateSet(_)) || is_valid_label_name(&family.name);
-    is_valid_metric_name(&family.name) && unit_fits && labels_valid && state_label_valid
+        !matches!(family.samples, Samples::StateSet(_)) || is_valid_label_name(family.name);
+    is_valid_metric_name(family.name) && unit_fits && labels_valid && state_label_valid
 }
 
 /// Text format 0.0.4 knows neither `_created` nor state sets, so, as
 /// client_python does, creation times become a gauge family of their own
 /// after the counter or histogram, and a state set becomes a gauge.
 fn write_prometheus_family(out: &mut String, family: &Family) {
-    let name = family.name.as_str();
-    let help = family.help.as_str();
+    let (name, help) = (family.name, family.help);
     match &family.samples {
         Samples::Gauge(series) => {
-            write_prometheus_metadata(out, name, help, "gauge");
+            write_prometheus_metadata(out, name, "", help, "gauge");
             write_gauge_samples(out, name, series);
         }
         Samples::Counter(series) => {
-            let total = format!("{name}_total");
-            write_prometheus_metadata(out, &total, help, "counter");
+            write_prometheus_metadata(out, name, "_total", help, "counter");
             for (labels, counter) in series {
-                write_sample(out, &total, labels, None, &format_value(counter.total));
+                write_series_name(out, name, "_total", labels, None);
+                write_value_line(out, counter.total);
             }
-            let created = series.iter().map(|(labels, counter)| (labels, counter.created));
+            let created = series.iter().map(|(labels, counter)| (*labels, counter.created));
             write_prometheus_created_family(out, name, help, created);
         }
         Samples::Histogram(series) => {
-            write_prometheus_metadata(out, name, help, "histogram");
+            write_prometheus_metadata(out, name, "", help, "histogram");
             for (labels, histogram) in series {
                 write_histogram_series(out, name, labels, histogram, Format::Prometheus);
             }
-            let created = series.iter().map(|(labels, histogram)| (labels, histogram.created));
+            let created = series.iter().map(|(labels, histogram)| (*labels, histogram.created));
             write_prometheus_created_family(out, name, help, created);
         }
         Samples::StateSet(series) => {
-            write_prometheus_metadata(out, name, help, "gauge");
+            write_prometheus_metadata(out, name, "", help, "gauge");
             write_state_set_samples(out, name, series);
         }
     }
 }
 
-/// Writes `# HELP` and `# TYPE`, in the order the Prometheus docs use.
-fn write_prometheus_metadata(out: &mut String, name: &str, help: &str, type_name: &str) {
+/// Writes `# HELP` and `# TYPE` for `name` + `suffix`, in the order the
+/// Prometheus docs use.
+fn write_prometheus_metadata(
+    out: &mut String,
+    name: &str,
+    suffix: &str,
+    help: &str,
+    type_name: &str,
+) {
     if !help.is_empty() {
-        out.push_str(&format!("# HELP {name} {}\n", escape_help(help)));
+        write_metadata_line(out, "# HELP ", name, suffix, &escape_help(help));
     }
-    out.push_str(&format!("# TYPE {name} {type_name}\n"));
+    write_metadata_line(out, "# TYPE ", name, suffix, type_name);
+}
+
+/// Writes `<keyword><name><suffix> <text>` and a line feed.
+fn write_metadata_line(out: &mut String, keyword: &str, name: &str, suffix: &str, text: &str) {
+    for part in [keyword, name, suffix, " ", text, "\n"] {
+        out.push_str(part);
+    }
 }
 
 /// Writes the `<name>_created` gauge family of the series that have a
@@ -247,24 +356,24 @@ fn write_prometheus_created_family<'a>(
     out: &mut String,
     name: &str,
     help: &str,
-    series: impl Iterator<Item = (&'a Labels, Option<f64>)>,
+    series: impl Iterator<Item = (Labels<'a>, Option<f64>)> + Clone,
 ) {
-    let created: Vec<(&Labels, f64)> =
-        series.filter_map(|(labels, created)| Some((labels, created?))).collect();
-    if created.is_empty() {
+    if series.clone().all(|(_, created)| created.is_none()) {
         return;
     }
-    let created_name = format!("{name}_created");
-    write_prometheus_metadata(out, &created_name, help, "gauge");
-    for (labels, seconds) in created {
-        write_sample(out, &created_name, labels, None, &format_value(seconds));
+    write_prometheus_metadata(out, name, "_created", help, "gauge");
+    for (labels, created) in series {
+        if let Some(seconds) = created {
+            write_series_name(out, name, "_created", labels, None);
+            write_value_line(out, seconds);
+        }
     }
 }
 
 /// OpenMetrics keeps every sample of a series together: a counter's
 /// `_created` follows its `_total`, and a histogram's follows its `_sum`.
 fn write_openmetrics_family(out: &mut String, family: &Family) {
-    let name = family.name.as_str();
+    let name = family.name;
     let type_name = match family.samples {
         Samples::Gauge(_) => "gauge",
         Samples::Counter(_) => "counter",
@@ -275,12 +384,12 @@ fn write_openmetrics_family(out: &mut String, family: &Family) {
     match &family.samples {
         Samples::Gauge(series) => write_gauge_samples(out, name, series),
         Samples::Counter(series) => {
-            let total = format!("{name}_total");
-            let created = format!("{name}_created");
             for (labels, counter) in series {
-                write_sample(out, &total, labels, None, &format_value(counter.total));
+                write_series_name(out, name, "_total", labels, None);
+                write_value_line(out, counter.total);
                 if let Some(seconds) = counter.created {
-                    write_sample(out, &created, labels, None, &format_value(seconds));
+                    write_series_name(out, name, "_created", labels, None);
+                    write_value_line(out, seconds);
                 }
             }
         }
@@ -296,29 +405,30 @@ fn write_openmetrics_family(out: &mut String, family: &Family) {
 /// Writes `# TYPE`, `# UNIT` and `# HELP`, in the order the OpenMetrics
 /// specification recommends. HELP is escaped like a label value there.
 fn write_openmetrics_metadata(out: &mut String, family: &Family, type_name: &str) {
-    let name = &family.name;
-    out.push_str(&format!("# TYPE {name} {type_name}\n"));
+    let name = family.name;
+    write_metadata_line(out, "# TYPE ", name, "", type_name);
     if let Some(unit) = family.unit {
-        out.push_str(&format!("# UNIT {name} {unit}\n"));
+        write_metadata_line(out, "# UNIT ", name, "", unit);
     }
     if !family.help.is_empty() {
-        out.push_str(&format!("# HELP {name} {}\n", escape_label_value(&family.help)));
+        write_metadata_line(out, "# HELP ", name, "", &escape_label_value(family.help));
     }
 }
 
 fn write_gauge_samples(out: &mut String, name: &str, series: &[(Labels, f64)]) {
     for (labels, value) in series {
-        write_sample(out, name, labels, None, &format_value(*value));
+        write_series_name(out, name, "", labels, None);
+        write_value_line(out, *value);
     }
 }
 
 /// Writes one series per state, labelled with the family name itself
 /// (`probe_state{probe_state="timeout"} 1`), as client_python writes an Enum.
-fn write_state_set_samples(out: &mut String, name: &str, series: &[(Labels, StateSet)]) {
+fn write_state_set_samples(out: &mut String, name: &str, series: &[(Labels, StateSetValue)]) {
     for (labels, state_set) in series {
-        for (state, is_set) in &state_set.states {
-            let value = if *is_set { "1" } else { "0" };
-            write_sample(out, name, labels, Some((name, state)), value);
+        for (idx, state) in state_set.states.iter().enumerate() {
+            write_series_name(out, name, "", labels, Some((name, state)));
+            out.push_str(if state_set.is_set(idx) { " 1\n" } else { " 0\n" });
         }
     }
 }
@@ -329,51 +439,50 @@ fn write_state_set_samples(out: &mut String, name: &str, series: &[(Labels, Stat
 fn write_histogram_series(
     out: &mut String,
     name: &str,
-    labels: &Labels,
-    histogram: &Histogram,
+    labels: Labels,
+    histogram: &HistogramValue,
     format: Format,
 ) {
-    let bucket = format!("{name}_bucket");
-    for &(bound, cumulative_count) in &histogram.buckets {
-        let le = format_bound(bound, format);
-        let value = cumulative_count.to_string();
-        write_sample(out, &bucket, labels, Some(("le", &le)), &value);
+    let le = histogram.bounds.le(format);
+    for (le, &cumulative_count) in le.iter().zip(&histogram.cumulative) {
+        write_series_name(out, name, "_bucket", labels, Some(("le", le)));
+        write_count_line(out, cumulative_count);
     }
-    let count = histogram.count.to_string();
-    write_sample(out, &bucket, labels, Some(("le", "+Inf")), &count);
-
-    let sum = format_value(histogram.sum);
-    let sum_name = format!("{name}_sum");
-    let count_name = format!("{name}_count");
+    write_series_name(out, name, "_bucket", labels, Some(("le", "+Inf")));
+    write_count_line(out, histogram.count);
     match format {
         Format::Prometheus => {
-            write_sample(out, &sum_name, labels, None, &sum);
-            write_sample(out, &count_name, labels, None, &count);
+            write_series_name(out, name, "_sum", labels, None);
+            write_value_line(out, histogram.sum);
+            write_series_name(out, name, "_count", labels, None);
+            write_count_line(out, histogram.count);
         }
         Format::OpenMetrics => {
-            write_sample(out, &count_name, labels, None, &count);
-            write_sample(out, &sum_name, labels, None, &sum);
+            write_series_name(out, name, "_count", labels, None);
+            write_count_line(out, histogram.count);
+            write_series_name(out, name, "_sum", labels, None);
+            write_value_line(out, histogram.sum);
             if let Some(seconds) = histogram.created {
-                let created = format_value(seconds);
-                write_sample(out, &format!("{name}_created"), labels, None, &created);
+                write_series_name(out, name, "_created", labels, None);
+                write_value_line(out, seconds);
             }
         }
     }
 }
 
-/// Writes `name{label="value",...} value`. The braces are left out when there
-/// are no labels. `extra` is a bucket's `le` or a state set's state, written
-/// after the series' own labels. Everything goes straight into `out`: a
-/// scrape of many targets writes thousands of these lines.
-fn write_sample(
+/// Writes `<name><suffix>{label="value",...}`: the sample name and its
+/// labels, without the braces when there are none. `extra` is a bucket's
+/// `le` or a state set's state, written after the series' own labels.
+fn write_series_name(
     out: &mut String,
     name: &str,
-    labels: &Labels,
+    suffix: &str,
+    labels: Labels,
     extra: Option<(&str, &str)>,
-    value: &str,
 ) {
     out.push_str(name);
-    let pairs = labels.iter().map(|(label, value)| (label.as_str(), value.as_str())).chain(extra);
+    out.push_str(suffix);
+    let pairs = labels.iter().copied().chain(extra);
     for (idx, (label, label_value)) in pairs.enumerate() {
         out.push(if idx == 0 { '{' } else { ',' });
         out.push_str(label);
@@ -384,8 +493,19 @@ fn write_sample(
     if !labels.is_empty() || extra.is_some() {
         out.push('}');
     }
+}
+
+/// Writes ` <value>` and the line feed that end a sample line.
+fn write_value_line(out: &mut String, value: f64) {
     out.push(' ');
-    out.push_str(value);
+    write_value(out, value);
+    out.push('\n');
+}
+
+/// Writes ` <count>` and the line feed: a bucket's or a histogram's count.
+fn write_count_line(out: &mut String, count: u64) {
+    out.push(' ');
+    write_integer(out, count);
     out.push('\n');
 }
 
@@ -424,28 +544,128 @@ fn matches_name_pattern(
 /// numbers without a fraction (`1`). NaN and the infinities are spelled
 /// `NaN`, `+Inf` and `-Inf`, where Rust would write `NaN`, `inf` and `-inf`.
 pub fn format_value(value: f64) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value);
+    out
+}
+
+/// Appends `value` to `out` as [`format_value`] spells it, without
+/// making a string of its own.
+pub fn write_value(out: &mut String, value: f64) {
     if value.is_nan() {
-        return "NaN".to_string();
+        return out.push_str("NaN");
     }
     if value.is_infinite() {
-        let infinity = if value > 0.0 { "+Inf" } else { "-Inf" };
-        return infinity.to_string();
+        return out.push_str(if value > 0.0 { "+Inf" } else { "-Inf" });
     }
     // client_golang writes `0` for both zeros: in Go, `-0 == 0` holds too.
     if value == 0.0 {
-        return "0".to_string();
+        return out.push('0');
     }
-    // `{:e}` writes the shortest round-trip digits with an exponent: `1.5e-7`.
-    let scientific = format!("{value:e}");
-    let (mantissa, exponent) = scientific.split_once('e').expect("`{:e}` always writes an `e`");
-    let exponent: i32 = exponent.parse().expect("`{:e}` writes a decimal exponent");
+    // Whole numbers under a million, which most samples are (flags,
+    // counts, descriptors): their digits alone, as Go writes them.
+    if value.fract() == 0.0 && value.abs() < 1e6 {
+        if value < 0.0 {
+            out.push('-');
+        }
+        return write_integer(out, value.abs() as u64);
+    }
+    // `{:e}` writes the shortest round-trip digits with an exponent:
+    // `-1.5e-7`. They are rearranged from a stack buffer.
+    let mut scientific = StackText::default();
+    if write!(scientific, "{value:e}").is_err() {
+        // Cannot happen (an f64 takes at most 24 bytes), but stay correct.
+        return out.push_str(&format!("{value:e}"));
+    }
+    let text = scientific.as_str();
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let mantissa = match mantissa.strip_prefix('-') {
+        Some(magnitude) => {
+            out.push('-');
+            magnitude
+        }
+        None => mantissa,
+    };
     if (-4..6).contains(&exponent) {
-        // `{}` writes the same shortest digits in plain decimal notation.
-        format!("{value}")
+        write_plain_decimal(out, mantissa, exponent);
     } else {
         // Go writes a sign and at least two digits: `1e+06`, `1.5e-07`.
-        let sign = if exponent < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs())
+        out.push_str(mantissa);
+        out.push_str(if exponent < 0 { "e-" } else { "e+" });
+        if exponent.unsigned_abs() < 10 {
+            out.push('0');
+        }
+        write_integer(out, u64::from(exponent.unsigned_abs()));
+    }
+}
+
+/// Writes the mantissa `d.ddd` of a value times 10^`exponent`, for an
+/// exponent in -4..6, in plain decimal notation: `2.75`, `0.0001`,
+/// `324789.3`, the same digits Go and Rust's `{}` write there.
+fn write_plain_decimal(out: &mut String, mantissa: &str, exponent: i32) {
+    let (first, rest) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if exponent < 0 {
+        out.push_str("0.");
+        for _ in 1..-exponent {
+            out.push('0');
+        }
+        out.push_str(first);
+        out.push_str(rest);
+        return;
+    }
+    let whole_digits_after_first = exponent.unsigned_abs() as usize;
+    out.push_str(first);
+    if rest.len() <= whole_digits_after_first {
+        out.push_str(rest);
+        for _ in rest.len()..whole_digits_after_first {
+            out.push('0');
+        }
+    } else {
+        let (whole, fraction) = rest.split_at(whole_digits_after_first);
+        out.push_str(whole);
+        out.push('.');
+        out.push_str(fraction);
+    }
+}
+
+/// Appends the decimal digits of `number`.
+pub fn write_integer(out: &mut String, mut number: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (number % 10) as u8;
+        number /= 10;
+        if number == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
+}
+
+/// A few bytes of text on the stack, which `write!` can fill: where a
+/// float's digits go before they are rearranged.
+#[derive(Default)]
+struct StackText {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        let end = self.len + text.len();
+        let slot = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(text.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -466,16 +686,19 @@ fn format_bound(bound: f64, format: Format) -> String {
 /// Escapes HELP text for text format 0.0.4: backslash and line feed, and
 /// nothing else. There `\"` is not an escape: older parsers reject it and
 /// the Prometheus server shows it as written.
-fn escape_help(text: &str) -> String {
+fn escape_help(text: &str) -> Cow<'_, str> {
+    if !text.bytes().any(|byte| matches!(byte, b'\\' | b'\n')) {
+        return Cow::Borrowed(text);
+    }
     // The backslash goes first, so the backslashes added next stay single.
-    text.replace('\\', r"\\").replace('\n', r"\n")
+    Cow::Owned(text.replace('\\', r"\\").replace('\n', r"\n"))
 }
 
 /// Escapes a label value, and HELP text in OpenMetrics: backslash, double
 /// quote and line feed, and nothing else, since parsers reject any other
 /// escape sequence (such as `\t`).
 fn escape_label_value(text: &str) -> Cow<'_, str> {
-    if !text.contains(['\\', '"', '\n']) {
+    if !text.bytes().any(|byte| matches!(byte, b'\\' | b'"' | b'\n')) {
         return Cow::Borrowed(text);
     }
     // The backslash goes first, so the backslashes added next stay single.
@@ -522,8 +745,8 @@ mod tests {
         assert_eq!(is_valid_label_name(name), expected, "label name {name:?}");
     }
 
-    fn counter(total: f64, created: Option<f64>) -> Counter {
-        Counter { total, created }
+    fn counter(total: f64, created: Option<f64>) -> CounterValue {
+        CounterValue { total, created }
     }
 
     #[test]
@@ -631,20 +854,17 @@ mod tests {
 
     #[test]
     fn state_set_one_of_sets_only_the_named_state() {
-        let expected = StateSet {
-            states: vec![
-                ("success".to_string(), false),
-                ("timeout".to_string(), true),
-                ("refused".to_string(), false),
-            ],
-        };
-        assert_eq!(StateSet::one_of(&["success", "timeout", "refused"], "timeout"), expected);
+        let states = ["success", "timeout", "refused"];
+        let state_set = StateSetValue::one_of(&states, 1);
+        let set: Vec<bool> = (0..states.len()).map(|idx| state_set.is_set(idx)).collect();
+        assert_eq!(set, [false, true, false]);
     }
 
     #[test]
     fn prometheus_counter_gets_a_created_gauge_family() {
         // client_python's output for Counter('cc', 'A counter'), values in Go style.
-        let family = Family::counter("cc", "A counter", vec![(vec![], counter(1.0, Some(1.7e9)))]);
+        let family =
+            Family::counter("cc", "A counter", vec![(NO_LABELS, counter(1.0, Some(1.7e9)))]);
         check(
             &[family],
             Format::Prometheus,
@@ -707,7 +927,7 @@ requests_created{target="a"} 1.52043e+09
     #[test]
     fn prometheus_gauges_with_and_without_labels() {
         let families = [
-            Family::gauge("metric_without_timestamp_and_labels", "", vec![(vec![], 12.47)]),
+            Family::gauge("metric_without_timestamp_and_labels", "", vec![(NO_LABELS, 12.47)]),
             Family::gauge(
                 "msdos_file_access_time_seconds",
                 "",
@@ -736,7 +956,7 @@ msdos_file_access_time_seconds{path="C:\\DIR\\FILE.TXT",error="Cannot find file:
     #[test]
     fn prometheus_help_does_not_escape_quotes() {
         let help = "A \"quoted\" C:\\path\nsecond line";
-        let family = Family::gauge("x", help, vec![(vec![], 1.0)]);
+        let family = Family::gauge("x", help, vec![(NO_LABELS, 1.0)]);
         check(
             &[family],
             Format::Prometheus,
@@ -751,12 +971,8 @@ x 1
     fn prometheus_histogram_is_the_documented_example() {
         // The documentation's histogram: cumulative buckets, `le` after the
         // series' labels, `+Inf` equal to `_count`, then `_sum` and `_count`.
-        let histogram = Histogram {
-            buckets: vec![(0.005, 0), (0.1, 3), (1.0, 7)],
-            count: 8,
-            sum: 2.75,
-            created: None,
-        };
+        let histogram =
+            HistogramValue::from_buckets(&[(0.005, 0), (0.1, 3), (1.0, 7)], 8, 2.75, None);
         let family = Family::histogram(
             "x_seconds",
             "Request latency.",
@@ -781,12 +997,12 @@ x_seconds_count{path="/a"} 8
     #[test]
     fn prometheus_histogram_series_without_labels_and_created() {
         let histogram =
-            |count, created| Histogram { buckets: vec![(1.0, count)], count, sum: 0.5, created };
+            |count, created| HistogramValue::from_buckets(&[(1.0, count)], count, 0.5, created);
         let family = Family::histogram(
             "probe_seconds",
             "Probe latency.",
             vec![
-                (vec![], histogram(1, Some(1.7e9))),
+                (NO_LABELS, histogram(1, Some(1.7e9))),
                 (labels(&[("target", "b")]), histogram(0, None)),
             ],
         );
@@ -816,8 +1032,8 @@ probe_seconds_created 1.7e+09
             "probe_state",
             "The outcome of the last probe.",
             vec![
-                (labels(&[("target", "a")]), StateSet::one_of(&["success", "timeout"], "success")),
-                (labels(&[("target", "b")]), StateSet::one_of(&["success", "timeout"], "timeout")),
+                (labels(&[("target", "a")]), StateSetValue::one_of(&["success", "timeout"], 0)),
+                (labels(&[("target", "b")]), StateSetValue::one_of(&["success", "timeout"], 1)),
             ],
         );
         check(
@@ -836,10 +1052,10 @@ probe_state{target="b",probe_state="timeout"} 1
     #[test]
     fn families_stay_in_order_and_empty_ones_vanish() {
         let families = [
-            Family::gauge("b_first", "First.", vec![(vec![], 1.0)]),
+            Family::gauge("b_first", "First.", vec![(NO_LABELS, 1.0)]),
             Family::gauge("empty", "No samples.", vec![]),
             Family::counter("empty_counter", "No samples.", vec![]),
-            Family::gauge("a_second", "Second.", vec![(vec![], 2.0)]),
+            Family::gauge("a_second", "Second.", vec![(NO_LABELS, 2.0)]),
         ];
         check(
             &families,
@@ -864,7 +1080,7 @@ a_second 2
 
     #[test]
     fn openmetrics_gauge_ends_with_eof() {
-        let family = Family::gauge("foo", "", vec![(vec![], 17.0)]);
+        let family = Family::gauge("foo", "", vec![(NO_LABELS, 17.0)]);
         check(
             &[family],
             Format::OpenMetrics,
@@ -903,7 +1119,7 @@ foo_seconds_total{target="b"} 3
     #[test]
     fn openmetrics_help_escapes_quotes_too() {
         let help = "A \"quoted\" C:\\path\nsecond line";
-        let family = Family::gauge("x", help, vec![(vec![], 1.0)]);
+        let family = Family::gauge("x", help, vec![(NO_LABELS, 1.0)]);
         check(
             &[family],
             Format::OpenMetrics,
@@ -920,13 +1136,9 @@ x 1
         // The specification's histogram example.
         let bounds = [0.0, 1e-5, 0.0001, 0.1, 1.0, 10.0, 100000.0, 1e6, 1e23, 1.1e23];
         let cumulative_counts = [0, 0, 5, 8, 10, 11, 11, 15, 16, 17];
-        let histogram = Histogram {
-            buckets: bounds.into_iter().zip(cumulative_counts).collect(),
-            count: 17,
-            sum: 324789.3,
-            created: Some(1520430000.123),
-        };
-        let family = Family::histogram("foo", "", vec![(vec![], histogram)]);
+        let buckets: Vec<(f64, u64)> = bounds.into_iter().zip(cumulative_counts).collect();
+        let histogram = HistogramValue::from_buckets(&buckets, 17, 324789.3, Some(1520430000.123));
+        let family = Family::histogram("foo", "", vec![(NO_LABELS, histogram)]);
         check(
             &[family],
             Format::OpenMetrics,
@@ -953,12 +1165,9 @@ foo_created 1.520430000123e+09
     #[test]
     fn openmetrics_state_set_is_the_specification_example() {
         // The specification's state set example.
-        let states = |set: &[bool]| StateSet {
-            states: ["a", "bb", "ccc"]
-                .iter()
-                .map(|state| state.to_string())
-                .zip(set.iter().copied())
-                .collect(),
+        let states = |set: &[bool]| StateSetValue {
+            states: &["a", "bb", "ccc"],
+            set: set.iter().rev().fold(0, |bits, &is_set| bits << 1 | u64::from(is_set)),
         };
         let family = Family::state_set(
             "foo",

@@ -3,9 +3,13 @@
 //! Each bucket keeps its own count and `observe` touches just one of them; the
 //! cumulative counts the text formats want are summed up only when asked for.
 //! Bucket bounds come from code ([`DEFAULT_BUCKETS`]) or from the
-//! configuration file ([`parse_buckets`]).
+//! configuration file ([`parse_buckets`]); their `le` labels are spelled
+//! once, when the histogram is made ([`BucketBounds`]).
 
 use std::fmt;
+use std::sync::Arc;
+
+use crate::exposition::{BucketBounds, HistogramValue};
 
 /// Bucket bounds for probe latencies in seconds: from 100 µs, a service on
 /// the same host, to 10 s, longer than a probe should ever be allowed to
@@ -57,8 +61,9 @@ impl std::error::Error for BucketsError {}
 /// A histogram of observations, such as probe latencies in seconds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Histogram {
-    /// The upper bounds of the finite buckets: finite and strictly increasing.
-    bounds: Vec<f64>,
+    /// The upper bounds of the finite buckets: finite and strictly
+    /// increasing, shared with every reading.
+    bounds: Arc<BucketBounds>,
     /// Observations per bucket, not cumulative, with one more entry than
     /// `bounds` for the `+Inf` bucket.
     counts: Vec<u64>,
@@ -79,7 +84,7 @@ impl Histogram {
     pub fn new(bounds: Vec<f64>, created: f64) -> Result<Histogram, BucketsError> {
         check_bounds(&bounds)?;
         let counts = vec![0; bounds.len() + 1];
-        Ok(Histogram { bounds, counts, sum: 0.0, created })
+        Ok(Histogram { bounds: Arc::new(BucketBounds::new(bounds)), counts, sum: 0.0, created })
     }
 
     /// Records one observation in the first bucket whose bound is greater
@@ -90,26 +95,32 @@ impl Histogram {
         if value.is_nan() {
             return;
         }
-        let bucket_idx =
-            self.bounds.iter().position(|&bound| value <= bound).unwrap_or(self.bounds.len());
+        let bounds = self.bounds.values();
+        let bucket_idx = bounds.iter().position(|&bound| value <= bound).unwrap_or(bounds.len());
         self.counts[bucket_idx] += 1;
         self.sum += value;
     }
 
-    /// Each finite bound with the number of observations less than or equal
-    /// to it, the form both text formats write. The `+Inf` bucket is left
-    /// out: its count is [`count`](Self::count).
-    pub fn cumulative(&self) -> Vec<(f64, u64)> {
+    /// What the text formats write: for each finite bound, the number of
+    /// observations less than or equal to it, and the count, sum and
+    /// creation time.
+    pub fn reading(&self) -> HistogramValue {
         let mut running_count = 0;
-        // `zip` stops at the end of `bounds`, before the `+Inf` count.
-        self.bounds
+        // `bounds` is one shorter than `counts`: the `+Inf` count is left out.
+        let cumulative = self.counts[..self.bounds.values().len()]
             .iter()
-            .zip(&self.counts)
-            .map(|(&bound, &count)| {
+            .map(|&count| {
                 running_count += count;
-                (bound, running_count)
+                running_count
             })
-            .collect()
+            .collect();
+        HistogramValue {
+            bounds: Arc::clone(&self.bounds),
+            cumulative,
+            count: self.count(),
+            sum: self.sum,
+            created: Some(self.created),
+        }
     }
 
     /// The number of observations.
@@ -129,7 +140,7 @@ impl Histogram {
 
     /// The finite bucket bounds.
     pub fn bounds(&self) -> &[f64] {
-        &self.bounds
+        self.bounds.values()
     }
 }
 
@@ -181,6 +192,11 @@ fn check_bounds(bounds: &[f64]) -> Result<(), BucketsError> {
 mod tests {
     use super::*;
 
+    fn cumulative(histogram: &Histogram) -> Vec<(f64, u64)> {
+        let reading = histogram.reading();
+        reading.bounds.values().iter().copied().zip(reading.cumulative).collect()
+    }
+
     #[track_caller]
     fn check(
         bounds: &[f64],
@@ -193,7 +209,7 @@ mod tests {
             histogram.observe(value);
         }
         assert_eq!(
-            histogram.cumulative(),
+            cumulative(&histogram),
             expected_cumulative,
             "cumulative after {observations:?}"
         );

@@ -43,6 +43,7 @@ pub mod json;
 pub mod timestamp;
 pub mod daytime_date;
 pub mod exposition;
+pub mod metrics;
 pub mod negotiate;
 
 pub mod config;

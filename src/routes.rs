@@ -13,16 +13,17 @@
 //! connection loop writes it. A failed probe is not an HTTP error: the
 //! scrape still answers 200, with `probe_success 0` in it.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::allow;
 use crate::exporter::Exporter;
-use crate::exposition::{self, Family, Format};
+use crate::exposition::Format;
 use crate::http::{self, Request, Response, Status, TEXT_HTML};
 use crate::log;
+use crate::metrics::{self, ScrapeReading};
 use crate::negotiate;
-use crate::probe::{self, trace};
-use crate::scrape::{self, TargetLabels};
+use crate::probe::{self, trace, Report};
+use crate::process;
 use crate::target::{Address, Kind, Module, Target};
 
 /// The answer to `request`.
@@ -74,32 +75,65 @@ fn metrics(request: &Request, exporter: &Exporter) -> Response {
     let Some(_slot) = exporter.begin_scrape() else {
         return too_many_scrapes();
     };
-    let config = exporter.config();
     let loaded = exporter.loaded();
     let started = Instant::now();
-    let budget = scrape::budget(request.header(scrape::TIMEOUT_HEADER), config.timeout_offset);
-    let reports = exporter.probes().probe_all(&loaded.targets, budget);
+    let reports = exporter.probes().probe_all(&loaded.targets, scrape_budget(request, exporter));
     loaded.record(&reports);
+    let scrape_duration = started.elapsed();
 
-    let mut families = scrape::families(&loaded.targets, &reports, TargetLabels::Named);
-    families.push(loaded.latency_family());
-    families.push(
-        Family::gauge(
-            "probe_exporter_scrape_duration_seconds",
-            "How long the exporter took to probe every target for this scrape.",
-            vec![(Vec::new(), started.elapsed().as_secs_f64())],
-        )
-        .with_unit("seconds"),
-    );
-    families.extend(exporter.reload_families());
-    families.extend(exporter.telemetry().families());
-    exposition_response(request, &families)
+    let latencies = loaded.latencies();
+    let (reload_successful, reload_success_at) = exporter.reload_status();
+    let responses = exporter.telemetry().responses();
+    let scrape = ScrapeReading {
+        targets: &loaded.targets,
+        reports: &reports,
+        latencies: &latencies,
+        scrape_duration,
+        reload_successful,
+        reload_success_at,
+        responses: &responses,
+        counting_since: exporter.telemetry().started_at(),
+        process: process::read_self(),
+    };
+    exposition_response(request, exporter, |out, format| {
+        metrics::write_scrape(out, &scrape, format)
+    })
+}
+
+/// The header in which Prometheus says how long it will wait, in seconds
+/// (`10`, `0.5`, or `10.000000` from Prometheus before 2.28).
+pub const TIMEOUT_HEADER: &str = "X-Prometheus-Scrape-Timeout-Seconds";
+
+/// The share of Prometheus's timeout a scrape always keeps, however large
+/// the offset: a quarter. With `--scrape.timeout-offset 500ms` this
+/// applies to timeouts under 667 ms.
+const MIN_BUDGET_SHARE: f64 = 0.25;
+
+/// The time Prometheus leaves this scrape, given the value of its
+/// [`TIMEOUT_HEADER`]: that timeout less `offset`, but never less than a
+/// quarter of it, so that a timeout barely above the offset (or below it)
+/// still leaves time to probe and the answer still arrives before
+/// Prometheus gives up. `None` when there is no header (the request is
+/// not from Prometheus) or it says nonsense.
+pub fn budget(header: Option<&str>, offset: Duration) -> Option<Duration> {
+    let seconds: f64 = header?.trim().parse().ok()?;
+    if !seconds.is_finite() || seconds <= 0.0 {
+        return None;
+    }
+    let usable = (seconds - offset.as_secs_f64()).max(seconds * MIN_BUDGET_SHARE);
+    let budget = Duration::from_secs_f64(usable.min(86_400.0));
+    // Less than a millisecond is no time to probe anything: nonsense.
+    (budget >= Duration::from_millis(1)).then_some(budget)
+}
+
+/// The budget of a scrape from Prometheus, if it sent its timeout.
+fn scrape_budget(request: &Request, exporter: &Exporter) -> Option<Duration> {
+    budget(request.header(TIMEOUT_HEADER), exporter.config().timeout_offset)
 }
 
 /// `/probe?target=HOST:PORT&module=NAME`: the multi-target
 /// pattern of blackbox_exporter, for targets the allow-list admits.
 fn probe_one(request: &Request, exporter: &Exporter) -> Response {
-    let config = exporter.config();
     let loaded = exporter.loaded();
     if loaded.allow.is_empty() {
         return Response::text(
@@ -120,7 +154,7 @@ fn probe_one(request: &Request, exporter: &Exporter) -> Response {
     let Some(_slot) = exporter.begin_scrape() else {
         return too_many_scrapes();
     };
-    let budget = scrape::budget(request.header(scrape::TIMEOUT_HEADER), config.timeout_offset);
+    let budget = scrape_budget(request, exporter);
     let timeout = budget.map_or(target.timeout, |budget| budget.min(target.timeout));
     let report = probe::run(&target, timeout);
     // The module exists: `probe_target` found it.
@@ -136,13 +170,12 @@ fn probe_one(request: &Request, exporter: &Exporter) -> Response {
             ],
         );
     }
-    let debug_log = wants_debug(request).then(|| trace::debug_log(&report, &target, module));
-    let families =
-        scrape::families(std::slice::from_ref(&target), &[report], TargetLabels::Unlabelled);
-    match debug_log {
-        Some(debug_log) => debug_page(debug_log, &families, &target),
-        None => exposition_response(request, &families),
+    if wants_debug(request) {
+        return debug_page(&report, &target, module);
     }
+    exposition_response(request, exporter, |out, format| {
+        metrics::write_probe(out, &target, &report, format)
+    })
 }
 
 /// `debug=true`, as blackbox_exporter takes it.
@@ -153,10 +186,10 @@ fn wants_debug(request: &Request) -> bool {
 /// What blackbox_exporter answers a debug probe with, in plain text: the
 /// probe's log, the metrics it would have returned, and the module's
 /// settings, each section headed by a sentence.
-fn debug_page(debug_log: String, families: &[Family], target: &Target) -> Response {
-    let mut page = debug_log;
+fn debug_page(report: &Report, target: &Target, module: &str) -> Response {
+    let mut page = trace::debug_log(report, target, module);
     page.push_str("\n\n\nMetrics that would have been returned:\n");
-    page.push_str(&exposition::render(families, Format::Prometheus));
+    metrics::write_probe(&mut page, target, report, Format::Prometheus);
     page.push_str("\n\n\nModule configuration:\n");
     page.push_str(&format!("prober: {}\ntimeout: {:?}\n", target.kind.name(), target.timeout));
     if let Kind::Counter(spec) = &target.kind {
@@ -187,9 +220,18 @@ fn probe_target(request: &Request, modules: &[Module]) -> Result<Target, String>
     Ok(module.target(address))
 }
 
-fn exposition_response(request: &Request, families: &[Family]) -> Response {
+/// A 200 whose body `write` fills in the format the request accepts. The
+/// body starts as large as the last one, so it is not grown step by step.
+fn exposition_response(
+    request: &Request,
+    exporter: &Exporter,
+    write: impl FnOnce(&mut String, Format),
+) -> Response {
     let format = negotiate::negotiate(request.header("accept"));
-    Response::new(Status::OK, format.content_type(), exposition::render(families, format))
+    let mut body = exporter.output_buffer();
+    write(&mut body, format);
+    exporter.remember_output_size(body.len());
+    Response::new(Status::OK, format.content_type(), body)
 }
 
 fn too_many_scrapes() -> Response {
@@ -303,5 +345,33 @@ mod tests {
         ] {
             assert!(body.contains(&format!("\n{name}")), "no {name} in\n{body}");
         }
+    }
+
+    #[track_caller]
+    fn check_budget(header: &str, expected: Option<f64>) {
+        let value = header.strip_prefix(TIMEOUT_HEADER).and_then(|rest| rest.strip_prefix(": "));
+        let budget = budget(value, Duration::from_millis(500));
+        assert_eq!(
+            budget.map(|b| (b.as_secs_f64() * 1000.0).round() / 1000.0),
+            expected,
+            "{header}"
+        );
+    }
+
+    #[test]
+    fn budget_comes_from_the_prometheus_header() {
+        check_budget("X-Prometheus-Scrape-Timeout-Seconds: 10", Some(9.5));
+        check_budget("X-Prometheus-Scrape-Timeout-Seconds: 10.000000", Some(9.5));
+        check_budget("X-Prometheus-Scrape-Timeout-Seconds: 0.75", Some(0.25));
+        // Barely above the offset, or below it: a quarter of the timeout
+        // is kept for probing, and the answer is still in time.
+        check_budget("X-Prometheus-Scrape-Timeout-Seconds: 0.5000001", Some(0.125));
+        check_budget("X-Prometheus-Scrape-Timeout-Seconds: 0.4", Some(0.1));
+        check_budget("X-Prometheus-Scrape-Timeout-Seconds: 0", None);
+        check_budget("X-Prometheus-Scrape-Timeout-Seconds: -3", None);
+        check_budget("X-Prometheus-Scrape-Timeout-Seconds: NaN", None);
+        check_budget("X-Prometheus-Scrape-Timeout-Seconds: 1e-300", None);
+        check_budget("X-Prometheus-Scrape-Timeout-Seconds: soon", None);
+        check_budget("X-Other: 1", None);
     }
 }

@@ -268,7 +268,8 @@ impl Outcome {
         Outcome::ExporterError,
     ];
 
-    pub fn name(self) -> &'static str {
+    /// The state's name in `probe_outcome`.
+    pub const fn name(self) -> &'static str {
         match self {
             Outcome::Success => "success",
             Outcome::DnsFailure => "dns_failure",

@@ -13,7 +13,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use probe_exporter::config::{self, ConfigError};
 use probe_exporter::exposition::{
-    self, Counter, Family, Format, Histogram, Labels, Samples, StateSet,
+    self, CounterValue, Family, Format, HistogramValue, Labels, Samples, StateSetValue,
 };
 use probe_exporter::http::{self, Parse};
 use probe_exporter::json::{self, Value};
@@ -1182,14 +1182,14 @@ fn add_expected_family(
     metadata: &mut Metadata,
     series: &mut Series,
 ) {
-    let name = family.name.as_str();
+    let name = family.name;
     let declare = |metadata: &mut Metadata, declared: &str, type_name: &str| {
         metadata.push(("TYPE", declared.to_string(), type_name.to_string()));
         if !family.help.is_empty() {
             let help = match format {
                 // 0.0.4 cannot keep blanks at the start of a help text.
                 Format::Prometheus => family.help.trim_start_matches([' ', '\t']),
-                Format::OpenMetrics => family.help.as_str(),
+                Format::OpenMetrics => family.help,
             };
             metadata.push(("HELP", declared.to_string(), help.to_string()));
         }
@@ -1199,7 +1199,8 @@ fn add_expected_family(
     };
     let mut add =
         |sample_name: String, labels: &Labels, extra: Option<(&str, String)>, value: f64| {
-            let mut labels = labels.clone();
+            let mut labels: Vec<(String, String)> =
+                labels.iter().map(|&(name, value)| (name.to_string(), value.to_string())).collect();
             labels.extend(extra.map(|(name, value)| (name.to_string(), value)));
             labels.sort();
             series.push((sample_name, labels, value));
@@ -1233,7 +1234,8 @@ fn add_expected_family(
                 declare(metadata, &created, "gauge");
             }
             for (labels, histogram) in histograms {
-                for &(bound, count) in &histogram.buckets {
+                let buckets = histogram.bounds.values().iter().zip(&histogram.cumulative);
+                for (&bound, &count) in buckets {
                     add(
                         format!("{name}_bucket"),
                         labels,
@@ -1254,9 +1256,9 @@ fn add_expected_family(
             // 0.0.4 has no state set; it becomes a gauge, as client_python writes it.
             declare(metadata, name, if om { "stateset" } else { "gauge" });
             for (labels, state_set) in state_sets {
-                for (state, is_set) in &state_set.states {
-                    let value = if *is_set { 1.0 } else { 0.0 };
-                    add(name.to_string(), labels, Some((name, state.clone())), value);
+                for (idx, state) in state_set.states.iter().enumerate() {
+                    let value = if state_set.is_set(idx) { 1.0 } else { 0.0 };
+                    add(name.to_string(), labels, Some((name, state.to_string())), value);
                 }
             }
         }
@@ -1376,8 +1378,21 @@ fn random_count(rng: &mut Rng) -> f64 {
     }
 }
 
-fn random_labels(rng: &mut Rng, reserved: &[&str]) -> Labels {
-    let mut labels: Labels = Vec::new();
+/// Makes generated text live as long as the test process, as the
+/// borrowed families of the exposition want: what the cases leak is freed
+/// when the process ends.
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+fn leak_labels(labels: Vec<(String, String)>) -> Labels<'static> {
+    let pairs: Vec<(&str, &str)> =
+        labels.into_iter().map(|(name, value)| (leak(name), leak(value))).collect();
+    Box::leak(pairs.into_boxed_slice())
+}
+
+fn random_labels(rng: &mut Rng, reserved: &[&str]) -> Vec<(String, String)> {
+    let mut labels: Vec<(String, String)> = Vec::new();
     for _ in 0..rng.below(4) {
         let name = random_label_name(rng);
         if !reserved.contains(&name.as_str())
@@ -1395,22 +1410,22 @@ fn random_series<T>(
     rng: &mut Rng,
     reserved_labels: &[&str],
     value: impl Fn(&mut Rng) -> T,
-) -> Vec<(Labels, T)> {
+) -> Vec<(Labels<'static>, T)> {
     let label_names: Vec<String> =
         random_labels(rng, reserved_labels).into_iter().map(|(name, _)| name).collect();
-    let mut series: Vec<(Labels, T)> = Vec::new();
+    let mut series: Vec<(Vec<(String, String)>, T)> = Vec::new();
     for _ in 0..rng.below(4) {
-        let labels: Labels =
+        let labels: Vec<(String, String)> =
             label_names.iter().map(|name| (name.clone(), random_text(rng, 10))).collect();
         if series.iter().all(|(existing, _)| *existing != labels) {
             let value = value(rng);
             series.push((labels, value));
         }
     }
-    series
+    series.into_iter().map(|(labels, value)| (leak_labels(labels), value)).collect()
 }
 
-fn random_histogram(rng: &mut Rng) -> Histogram {
+fn random_histogram(rng: &mut Rng) -> HistogramValue {
     let mut bounds: Vec<f64> = (0..1 + rng.below(5))
         .map(|_| random_float(rng))
         .filter(|bound| bound.is_finite())
@@ -1418,7 +1433,7 @@ fn random_histogram(rng: &mut Rng) -> Histogram {
     bounds.sort_by(f64::total_cmp);
     bounds.dedup_by(|a, b| a == b);
     let mut cumulative = 0u64;
-    let buckets = bounds
+    let buckets: Vec<(f64, u64)> = bounds
         .into_iter()
         .map(|bound| {
             // Counts stay below 2^53, where an f64 (the reader's value) is exact.
@@ -1434,10 +1449,10 @@ fn random_histogram(rng: &mut Rng) -> Histogram {
             break sum;
         }
     };
-    Histogram { buckets, count, sum, created }
+    HistogramValue::from_buckets(&buckets, count, sum, created)
 }
 
-fn random_family(rng: &mut Rng, taken: &mut HashSet<String>) -> Family {
+fn random_family(rng: &mut Rng, taken: &mut HashSet<String>) -> Family<'static> {
     loop {
         let kind = rng.below(4);
         let unit = (kind != 3 && rng.one_in(4)).then(|| *rng.pick(UNITS));
@@ -1459,19 +1474,21 @@ fn random_family(rng: &mut Rng, taken: &mut HashSet<String>) -> Family {
         let help = if rng.one_in(4) { String::new() } else { random_text(rng, 20) };
         let samples = match kind {
             0 => Samples::Gauge(random_series(rng, &[], random_float)),
-            1 => Samples::Counter(random_series(rng, &[], |rng| Counter {
+            1 => Samples::Counter(random_series(rng, &[], |rng| CounterValue {
                 total: random_count(rng),
                 created: rng.one_in(2).then(|| random_count(rng)),
             })),
             2 => Samples::Histogram(random_series(rng, &["le"], random_histogram)),
             _ => {
-                let states = random_state_names(rng);
-                Samples::StateSet(random_series(rng, &[name.as_str()], |rng| StateSet {
-                    states: states.iter().map(|state| (state.clone(), rng.one_in(2))).collect(),
+                let states: Vec<&str> = random_state_names(rng).into_iter().map(leak).collect();
+                let states: &[&str] = Box::leak(states.into_boxed_slice());
+                Samples::StateSet(random_series(rng, &[name.as_str()], |rng| StateSetValue {
+                    states,
+                    set: rng.next_u64() & ((1 << states.len()) - 1),
                 }))
             }
         };
-        let family = Family { name, help, unit: None, samples };
+        let family = Family { name: leak(name), help: leak(help), unit: None, samples };
         return match unit {
             Some(unit) => family.with_unit(unit),
             None => family,

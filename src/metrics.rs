@@ -1,0 +1,607 @@
+//! What `/metrics` and `/probe` contain: every family the exporter writes,
+//! declared once, in the order of the README's metrics table, and the two
+//! functions that turn a scrape's plain data into those families.
+//!
+//! Nothing here probes, locks or reads a file. The caller gathers what a
+//! scrape found (the reports, the histograms' readings, the counts, the
+//! process's figures) into a [`ScrapeReading`], and [`write_scrape`] writes
+//! it; [`write_probe`] does the same for one probe of `/probe`. Each
+//! family borrows its names and labels from the schema and the targets,
+//! so writing a scrape allocates one vector per family, not one string per
+//! line.
+
+use std::time::Duration;
+
+use crate::exposition::{
+    self, CounterValue, Family, Format, HistogramValue, Labels, Samples, StateSetValue, NO_LABELS,
+};
+use crate::probe::{Outcome, Reading, Report};
+use crate::process::ProcessStats;
+use crate::target::{Kind, Target};
+use crate::version;
+
+/// What one family is, all but its samples: one row of the README's table.
+#[derive(Debug)]
+pub struct Metric {
+    /// The family name; a counter's, without `_total`.
+    pub name: &'static str,
+    /// The metric type.
+    pub kind: MetricType,
+    /// The unit the name ends with, announced in OpenMetrics.
+    pub unit: Option<&'static str>,
+    /// The HELP text.
+    pub help: &'static str,
+    /// The labels of its series on `/metrics`; `/probe` writes none.
+    pub labels: &'static [&'static str],
+}
+
+/// The four metric types the exporter writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricType {
+    /// A value that goes up and down.
+    Gauge,
+    /// A total that only grows, with `_created`.
+    Counter,
+    /// Observations counted into buckets.
+    Histogram,
+    /// An enum: one of several states (a gauge per state in 0.0.4).
+    StateSet,
+}
+
+/// Which target a series is about: the labels of every per-target family.
+const TARGET: &[&str] = &["target", "kind"];
+
+pub const PROBE_SUCCESS: Metric = Metric {
+    name: "probe_success",
+    kind: MetricType::Gauge,
+    unit: None,
+    help: "Whether the probe succeeded (1) or not (0).",
+    labels: TARGET,
+};
+pub const PROBE_DURATION: Metric = Metric {
+    name: "probe_duration_seconds",
+    kind: MetricType::Gauge,
+    unit: Some("seconds"),
+    help: "How long the probe took, name lookup included: the synthetic query's latency.",
+    labels: TARGET,
+};
+pub const PROBE_DNS_LOOKUP: Metric = Metric {
+    name: "probe_dns_lookup_time_seconds",
+    kind: MetricType::Gauge,
+    unit: Some("seconds"),
+    help: "How long the name lookup took; 0 for an IP address (blackbox_exporter's name).",
+    labels: TARGET,
+};
+pub const PROBE_IP_PROTOCOL: Metric = Metric {
+    name: "probe_ip_protocol",
+    kind: MetricType::Gauge,
+    unit: None,
+    help: "The IP version of the address probed: 4 or 6, 0 before one was known.",
+    labels: TARGET,
+};
+pub const PROBE_TIMEOUT: Metric = Metric {
+    name: "probe_timeout_seconds",
+    kind: MetricType::Gauge,
+    unit: Some("seconds"),
+    help: "How long the probe was allowed to take.",
+    labels: TARGET,
+};
+pub const PROBE_OUTCOME: Metric = Metric {
+    name: "probe_outcome",
+    kind: MetricType::StateSet,
+    unit: None,
+    help: "The outcome of the probe; exactly one state is 1.",
+    labels: TARGET,
+};
+pub const DAYTIME_CLOCK_OFFSET: Metric = Metric {
+    name: "probe_daytime_clock_offset_seconds",
+    kind: MetricType::Gauge,
+    unit: Some("seconds"),
+    help: "The daytime service's clock minus the exporter's, at the midpoint of the exchange.",
+    labels: TARGET,
+};
+/// The side-car counter: its name is the default of a counter target's
+/// `metric`, which may rename it.
+pub const SERVICE_REQUESTS: Metric = Metric {
+    name: "service_requests",
+    kind: MetricType::Counter,
+    unit: None,
+    help: "Requests the service has served, as it reports them; _created is its launch time.",
+    labels: TARGET,
+};
+pub const PROBE_LATENCY: Metric = Metric {
+    name: "probe_latency_seconds",
+    kind: MetricType::Histogram,
+    unit: Some("seconds"),
+    help: "Latency of every probe of the target since the exporter started.",
+    labels: TARGET,
+};
+pub const SCRAPE_DURATION: Metric = Metric {
+    name: "probe_exporter_scrape_duration_seconds",
+    kind: MetricType::Gauge,
+    unit: Some("seconds"),
+    help: "How long the exporter took to probe every target for this scrape.",
+    labels: &[],
+};
+pub const RELOAD_SUCCESSFUL: Metric = Metric {
+    name: "probe_exporter_config_last_reload_successful",
+    kind: MetricType::Gauge,
+    unit: None,
+    help: "Whether the last configuration reload succeeded (1) or not (0).",
+    labels: &[],
+};
+pub const RELOAD_SUCCESS_TIME: Metric = Metric {
+    name: "probe_exporter_config_last_reload_success_timestamp_seconds",
+    kind: MetricType::Gauge,
+    unit: Some("seconds"),
+    help: "When the configuration was last loaded successfully, in Unix seconds.",
+    labels: &[],
+};
+pub const HTTP_RESPONSES: Metric = Metric {
+    name: "probe_exporter_http_responses",
+    kind: MetricType::Counter,
+    unit: None,
+    help: "HTTP responses written, by status code.",
+    labels: &["code"],
+};
+pub const BUILD_INFO: Metric = Metric {
+    name: "probe_exporter_build_info",
+    kind: MetricType::Gauge,
+    unit: None,
+    help: "A metric with a constant '1' value labeled by version, revision, branch, and rustversion from which probe_exporter was built.",
+    labels: &["version", "revision", "branch", "rustversion"],
+};
+// The process metrics, with the names and help texts of the official
+// client libraries.
+pub const PROCESS_CPU: Metric = Metric {
+    name: "process_cpu_seconds",
+    kind: MetricType::Counter,
+    unit: Some("seconds"),
+    help: "Total user and system CPU time spent in seconds.",
+    labels: &[],
+};
+pub const PROCESS_OPEN_FDS: Metric = Metric {
+    name: "process_open_fds",
+    kind: MetricType::Gauge,
+    unit: None,
+    help: "Number of open file descriptors.",
+    labels: &[],
+};
+pub const PROCESS_MAX_FDS: Metric = Metric {
+    name: "process_max_fds",
+    kind: MetricType::Gauge,
+    unit: None,
+    help: "Maximum number of open file descriptors.",
+    labels: &[],
+};
+pub const PROCESS_VIRTUAL_MEMORY: Metric = Metric {
+    name: "process_virtual_memory_bytes",
+    kind: MetricType::Gauge,
+    unit: Some("bytes"),
+    help: "Virtual memory size in bytes.",
+    labels: &[],
+};
+pub const PROCESS_RESIDENT_MEMORY: Metric = Metric {
+    name: "process_resident_memory_bytes",
+    kind: MetricType::Gauge,
+    unit: Some("bytes"),
+    help: "Resident memory size in bytes.",
+    labels: &[],
+};
+pub const PROCESS_START_TIME: Metric = Metric {
+    name: "process_start_time_seconds",
+    kind: MetricType::Gauge,
+    unit: Some("seconds"),
+    help: "Start time of the process since unix epoch in seconds.",
+    labels: &[],
+};
+
+/// Every family, in the order `/metrics` writes them.
+pub const ALL: [&Metric; 20] = [
+    &PROBE_SUCCESS,
+    &PROBE_DURATION,
+    &PROBE_DNS_LOOKUP,
+    &PROBE_IP_PROTOCOL,
+    &PROBE_TIMEOUT,
+    &PROBE_OUTCOME,
+    &DAYTIME_CLOCK_OFFSET,
+    &SERVICE_REQUESTS,
+    &PROBE_LATENCY,
+    &SCRAPE_DURATION,
+    &RELOAD_SUCCESSFUL,
+    &RELOAD_SUCCESS_TIME,
+    &HTTP_RESPONSES,
+    &BUILD_INFO,
+    &PROCESS_CPU,
+    &PROCESS_OPEN_FDS,
+    &PROCESS_MAX_FDS,
+    &PROCESS_VIRTUAL_MEMORY,
+    &PROCESS_RESIDENT_MEMORY,
+    &PROCESS_START_TIME,
+];
+
+/// The states of `probe_outcome`, in the order they are written.
+const OUTCOME_STATES: [&str; 8] = {
+    let mut names = [""; 8];
+    let mut idx = 0;
+    while idx < names.len() {
+        names[idx] = Outcome::ALL[idx].name();
+        idx += 1;
+    }
+    names
+};
+
+impl Metric {
+    /// This metric's family, named as declared.
+    pub fn family<'a>(&'static self, samples: Samples<'a>) -> Family<'a> {
+        self.family_named(self.name, samples)
+    }
+
+    /// This metric's family under another name: a counter target's `metric`.
+    fn family_named<'a>(&'static self, name: &'a str, samples: Samples<'a>) -> Family<'a> {
+        debug_assert_eq!(self.kind, type_of(&samples), "{}", self.name);
+        Family { name, help: self.help, unit: self.unit, samples }
+    }
+
+    /// A family of one series without labels.
+    fn single(&'static self, value: f64) -> Family<'static> {
+        self.family(Samples::Gauge(vec![(NO_LABELS, value)]))
+    }
+}
+
+fn type_of(samples: &Samples) -> MetricType {
+    match samples {
+        Samples::Gauge(_) => MetricType::Gauge,
+        Samples::Counter(_) => MetricType::Counter,
+        Samples::Histogram(_) => MetricType::Histogram,
+        Samples::StateSet(_) => MetricType::StateSet,
+    }
+}
+
+/// Everything one `/metrics` scrape found, as plain data.
+pub struct ScrapeReading<'a> {
+    /// The targets probed, in the configuration's order.
+    pub targets: &'a [Target],
+    /// One report for each of `targets`, in the same order.
+    pub reports: &'a [Report],
+    /// Each target's latency histogram after this scrape, or `None` for a
+    /// target with `buckets = none`; one for each of `targets`.
+    pub latencies: &'a [Option<HistogramValue>],
+    /// How long the probing took.
+    pub scrape_duration: Duration,
+    /// Whether the last configuration load worked, and when one last did.
+    pub reload_successful: bool,
+    /// Unix seconds of the last successful load.
+    pub reload_success_at: f64,
+    /// Responses written so far, by status code, in increasing order.
+    pub responses: &'a [(u16, u64)],
+    /// Unix seconds at start-up, the `_created` of the response counter.
+    pub counting_since: f64,
+    /// The process's own figures, where `/proc/self` could be read.
+    pub process: Option<ProcessStats>,
+}
+
+/// Appends a whole `/metrics` answer to `out`: the probes' families, the
+/// latency histograms, then the exporter's own.
+pub fn write_scrape(out: &mut String, scrape: &ScrapeReading, format: Format) {
+    let pairs: Vec<[(&str, &str); 2]> = scrape
+        .targets
+        .iter()
+        .map(|target| [("target", target.name.as_str()), ("kind", target.kind.name())])
+        .collect();
+    let target_labels: Vec<Labels> = pairs.iter().map(|pairs| &pairs[..]).collect();
+    let mut families = probe_families(scrape.targets, scrape.reports, &target_labels);
+    families.push(latency_family(&target_labels, scrape.latencies));
+    families.push(SCRAPE_DURATION.single(scrape.scrape_duration.as_secs_f64()));
+    families.push(RELOAD_SUCCESSFUL.single(flag(scrape.reload_successful)));
+    families.push(RELOAD_SUCCESS_TIME.single(scrape.reload_success_at));
+
+    let codes: Vec<String> = scrape.responses.iter().map(|(code, _)| code.to_string()).collect();
+    let code_pairs: Vec<[(&str, &str); 1]> = codes.iter().map(|code| [("code", &**code)]).collect();
+    families.push(responses_family(scrape, &code_pairs));
+    let build = version::build_info_labels();
+    families.push(BUILD_INFO.family(Samples::Gauge(vec![(&build, 1.0)])));
+    if let Some(stats) = &scrape.process {
+        families.extend(process_families(stats));
+    }
+    exposition::write(out, &families, format);
+}
+
+/// Appends the answer of `/probe` to `out`: one target's families, without
+/// labels, since Prometheus adds `instance` itself.
+pub fn write_probe(out: &mut String, target: &Target, report: &Report, format: Format) {
+    let families =
+        probe_families(std::slice::from_ref(target), std::slice::from_ref(report), &[NO_LABELS]);
+    exposition::write(out, &families, format);
+}
+
+/// The per-probe families, in the schema's order: one series per target
+/// in each, labelled with `labels`, one for each target.
+fn probe_families<'a>(
+    targets: &'a [Target],
+    reports: &'a [Report],
+    labels: &[Labels<'a>],
+) -> Vec<Family<'a>> {
+    let per_target = |value: fn(&Report) -> f64| -> Samples<'a> {
+        Samples::Gauge(
+            labels.iter().zip(reports).map(|(&labels, report)| (labels, value(report))).collect(),
+        )
+    };
+    let outcomes = labels
+        .iter()
+        .zip(reports)
+        .map(|(&labels, report)| {
+            (labels, StateSetValue::one_of(&OUTCOME_STATES, outcome_index(report)))
+        })
+        .collect();
+    let clock_offsets = labels
+        .iter()
+        .zip(reports)
+        .filter_map(|(&labels, report)| Some((labels, report.clock_offset_seconds()?)))
+        .collect();
+    let mut families = vec![
+        PROBE_SUCCESS.family(per_target(|report| flag(report.result.is_ok()))),
+        PROBE_DURATION.family(per_target(|report| report.duration.as_secs_f64())),
+        PROBE_DNS_LOOKUP.family(per_target(Report::dns_lookup_seconds)),
+        PROBE_IP_PROTOCOL.family(per_target(|report| f64::from(report.ip_protocol()))),
+        PROBE_TIMEOUT.family(per_target(|report| report.timeout.as_secs_f64())),
+        PROBE_OUTCOME.family(Samples::StateSet(outcomes)),
+        DAYTIME_CLOCK_OFFSET.family(Samples::Gauge(clock_offsets)),
+    ];
+    families.extend(counter_families(targets, reports, labels));
+    families
+}
+
+/// Where the report's outcome is among [`OUTCOME_STATES`].
+fn outcome_index(report: &Report) -> usize {
+    let outcome = Outcome::of(&report.result);
+    Outcome::ALL.iter().position(|&state| state == outcome).unwrap_or_default()
+}
+
+/// One counter family for each metric name the counter targets use, in
+/// the order of first use. A failed probe exports no sample at all: an
+/// old value would look current.
+fn counter_families<'a>(
+    targets: &'a [Target],
+    reports: &[Report],
+    labels: &[Labels<'a>],
+) -> Vec<Family<'a>> {
+    let mut by_metric: Vec<(&str, Vec<(Labels, CounterValue)>)> = Vec::new();
+    for ((target, report), &labels) in targets.iter().zip(reports).zip(labels) {
+        let Kind::Counter(spec) = &target.kind else { continue };
+        let idx = match by_metric.iter().position(|(metric, _)| *metric == spec.metric) {
+            Some(idx) => idx,
+            None => {
+                by_metric.push((&spec.metric, Vec::new()));
+                by_metric.len() - 1
+            }
+        };
+        if let Ok(Reading::Counter { requests, launched }) = &report.result {
+            let counter = CounterValue { total: *requests as f64, created: *launched };
+            by_metric[idx].1.push((labels, counter));
+        }
+    }
+    by_metric
+        .into_iter()
+        .map(|(metric, series)| SERVICE_REQUESTS.family_named(metric, Samples::Counter(series)))
+        .collect()
+}
+
+/// The latency histogram of every target that keeps one.
+fn latency_family<'a>(labels: &[Labels<'a>], latencies: &[Option<HistogramValue>]) -> Family<'a> {
+    let series = labels
+        .iter()
+        .zip(latencies)
+        .filter_map(|(&labels, latency)| Some((labels, latency.clone()?)))
+        .collect();
+    PROBE_LATENCY.family(Samples::Histogram(series))
+}
+
+fn responses_family<'a>(
+    scrape: &ScrapeReading,
+    code_labels: &'a [[(&'a str, &'a str); 1]],
+) -> Family<'a> {
+    let series = code_labels
+        .iter()
+        .zip(scrape.responses)
+        .map(|(labels, &(_, count))| {
+            (
+                &labels[..],
+                CounterValue { total: count as f64, created: Some(scrape.counting_since) },
+            )
+        })
+        .collect();
+    HTTP_RESPONSES.family(Samples::Counter(series))
+}
+
+fn process_families(stats: &ProcessStats) -> Vec<Family<'static>> {
+    let cpu = CounterValue { total: stats.cpu_seconds, created: None };
+    let mut families = vec![
+        PROCESS_CPU.family(Samples::Counter(vec![(NO_LABELS, cpu)])),
+        PROCESS_OPEN_FDS.single(stats.open_fds as f64),
+    ];
+    if let Some(max_fds) = stats.max_fds {
+        families.push(PROCESS_MAX_FDS.single(max_fds as f64));
+    }
+    families.extend([
+        PROCESS_VIRTUAL_MEMORY.single(stats.virtual_memory_bytes as f64),
+        PROCESS_RESIDENT_MEMORY.single(stats.resident_memory_bytes as f64),
+        PROCESS_START_TIME.single(stats.start_time_seconds),
+    ]);
+    families
+}
+
+/// 1 for true, 0 for false: how a gauge says yes or no.
+fn flag(yes: bool) -> f64 {
+    if yes {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use super::*;
+    use crate::histogram::{Histogram, DEFAULT_BUCKETS};
+    use crate::target::{Address, CounterSpec, DaytimeSpec};
+
+    /// The name a family's `# TYPE` line carries in text format 0.0.4.
+    fn written_name(metric: &Metric) -> String {
+        match metric.kind {
+            MetricType::Counter => format!("{}_total", metric.name),
+            _ => metric.name.to_string(),
+        }
+    }
+
+    /// The first column of the README's metrics table, one entry per name.
+    fn readme_names() -> Vec<String> {
+        let readme = include_str!("../README.md");
+        let table = readme.split("\n## Metrics\n").nth(1).expect("a Metrics section");
+        table
+            .lines()
+            .skip_while(|line| !line.starts_with('|'))
+            .take_while(|line| line.starts_with('|'))
+            .skip(2)
+            .filter_map(|row| row.split('|').nth(1))
+            .flat_map(|cell| cell.split('`').skip(1).step_by(2).map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn the_schema_lists_the_readme_table_in_its_order() {
+        let documented: Vec<String> = readme_names()
+            .into_iter()
+            // A counter's `_created` row belongs to its counter here.
+            .filter(|name| !name.ends_with("_created"))
+            .collect();
+        let declared: Vec<String> = ALL.iter().map(|metric| written_name(metric)).collect();
+        assert_eq!(declared, documented);
+    }
+
+    #[test]
+    fn units_are_the_last_segment_of_their_names() {
+        for metric in ALL {
+            if let Some(unit) = metric.unit {
+                assert!(metric.name.ends_with(&format!("_{unit}")), "{metric:?}");
+            }
+        }
+    }
+
+    fn listening(
+        spawn: fn(TcpListener) -> std::io::Result<std::thread::JoinHandle<()>>,
+    ) -> Address {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = Address::parse(&listener.local_addr().unwrap().to_string()).unwrap();
+        spawn(listener).unwrap();
+        address
+    }
+
+    /// A scrape of the two demo services, as plain data.
+    fn demo_scrape(write: impl FnOnce(&ScrapeReading)) {
+        let targets = [
+            Target::new(
+                "clock",
+                Kind::Daytime(DaytimeSpec::default()),
+                listening(crate::demo::spawn_daytime),
+            ),
+            Target::new(
+                "app",
+                Kind::Counter(CounterSpec::default()),
+                listening(crate::demo::spawn_counter),
+            ),
+        ];
+        let reports: Vec<Report> =
+            targets.iter().map(|target| crate::probe::run(target, target.timeout)).collect();
+        let mut latency = Histogram::new(DEFAULT_BUCKETS.to_vec(), 1.7e9).unwrap();
+        latency.observe(reports[0].duration.as_secs_f64());
+        let scrape = ScrapeReading {
+            targets: &targets,
+            reports: &reports,
+            latencies: &[Some(latency.reading()), None],
+            scrape_duration: Duration::from_millis(3),
+            reload_successful: true,
+            reload_success_at: 1.7e9,
+            responses: &[(200, 5), (404, 1)],
+            counting_since: 1.7e9,
+            process: crate::process::read_self(),
+        };
+        write(&scrape);
+    }
+
+    #[test]
+    fn a_scrape_writes_every_family_of_the_schema_in_its_order() {
+        demo_scrape(|scrape| {
+            let mut text = String::new();
+            write_scrape(&mut text, scrape, Format::Prometheus);
+            let types: Vec<&str> = text
+                .lines()
+                .filter_map(|line| line.strip_prefix("# TYPE ")?.split(' ').next())
+                .filter(|name| !name.ends_with("_created"))
+                .collect();
+            let declared: Vec<String> = ALL.iter().map(|metric| written_name(metric)).collect();
+            assert_eq!(types, declared, "{text}");
+        });
+    }
+
+    #[test]
+    fn families_carry_the_declared_labels_and_values() {
+        demo_scrape(|scrape| {
+            let mut text = String::new();
+            write_scrape(&mut text, scrape, Format::OpenMetrics);
+            for line in [
+                "probe_success{target=\"clock\",kind=\"daytime\"} 1",
+                "probe_success{target=\"app\",kind=\"counter\"} 1",
+                "probe_outcome{target=\"app\",kind=\"counter\",probe_outcome=\"success\"} 1",
+                "probe_outcome{target=\"app\",kind=\"counter\",probe_outcome=\"timeout\"} 0",
+                "probe_ip_protocol{target=\"clock\",kind=\"daytime\"} 4",
+                "probe_latency_seconds_count{target=\"clock\",kind=\"daytime\"} 1",
+                "probe_exporter_scrape_duration_seconds 0.003",
+                "probe_exporter_config_last_reload_successful 1",
+                "probe_exporter_http_responses_total{code=\"404\"} 1",
+                "probe_exporter_http_responses_created{code=\"404\"} 1.7e+09",
+                "# UNIT probe_latency_seconds seconds",
+                "# UNIT process_resident_memory_bytes bytes",
+            ] {
+                assert!(text.contains(&format!("\n{line}\n")), "no `{line}` in\n{text}");
+            }
+            // `service_requests_total` comes from the service's own count.
+            assert!(text.contains("\nservice_requests_total{target=\"app\",kind=\"counter\"} "));
+            assert!(!text.contains("probe_latency_seconds_count{target=\"app\""), "{text}");
+        });
+    }
+
+    #[test]
+    fn a_probe_writes_its_families_without_labels() {
+        let target = Target::new(
+            "x",
+            Kind::Daytime(DaytimeSpec::default()),
+            listening(crate::demo::spawn_daytime),
+        );
+        let report = crate::probe::run(&target, target.timeout);
+        let mut text = String::new();
+        write_probe(&mut text, &target, &report, Format::Prometheus);
+        assert!(text.contains("\nprobe_success 1\n"), "{text}");
+        assert!(text.contains("\nprobe_outcome{probe_outcome=\"success\"} 1\n"), "{text}");
+        assert!(!text.contains("probe_exporter_"), "{text}");
+    }
+
+    #[test]
+    fn process_metrics_use_the_client_library_names() {
+        let stats = crate::process::read_self().expect("this test runs on Linux");
+        let mut text = String::new();
+        exposition::write(&mut text, &process_families(&stats), Format::Prometheus);
+        for name in [
+            "process_cpu_seconds_total ",
+            "process_open_fds ",
+            "process_max_fds ",
+            "process_virtual_memory_bytes ",
+            "process_resident_memory_bytes ",
+            "process_start_time_seconds ",
+        ] {
+            assert!(text.contains(&format!("\n{name}")), "{name} missing from\n{text}");
+        }
+    }
+}
