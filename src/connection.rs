@@ -42,6 +42,9 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
     // Room for a typical request head at once: growing a buffer byte by
     // byte for a slow client would churn the allocator's small blocks.
     let mut buffer = Vec::with_capacity(READ_CHUNK);
+    // Where each read lands first: zeroed once per connection, not once
+    // per request.
+    let mut chunk = [0u8; READ_CHUNK];
     let mut writer = ResponseWriter::new();
     loop {
         // Idle first, then the stop flag: a graceful stop sets the flag,
@@ -50,7 +53,7 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
         if exporter.is_stopping() {
             return;
         }
-        let request = match read_request(&mut stream, &mut buffer, exporter) {
+        let request = match read_request(&mut stream, &mut buffer, &mut chunk, exporter) {
             Ok(Some(request)) => request,
             Ok(None) => return,
             Err(status) => {
@@ -173,12 +176,12 @@ fn respond_or_500(request: &Request, exporter: &Exporter) -> Response {
 fn read_request(
     stream: &mut TcpStream,
     buffer: &mut Vec<u8>,
+    chunk: &mut [u8; READ_CHUNK],
     exporter: &Exporter,
 ) -> Result<Option<Request>, Status> {
     let config = exporter.config();
     let idle_deadline = Instant::now() + config.idle_timeout;
     let mut head_deadline = (!buffer.is_empty()).then(|| Instant::now() + config.read_timeout);
-    let mut chunk = [0u8; READ_CHUNK];
     loop {
         match http::parse_request(buffer) {
             Ok(Parse::Complete(request, used)) => {
@@ -198,7 +201,7 @@ fn read_request(
         if remaining.is_zero() || stream.set_read_timeout(Some(remaining)).is_err() {
             return timed_out(head_deadline.is_some());
         }
-        match stream.read(&mut chunk) {
+        match stream.read(chunk) {
             Ok(0) => return Ok(None),
             Ok(n) => {
                 buffer.extend_from_slice(&chunk[..n]);

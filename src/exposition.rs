@@ -36,17 +36,60 @@ impl Format {
     }
 }
 
-/// The label pairs of one series, borrowed from whoever built the family.
+/// The labels of one series, borrowed from whoever built the family.
 /// They are written in this order, and the order must not change between
 /// scrapes: Prometheus caches series by their exact text.
-pub type Labels<'a> = &'a [(&'a str, &'a str)];
+///
+/// A scrape writes each target's labels on some thirty lines, so a caller
+/// may spell them once ([`spell_labels`]) and hand the text in with the
+/// pairs ([`Labels::spelled`]); the writer then copies it instead of
+/// escaping every value again.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Labels<'a> {
+    pairs: &'a [(&'a str, &'a str)],
+    /// The pairs as they are written between the braces, if spelled once.
+    spelled: Option<&'a str>,
+}
+
+impl<'a> Labels<'a> {
+    /// The pairs; the writer escapes each value where it writes it.
+    pub const fn new(pairs: &'a [(&'a str, &'a str)]) -> Labels<'a> {
+        Labels { pairs, spelled: None }
+    }
+
+    /// The pairs with `spelled`, which must be what [`spell_labels`] made
+    /// of them.
+    pub fn spelled(pairs: &'a [(&'a str, &'a str)], spelled: &'a str) -> Labels<'a> {
+        debug_assert_eq!(spell_labels(pairs), spelled);
+        Labels { pairs, spelled: Some(spelled) }
+    }
+
+    /// The (name, value) pairs, in the order they are written.
+    pub fn pairs(&self) -> &'a [(&'a str, &'a str)] {
+        self.pairs
+    }
+
+    /// Whether the series has no label of its own.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+}
 
 /// The labels of a series that has none.
-pub const NO_LABELS: Labels<'static> = &[];
+pub const NO_LABELS: Labels<'static> = Labels::new(&[]);
 
 /// Spells [`Labels`] out where they are written: `labels(&[("target", "db:13")])`.
 pub fn labels<'a>(pairs: &'a [(&'a str, &'a str)]) -> Labels<'a> {
-    pairs
+    Labels::new(pairs)
+}
+
+/// The pairs as written between a series' braces: `target="a",kind="daytime"`,
+/// each value escaped.
+pub fn spell_labels(pairs: &[(&str, &str)]) -> String {
+    let length: usize = pairs.iter().map(|(name, value)| name.len() + value.len() + 4).sum();
+    let mut text = String::with_capacity(length);
+    write_label_pairs(&mut text, pairs);
+    text
 }
 
 /// One metric family: the series that share a name, a help text and a type.
@@ -286,7 +329,7 @@ fn is_well_formed(family: &Family) -> bool {
     };
     let samples = &family.samples;
     let labels_valid = (0..samples.len())
-        .flat_map(|idx| samples.labels_at(idx))
+        .flat_map(|idx| samples.labels_at(idx).pairs())
         .all(|(name, _)| is_valid_label_name(name));
     // A state set's states are labelled with the family's own name.
     let state_label_valid =
@@ -306,7 +349,7 @@ fn write_prometheus_family(out: &mut String, family: &Family) {
         }
         Samples::Counter(series) => {
             write_prometheus_metadata(out, name, "_total", help, "counter");
-            for (labels, counter) in series {
+            for &(labels, ref counter) in series {
                 write_series_name(out, name, "_total", labels, None);
                 write_value_line(out, counter.total);
             }
@@ -315,7 +358,7 @@ fn write_prometheus_family(out: &mut String, family: &Family) {
         }
         Samples::Histogram(series) => {
             write_prometheus_metadata(out, name, "", help, "histogram");
-            for (labels, histogram) in series {
+            for &(labels, ref histogram) in series {
                 write_histogram_series(out, name, labels, histogram, Format::Prometheus);
             }
             let created = series.iter().map(|(labels, histogram)| (*labels, histogram.created));
@@ -384,7 +427,7 @@ fn write_openmetrics_family(out: &mut String, family: &Family) {
     match &family.samples {
         Samples::Gauge(series) => write_gauge_samples(out, name, series),
         Samples::Counter(series) => {
-            for (labels, counter) in series {
+            for &(labels, ref counter) in series {
                 write_series_name(out, name, "_total", labels, None);
                 write_value_line(out, counter.total);
                 if let Some(seconds) = counter.created {
@@ -394,7 +437,7 @@ fn write_openmetrics_family(out: &mut String, family: &Family) {
             }
         }
         Samples::Histogram(series) => {
-            for (labels, histogram) in series {
+            for &(labels, ref histogram) in series {
                 write_histogram_series(out, name, labels, histogram, Format::OpenMetrics);
             }
         }
@@ -416,7 +459,7 @@ fn write_openmetrics_metadata(out: &mut String, family: &Family, type_name: &str
 }
 
 fn write_gauge_samples(out: &mut String, name: &str, series: &[(Labels, f64)]) {
-    for (labels, value) in series {
+    for &(labels, ref value) in series {
         write_series_name(out, name, "", labels, None);
         write_value_line(out, *value);
     }
@@ -425,7 +468,7 @@ fn write_gauge_samples(out: &mut String, name: &str, series: &[(Labels, f64)]) {
 /// Writes one series per state, labelled with the family name itself
 /// (`probe_state{probe_state="timeout"} 1`), as client_python writes an Enum.
 fn write_state_set_samples(out: &mut String, name: &str, series: &[(Labels, StateSetValue)]) {
-    for (labels, state_set) in series {
+    for &(labels, ref state_set) in series {
         for (idx, state) in state_set.states.iter().enumerate() {
             write_series_name(out, name, "", labels, Some((name, state)));
             out.push_str(if state_set.is_set(idx) { " 1\n" } else { " 0\n" });
@@ -482,17 +525,39 @@ fn write_series_name(
 ) {
     out.push_str(name);
     out.push_str(suffix);
-    let pairs = labels.iter().copied().chain(extra);
-    for (idx, (label, label_value)) in pairs.enumerate() {
-        out.push(if idx == 0 { '{' } else { ',' });
-        out.push_str(label);
-        out.push_str("=\"");
-        out.push_str(&escape_label_value(label_value));
-        out.push('"');
+    if labels.is_empty() && extra.is_none() {
+        return;
     }
-    if !labels.is_empty() || extra.is_some() {
-        out.push('}');
+    out.push('{');
+    match labels.spelled {
+        Some(spelled) => out.push_str(spelled),
+        None => write_label_pairs(out, labels.pairs),
     }
+    if let Some((label, value)) = extra {
+        if !labels.is_empty() {
+            out.push(',');
+        }
+        write_label_pair(out, label, value);
+    }
+    out.push('}');
+}
+
+/// Writes `name="value",...`, each value escaped.
+fn write_label_pairs(out: &mut String, pairs: &[(&str, &str)]) {
+    for (idx, &(label, value)) in pairs.iter().enumerate() {
+        if idx > 0 {
+            out.push(',');
+        }
+        write_label_pair(out, label, value);
+    }
+}
+
+/// Writes `name="value"`, the value escaped.
+fn write_label_pair(out: &mut String, label: &str, value: &str) {
+    out.push_str(label);
+    out.push_str("=\"");
+    out.push_str(&escape_label_value(value));
+    out.push('"');
 }
 
 /// Writes ` <value>` and the line feed that end a sample line.
@@ -562,13 +627,13 @@ pub fn write_value(out: &mut String, value: f64) {
     if value == 0.0 {
         return out.push('0');
     }
-    // Whole numbers under a million, which most samples are (flags,
-    // counts, descriptors): their digits alone, as Go writes them.
-    if value.fract() == 0.0 && value.abs() < 1e6 {
+    // Whole numbers, which most samples are (flags, counts, bytes), in
+    // integer arithmetic, where the float formatter costs ten times more.
+    if value.fract() == 0.0 && value.abs() < MAX_EXACT_INTEGER {
         if value < 0.0 {
             out.push('-');
         }
-        return write_integer(out, value.abs() as u64);
+        return write_whole_number(out, value.abs() as u64);
     }
     // `{:e}` writes the shortest round-trip digits with an exponent:
     // `-1.5e-7`. They are rearranged from a stack buffer.
@@ -598,6 +663,33 @@ pub fn write_value(out: &mut String, value: f64) {
         }
         write_integer(out, u64::from(exponent.unsigned_abs()));
     }
+}
+
+/// Below 2^53 every whole number is an `f64` of its own, so its decimal
+/// digits are the shortest that read back as it.
+const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// Writes a whole number as Go's `'g'` format does: its digits under a
+/// million (`100000`), else the digits without trailing zeros as a
+/// mantissa with an exponent (`1e+06`, `2.76738048e+08`).
+fn write_whole_number(out: &mut String, number: u64) {
+    if number < 1_000_000 {
+        return write_integer(out, number);
+    }
+    let mut buffer = [0u8; 20];
+    let digits = integer_digits(number, &mut buffer);
+    let exponent = digits.len() - 1;
+    let significant = digits.trim_end_matches('0');
+    out.push_str(&significant[..1]);
+    if significant.len() > 1 {
+        out.push('.');
+        out.push_str(&significant[1..]);
+    }
+    out.push_str("e+");
+    if exponent < 10 {
+        out.push('0');
+    }
+    write_integer(out, exponent as u64);
 }
 
 /// Writes the mantissa `d.ddd` of a value times 10^`exponent`, for an
@@ -630,19 +722,24 @@ fn write_plain_decimal(out: &mut String, mantissa: &str, exponent: i32) {
 }
 
 /// Appends the decimal digits of `number`.
-pub fn write_integer(out: &mut String, mut number: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
+pub fn write_integer(out: &mut String, number: u64) {
+    let mut buffer = [0u8; 20];
+    out.push_str(integer_digits(number, &mut buffer));
+}
+
+/// The decimal digits of `number`, written into the end of `buffer`.
+fn integer_digits(mut number: u64, buffer: &mut [u8; 20]) -> &str {
+    let mut start = buffer.len();
     loop {
         start -= 1;
-        digits[start] = b'0' + (number % 10) as u8;
+        buffer[start] = b'0' + (number % 10) as u8;
         number /= 10;
         if number == 0 {
             break;
         }
     }
     // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
+    std::str::from_utf8(&buffer[start..]).unwrap_or_default()
 }
 
 /// A few bytes of text on the stack, which `write!` can fill: where a
@@ -687,7 +784,8 @@ fn format_bound(bound: f64, format: Format) -> String {
 /// nothing else. There `\"` is not an escape: older parsers reject it and
 /// the Prometheus server shows it as written.
 fn escape_help(text: &str) -> Cow<'_, str> {
-    if !text.bytes().any(|byte| matches!(byte, b'\\' | b'\n')) {
+    // `contains(char)` searches a word at a time; help texts are long.
+    if !text.contains('\\') && !text.contains('\n') {
         return Cow::Borrowed(text);
     }
     // The backslash goes first, so the backslashes added next stay single.
@@ -781,6 +879,12 @@ mod tests {
         check_value(1.7560473e7, "1.7560473e+07");
         check_value(1.458255915e9, "1.458255915e+09");
         check_value(1.7e9, "1.7e+09");
+        // Whole numbers take integer arithmetic; Go writes them the same.
+        check_value(276738048.0, "2.76738048e+08");
+        check_value(-2.5e6, "-2.5e+06");
+        check_value(1e15, "1e+15");
+        check_value(9007199254740991.0, "9.007199254740991e+15");
+        check_value(999999.0, "999999");
         check_value(1.1e23, "1.1e+23");
         check_value(1e100, "1e+100");
         check_value(5e-324, "5e-324");

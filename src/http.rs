@@ -763,18 +763,23 @@ impl Response {
     /// Every response carries `Date`, the time it was written, as RFC 9110
     /// section 6.6.1 asks of an origin server with a clock.
     pub fn head(&self, keep_alive: bool) -> String {
-        let mut head = format!(
-            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
-            self.status.0,
-            self.status.reason(),
-            self.content_type,
-            self.body.len()
-        );
+        let mut head = String::with_capacity(160);
+        head.push_str("HTTP/1.1 ");
+        push_number(&mut head, usize::from(self.status.0));
+        head.push(' ');
+        head.push_str(self.status.reason());
+        head.push_str("\r\nContent-Type: ");
+        head.push_str(self.content_type);
+        head.push_str("\r\nContent-Length: ");
+        push_number(&mut head, self.body.len());
+        head.push_str("\r\n");
         for (name, value) in &self.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
+            for part in [name, ": ", value.as_str(), "\r\n"] {
+                head.push_str(part);
+            }
         }
         head.push_str("Date: ");
-        head.push_str(&timestamp::format_imf_fixdate(SystemTime::now()));
+        timestamp::write_imf_fixdate(&mut head, SystemTime::now());
         head.push_str("\r\n");
         head.push_str(if keep_alive {
             "Connection: keep-alive\r\n"
@@ -784,6 +789,15 @@ impl Response {
         head.push_str("\r\n");
         head
     }
+}
+
+/// Appends the decimal digits of `number`.
+fn push_number(out: &mut String, number: usize) {
+    let first_digits = number / 10;
+    if first_digits > 0 {
+        push_number(out, first_digits);
+    }
+    out.push(char::from(b'0' + (number % 10) as u8));
 }
 
 #[cfg(test)]

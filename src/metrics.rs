@@ -289,7 +289,13 @@ pub fn write_scrape(out: &mut String, scrape: &ScrapeReading, format: Format) {
         .iter()
         .map(|target| [("target", target.name.as_str()), ("kind", target.kind.name())])
         .collect();
-    let target_labels: Vec<Labels> = pairs.iter().map(|pairs| &pairs[..]).collect();
+    // Each target's labels are escaped once, not on each of its lines.
+    let spelled: Vec<String> = pairs.iter().map(|pairs| exposition::spell_labels(pairs)).collect();
+    let target_labels: Vec<Labels> = pairs
+        .iter()
+        .zip(&spelled)
+        .map(|(pairs, spelled)| Labels::spelled(pairs, spelled))
+        .collect();
     let mut families = probe_families(scrape.targets, scrape.reports, &target_labels);
     families.push(latency_family(&target_labels, scrape.latencies));
     families.push(SCRAPE_DURATION.single(scrape.scrape_duration.as_secs_f64()));
@@ -300,7 +306,7 @@ pub fn write_scrape(out: &mut String, scrape: &ScrapeReading, format: Format) {
     let code_pairs: Vec<[(&str, &str); 1]> = codes.iter().map(|code| [("code", &**code)]).collect();
     families.push(responses_family(scrape, &code_pairs));
     let build = version::build_info_labels();
-    families.push(BUILD_INFO.family(Samples::Gauge(vec![(&build, 1.0)])));
+    families.push(BUILD_INFO.family(Samples::Gauge(vec![(Labels::new(&build), 1.0)])));
     if let Some(stats) = &scrape.process {
         families.extend(process_families(stats));
     }
@@ -404,11 +410,10 @@ fn responses_family<'a>(
     let series = code_labels
         .iter()
         .zip(scrape.responses)
-        .map(|(labels, &(_, count))| {
-            (
-                &labels[..],
-                CounterValue { total: count as f64, created: Some(scrape.counting_since) },
-            )
+        .map(|(pairs, &(_, count))| {
+            let counter =
+                CounterValue { total: count as f64, created: Some(scrape.counting_since) };
+            (Labels::new(pairs), counter)
         })
         .collect();
     HTTP_RESPONSES.family(Samples::Counter(series))

@@ -90,9 +90,16 @@ fn constants() -> Option<(u64, KernelUnits)> {
 
 /// Counts the entries of `/proc/self/fd`, one per open file descriptor.
 ///
-/// The count includes the descriptor that lists the directory, exactly as
-/// client_golang's collector counts, so the two report the same figure.
+/// Since Linux 6.2 the directory's size is that count, so one `statx`
+/// answers without listing anything. Older kernels report 0, and the
+/// directory is listed instead (an allocation per entry, in std). The
+/// figure is the one client_golang's collector gives, which counts the
+/// descriptor that lists the directory too: hence the 1 added to the size.
 fn count_open_fds() -> Option<u64> {
+    let size = fs::metadata("/proc/self/fd").ok()?.len();
+    if size > 0 {
+        return Some(size + 1);
+    }
     let entries = fs::read_dir("/proc/self/fd").ok()?;
     u64::try_from(entries.count()).ok()
 }
@@ -135,8 +142,13 @@ impl Stat {
 /// and a one-letter state, so the fields are split after the *last* `)`.
 fn parse_stat(text: &str) -> Option<Stat> {
     let (_, after_comm) = text.rsplit_once(')')?;
-    // `fields[0]` is field 3 (`state`), so field N of proc(5) is `fields[N - 3]`.
-    let fields: Vec<&str> = after_comm.split_whitespace().collect();
+    // `fields[0]` is field 3 (`state`), so field N of proc(5) is
+    // `fields[N - 3]`; the last one read is field 24. On the stack: this
+    // runs at every scrape.
+    let mut fields = [""; 22];
+    for (slot, field) in fields.iter_mut().zip(after_comm.split_whitespace()) {
+        *slot = field;
+    }
     let field = |number: usize| -> Option<u64> { fields.get(number - 3)?.parse().ok() };
 
     Some(Stat {

@@ -54,7 +54,9 @@ impl ProbePool {
             next: AtomicUsize::new(0),
             deadline: Instant::now() + budget.unwrap_or(longest_timeout),
         });
-        let (report_tx, reports) = mpsc::channel();
+        // Room for every report: no send waits, and a bounded channel is
+        // one small allocation where an unbounded one zeroes a block.
+        let (report_tx, reports) = mpsc::sync_channel(targets.len());
         let helpers = self.concurrency.min(targets.len()).saturating_sub(1);
         for _ in 0..helpers {
             let (fanout, report_tx) = (Arc::clone(&fanout), report_tx.clone());
@@ -89,7 +91,7 @@ struct Fanout {
 }
 
 impl Fanout {
-    fn probe_until_none_left(&self, reports: &mpsc::Sender<(usize, Report)>) {
+    fn probe_until_none_left(&self, reports: &mpsc::SyncSender<(usize, Report)>) {
         loop {
             let idx = self.next.fetch_add(1, Ordering::Relaxed);
             let Some(target) = self.targets.get(idx) else { return };

@@ -380,17 +380,38 @@ pub fn format_rfc3339_millis(time: SystemTime) -> String {
 ///              ; e.g., 02 Jun 1982
 /// ```
 pub fn format_imf_fixdate(time: SystemTime) -> String {
+    let mut text = String::with_capacity(29);
+    write_imf_fixdate(&mut text, time);
+    text
+}
+
+/// Appends `time` as [`format_imf_fixdate`] spells it: every response's
+/// `Date`, so it is written digit by digit rather than through `format!`.
+pub fn write_imf_fixdate(out: &mut String, time: SystemTime) {
     let t = CivilTime::from_system_time(time);
-    format!(
-        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
-        t.weekday_name(),
-        t.day,
-        t.month_name(),
-        t.year,
-        t.hour,
-        t.minute,
-        t.second
-    )
+    out.push_str(t.weekday_name());
+    out.push_str(", ");
+    push_digits(out, u64::from(t.day), 2);
+    out.push(' ');
+    out.push_str(t.month_name());
+    out.push(' ');
+    // A year outside 0..=9999 cannot be an IMF-fixdate; it is clamped.
+    push_digits(out, t.year.clamp(0, 9999) as u64, 4);
+    out.push(' ');
+    push_digits(out, u64::from(t.hour), 2);
+    out.push(':');
+    push_digits(out, u64::from(t.minute), 2);
+    out.push(':');
+    push_digits(out, u64::from(t.second), 2);
+    out.push_str(" GMT");
+}
+
+/// Appends the last `width` decimal digits of `number`, zero-padded.
+fn push_digits(out: &mut String, number: u64, width: u32) {
+    for place in (0..width).rev() {
+        let digit = (number / 10u64.pow(place)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 /// Formats `time` in UTC as `20230409-09:57:40`, the build date that the

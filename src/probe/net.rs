@@ -94,7 +94,9 @@ pub fn read_reply(
     until: ReadUntil,
 ) -> Result<Vec<u8>, ProbeError> {
     let mut reply = Vec::new();
-    let mut chunk = [0u8; 4096];
+    // Small: a daytime line or a counter's JSON fits, and the chunk is
+    // zeroed at every probe.
+    let mut chunk = [0u8; 512];
     loop {
         let remaining = time_left(deadline, Phase::Read)?;
         stream.set_read_timeout(Some(remaining)).map_err(|err| classify(err, Phase::Read))?;

@@ -1199,8 +1199,11 @@ fn add_expected_family(
     };
     let mut add =
         |sample_name: String, labels: &Labels, extra: Option<(&str, String)>, value: f64| {
-            let mut labels: Vec<(String, String)> =
-                labels.iter().map(|&(name, value)| (name.to_string(), value.to_string())).collect();
+            let mut labels: Vec<(String, String)> = labels
+                .pairs()
+                .iter()
+                .map(|&(name, value)| (name.to_string(), value.to_string()))
+                .collect();
             labels.extend(extra.map(|(name, value)| (name.to_string(), value)));
             labels.sort();
             series.push((sample_name, labels, value));
@@ -1385,10 +1388,17 @@ fn leak(text: String) -> &'static str {
     Box::leak(text.into_boxed_str())
 }
 
-fn leak_labels(labels: Vec<(String, String)>) -> Labels<'static> {
+/// The labels, either as pairs the writer escapes or spelled once, as a
+/// scrape hands them over: both must write the same text.
+fn leak_labels(labels: Vec<(String, String)>, spell_once: bool) -> Labels<'static> {
     let pairs: Vec<(&str, &str)> =
         labels.into_iter().map(|(name, value)| (leak(name), leak(value))).collect();
-    Box::leak(pairs.into_boxed_slice())
+    let pairs: &[(&str, &str)] = Box::leak(pairs.into_boxed_slice());
+    if spell_once {
+        Labels::spelled(pairs, leak(exposition::spell_labels(pairs)))
+    } else {
+        Labels::new(pairs)
+    }
 }
 
 fn random_labels(rng: &mut Rng, reserved: &[&str]) -> Vec<(String, String)> {
@@ -1422,7 +1432,7 @@ fn random_series<T>(
             series.push((labels, value));
         }
     }
-    series.into_iter().map(|(labels, value)| (leak_labels(labels), value)).collect()
+    series.into_iter().map(|(labels, value)| (leak_labels(labels, rng.one_in(2)), value)).collect()
 }
 
 fn random_histogram(rng: &mut Rng) -> HistogramValue {
