@@ -12,7 +12,7 @@
 //! Pure: no I/O, no clock, and nothing from the rest of the crate.
 
 use std::borrow::Cow;
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// The two text formats a scrape can ask for.
@@ -635,34 +635,32 @@ pub fn write_value(out: &mut String, value: f64) {
         }
         return write_whole_number(out, value.abs() as u64);
     }
-    // `{:e}` writes the shortest round-trip digits with an exponent:
-    // `-1.5e-7`. They are rearranged from a stack buffer.
-    let mut scientific = StackText::default();
-    if write!(scientific, "{value:e}").is_err() {
-        // Cannot happen (an f64 takes at most 24 bytes), but stay correct.
-        return out.push_str(&format!("{value:e}"));
-    }
-    let text = scientific.as_str();
-    let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let mantissa = match mantissa.strip_prefix('-') {
-        Some(magnitude) => {
-            out.push('-');
-            magnitude
-        }
-        None => mantissa,
-    };
-    if (-4..6).contains(&exponent) {
-        write_plain_decimal(out, mantissa, exponent);
+    // Rust's `{}` writes the shortest round-trip digits in plain
+    // notation, and `{:e}` the same digits with an exponent (`1.5e-7`).
+    // Go uses the plain form exactly for the decimal exponents -4 to 5,
+    // which are the magnitudes from 0.0001 (the double nearest to it) to
+    // below 10^6.
+    if (0.0001..1e6).contains(&value.abs()) {
+        let _ = write!(out, "{value}");
     } else {
-        // Go writes a sign and at least two digits: `1e+06`, `1.5e-07`.
-        out.push_str(mantissa);
-        out.push_str(if exponent < 0 { "e-" } else { "e+" });
-        if exponent.unsigned_abs() < 10 {
-            out.push('0');
-        }
-        write_integer(out, u64::from(exponent.unsigned_abs()));
+        write_exponent_form(out, value);
     }
+}
+
+/// Writes `value` with an exponent as Go does: a sign and at least two
+/// digits after the `e` (`1e+06`, `1.5e-07`), where Rust writes `1e6` and
+/// `1.5e-7`. The exponent Rust wrote is rewritten in place.
+fn write_exponent_form(out: &mut String, value: f64) {
+    let start = out.len();
+    let _ = write!(out, "{value:e}");
+    let Some(e_at) = out[start..].rfind('e').map(|idx| start + idx) else { return };
+    let exponent: i32 = out[e_at + 1..].parse().unwrap_or(0);
+    out.truncate(e_at);
+    out.push_str(if exponent < 0 { "e-" } else { "e+" });
+    if exponent.unsigned_abs() < 10 {
+        out.push('0');
+    }
+    write_integer(out, u64::from(exponent.unsigned_abs()));
 }
 
 /// Below 2^53 every whole number is an `f64` of its own, so its decimal
@@ -692,35 +690,6 @@ fn write_whole_number(out: &mut String, number: u64) {
     write_integer(out, exponent as u64);
 }
 
-/// Writes the mantissa `d.ddd` of a value times 10^`exponent`, for an
-/// exponent in -4..6, in plain decimal notation: `2.75`, `0.0001`,
-/// `324789.3`, the same digits Go and Rust's `{}` write there.
-fn write_plain_decimal(out: &mut String, mantissa: &str, exponent: i32) {
-    let (first, rest) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if exponent < 0 {
-        out.push_str("0.");
-        for _ in 1..-exponent {
-            out.push('0');
-        }
-        out.push_str(first);
-        out.push_str(rest);
-        return;
-    }
-    let whole_digits_after_first = exponent.unsigned_abs() as usize;
-    out.push_str(first);
-    if rest.len() <= whole_digits_after_first {
-        out.push_str(rest);
-        for _ in rest.len()..whole_digits_after_first {
-            out.push('0');
-        }
-    } else {
-        let (whole, fraction) = rest.split_at(whole_digits_after_first);
-        out.push_str(whole);
-        out.push('.');
-        out.push_str(fraction);
-    }
-}
-
 /// Appends the decimal digits of `number`.
 pub fn write_integer(out: &mut String, number: u64) {
     let mut buffer = [0u8; 20];
@@ -740,30 +709,6 @@ fn integer_digits(mut number: u64, buffer: &mut [u8; 20]) -> &str {
     }
     // Only ASCII digits were written.
     std::str::from_utf8(&buffer[start..]).unwrap_or_default()
-}
-
-/// A few bytes of text on the stack, which `write!` can fill: where a
-/// float's digits go before they are rearranged.
-#[derive(Default)]
-struct StackText {
-    bytes: [u8; 32],
-    len: usize,
-}
-
-impl StackText {
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
-    }
-}
-
-impl fmt::Write for StackText {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        let end = self.len + text.len();
-        let slot = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
-        slot.copy_from_slice(text.as_bytes());
-        self.len = end;
-        Ok(())
-    }
 }
 
 /// Formats a bucket bound for `le`. Text format 0.0.4 gets the value form,
@@ -885,6 +830,11 @@ mod tests {
         check_value(1e15, "1e+15");
         check_value(9007199254740991.0, "9.007199254740991e+15");
         check_value(999999.0, "999999");
+        // Either side of the two edges of the plain form.
+        check_value(9.999999999999999e-5, "9.999999999999999e-05");
+        check_value(999999.9999999999, "999999.9999999999");
+        check_value(1000000.5, "1.0000005e+06");
+        check_value(-0.000123, "-0.000123");
         check_value(1.1e23, "1.1e+23");
         check_value(1e100, "1e+100");
         check_value(5e-324, "5e-324");

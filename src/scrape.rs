@@ -91,13 +91,28 @@ struct Fanout {
 }
 
 impl Fanout {
+    /// The target's own timeout, cut to the time left before the
+    /// deadline. A probe that starts within a millisecond of a whole
+    /// timeout before the deadline keeps its own: without a budget, the
+    /// first probes would otherwise report `probe_timeout_seconds
+    /// 4.999993` for a timeout of 5 s, off by the microseconds spent
+    /// before they started.
+    fn timeout_for(&self, target: &Target) -> Duration {
+        let time_left = self.deadline.saturating_duration_since(Instant::now());
+        if time_left + Duration::from_millis(1) >= target.timeout {
+            target.timeout
+        } else {
+            time_left
+        }
+    }
+
     fn probe_until_none_left(&self, reports: &mpsc::SyncSender<(usize, Report)>) {
         loop {
             let idx = self.next.fetch_add(1, Ordering::Relaxed);
             let Some(target) = self.targets.get(idx) else { return };
-            let time_left = self.deadline.saturating_duration_since(Instant::now());
+            let timeout = self.timeout_for(target);
             // The scrape waits for every report, so the receiver is there.
-            let _ = reports.send((idx, probe::run(target, time_left.min(target.timeout))));
+            let _ = reports.send((idx, probe::run(target, timeout)));
         }
     }
 }
