@@ -38,6 +38,8 @@ pub struct ThreadPool {
     max_threads: usize,
     /// The threads' name, numbered: `worker-0`, `probe-3`.
     name: &'static str,
+    /// The stack of each thread, in bytes: [`STACK_SIZE`] unless set.
+    stack_size: usize,
 }
 
 impl ThreadPool {
@@ -57,7 +59,14 @@ impl ThreadPool {
             idle: Arc::new(AtomicUsize::new(0)),
             threads: Vec::new(),
             max_threads: max_threads.max(1),
+            stack_size: STACK_SIZE,
         }
+    }
+
+    /// The same pool, whose threads get `bytes` of stack each.
+    pub fn with_stack_size(mut self, bytes: usize) -> ThreadPool {
+        self.stack_size = bytes;
+        self
     }
 
     /// Sets a thread aside for one job: an idle one, or a new one if none
@@ -110,7 +119,7 @@ impl ThreadPool {
         let idle = Arc::clone(&self.idle);
         let handle = thread::Builder::new()
             .name(format!("{}-{}", self.name, self.threads.len()))
-            .stack_size(STACK_SIZE)
+            .stack_size(self.stack_size)
             .spawn(move || run_jobs(&receiver, &idle))?;
         self.threads.push(handle);
         Ok(())

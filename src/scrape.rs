@@ -17,6 +17,11 @@ use crate::pool::ThreadPool;
 use crate::probe::{self, Report};
 use crate::target::Target;
 
+/// The stack of a probe thread: half a worker's. A probe connects, reads
+/// at most 64 KiB into the heap and parses it (JSON nested at most 64
+/// deep); name lookups, which want more, run on threads of their own.
+pub const PROBE_STACK_SIZE: usize = 128 * 1024;
+
 /// The long-lived threads that probe beside a scrape's own thread, so
 /// that no thread is started per scrape: at most `--scrape.concurrency`
 /// − 1, started only when a scrape first needs them, then kept.
@@ -29,7 +34,8 @@ impl ProbePool {
     /// A pool for scrapes that run at most `concurrency` probes at once.
     pub fn new(concurrency: usize) -> ProbePool {
         let concurrency = concurrency.max(1);
-        let pool = ThreadPool::named("probe", (concurrency - 1).max(1));
+        let pool = ThreadPool::named("probe", (concurrency - 1).max(1))
+            .with_stack_size(PROBE_STACK_SIZE);
         ProbePool { pool: Mutex::new(pool), concurrency }
     }
 
