@@ -30,6 +30,7 @@
 //! [`systemd`] (sockets passed in, readiness) and [`signals`] (`sigwait`).
 
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod server;
 pub mod connection_table;
