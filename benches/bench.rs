@@ -34,6 +34,8 @@
 //! `utime + stime` of `/proc/PID/stat` before and after thousands of
 //! scrapes, divided by their count; the floor's is the measuring thread's
 //! own run time (`/proc/thread-self/sched`, else `/proc/thread-self/stat`).
+//! The exporter and its floor take turns in rounds of 100 ms, so that
+//! the machine's other work weighs on both alike.
 //!
 //! Counts of system calls and instructions use two runs of different
 //! length and divide the difference by the difference in scrapes, so that
@@ -78,17 +80,11 @@ const IO_TIMEOUT: Duration = Duration::from_secs(10);
 const VALGRIND_TIMEOUT: Duration = Duration::from_secs(90);
 /// Requests before any measurement: pools, buffers and caches fill first.
 const WARM_UP: usize = 50;
-/// A CPU figure of the exporter runs at least this long and at least
-/// `CPU_MIN_REQUESTS` requests, unless that would take `CPU_MAX_RUN`.
-const CPU_RUN: Duration = Duration::from_secs(2);
-const CPU_MIN_REQUESTS: usize = 2000;
-const CPU_MAX_RUN: Duration = Duration::from_secs(6);
-/// A floor component runs until its thread has used this much CPU (or
-/// `FLOOR_MAX_REPS` repetitions).
-const FLOOR_MIN_CPU: Duration = Duration::from_millis(300);
-const FLOOR_MAX_REPS: usize = 50_000;
-/// Round trips of the HTTP floor: its server measures all of them.
-const HTTP_FLOOR_REQUESTS: usize = 10_000;
+/// A CPU figure takes turns: `CPU_ROUNDS` rounds in which each exporter
+/// (and then the floor) runs `CPU_ROUND`, 2 s of requests in all per
+/// exporter, thousands of them.
+const CPU_ROUNDS: usize = 20;
+const CPU_ROUND: Duration = Duration::from_millis(100);
 const LATENCY_SAMPLES: usize = 2000;
 /// Scrapes of the two runs whose difference counts system calls.
 const STRACE_SCRAPES: [usize; 2] = [100, 500];
@@ -524,16 +520,20 @@ fn say(binary: &Binary) -> String {
 
 // ---------------------------------------------------------------------------
 // 1 and 2: process CPU per scrape, against the floor.
+//
+// The exporter and the floor take turns, `CPU_ROUNDS` rounds of
+// `CPU_ROUND` each, so that whatever else the machine does falls on both
+// alike; the exporter is idle while the floor runs.
 
 fn figure_metrics_cpu(bench: &Bench, binary: &Binary) -> Result<Vec<Cell>> {
     let targets = bench.fast_targets(2);
     let config = bench.config("metrics-2", &targets, "")?;
     let exporter = Exporter::start(&binary.path, &config, &[])?;
-    let mut client = Client::connect(exporter.addr)?;
-    let body_len = client.scrape("/metrics", targets.len())?.len();
-    let (cpu, scrapes) =
-        exporter_cpu_per_request(&exporter, &mut client, &Check::Metrics(targets.len()))?;
-    let floor = Floor::of_metrics(&targets, body_len)?;
+    let mut meter = CpuMeter::start(&exporter, Check::Metrics(targets.len()))?;
+    let mut floor = FloorMeter::start(&targets, meter.body_len, true)?;
+    take_turns(&mut meter, &mut floor)?;
+    let (cpu, scrapes) = meter.per_request()?;
+    let floor = floor.per_scrape()?;
     let vs_floor = ratio(cpu, floor.total());
     println!(
         "{} {scrapes} scrapes: {:.1} µs per scrape = {vs_floor:.2}× floor",
@@ -549,16 +549,27 @@ fn figure_probe_cpu(bench: &Bench, binary: &Binary) -> Result<Vec<Cell>> {
     let target = bench.fast[0];
     let config = bench.config("probe", &[], "[probe]\nallow = 127.0.0.1/32\n")?;
     let exporter = Exporter::start(&binary.path, &config, &[])?;
-    let mut client = Client::connect(exporter.addr)?;
     let path = format!("/probe?target={target}&module=daytime");
-    let body_len = client.probe(&path)?.len();
-    let (cpu, probes) = exporter_cpu_per_request(&exporter, &mut client, &Check::Probe(path))?;
-    let floor = Floor::of_probe(target, body_len)?;
+    let mut meter = CpuMeter::start(&exporter, Check::Probe(path))?;
+    let mut floor = FloorMeter::start(&[target], meter.body_len, false)?;
+    take_turns(&mut meter, &mut floor)?;
+    let (cpu, probes) = meter.per_request()?;
+    let floor = floor.per_scrape()?;
     let vs_floor = ratio(cpu, floor.total());
     println!("{} {probes} probes: {:.1} µs per probe = {vs_floor:.2}× floor", say(binary), us(cpu));
     println!("{}   floor {}", say(binary), floor);
     let shown = format!("{:.1} µs = {vs_floor:.2}× fl", us(cpu));
     Ok(vec![Cell::at_most(shown, vs_floor, PROBE_CPU_VS_FLOOR.of(binary.libc))])
+}
+
+/// `CPU_ROUNDS` rounds: the exporter for `CPU_ROUND`, then the floor as
+/// many times as the exporter answered.
+fn take_turns(meter: &mut CpuMeter, floor: &mut FloorMeter) -> Result<()> {
+    for _ in 0..CPU_ROUNDS {
+        let answered = meter.run_for(CPU_ROUND)?;
+        floor.run(answered)?;
+    }
+    Ok(())
 }
 
 /// The request a CPU figure repeats, and what its answer must hold.
@@ -578,26 +589,119 @@ impl Client {
     }
 }
 
-/// The exporter's CPU (all its threads) per request: warmed up, then at
-/// least `CPU_RUN` and `CPU_MIN_REQUESTS` of sequential requests on one
-/// kept-alive connection. Returns it and how many requests it divides.
-fn exporter_cpu_per_request(
-    exporter: &Exporter,
-    client: &mut Client,
-    check: &Check,
-) -> Result<(Duration, usize)> {
-    for _ in 0..WARM_UP {
-        client.check(check)?;
+/// Sequential requests to one exporter on one kept-alive connection, and
+/// the exporter's CPU (all its threads, `/proc/PID/stat`) since the first.
+struct CpuMeter<'a> {
+    exporter: &'a Exporter,
+    client: Client,
+    check: Check,
+    body_len: usize,
+    cpu_before: Duration,
+    requests: usize,
+}
+
+impl CpuMeter<'_> {
+    /// Connects and warms up; the CPU counts from here.
+    fn start(exporter: &Exporter, check: Check) -> Result<CpuMeter<'_>> {
+        let mut client = Client::connect(exporter.addr)?;
+        let mut body_len = 0;
+        for _ in 0..WARM_UP {
+            body_len = client.check(&check)?;
+        }
+        let cpu_before = process_cpu(exporter.pid)?;
+        Ok(CpuMeter { exporter, client, check, body_len, cpu_before, requests: 0 })
     }
-    let before = process_cpu(exporter.pid)?;
-    let start = Instant::now();
-    let mut count = 0;
-    while start.elapsed() < CPU_RUN || (count < CPU_MIN_REQUESTS && start.elapsed() < CPU_MAX_RUN) {
-        client.check(check)?;
-        count += 1;
+
+    /// Requests for `duration`; returns how many.
+    fn run_for(&mut self, duration: Duration) -> Result<usize> {
+        let start = Instant::now();
+        let mut count = 0;
+        while start.elapsed() < duration {
+            self.client.check(&self.check)?;
+            count += 1;
+        }
+        self.requests += count;
+        Ok(count)
     }
-    let used = process_cpu(exporter.pid)?.saturating_sub(before);
-    Ok((used / count as u32, count))
+
+    /// The exporter's CPU per request so far, and the requests.
+    fn per_request(&self) -> Result<(Duration, usize)> {
+        let used = process_cpu(self.exporter.pid)?.saturating_sub(self.cpu_before);
+        Ok((used / self.requests.max(1) as u32, self.requests))
+    }
+}
+
+/// The floor's parts, each run the same number of times, each timed by
+/// the CPU of the thread that does it.
+struct FloorMeter {
+    targets: Vec<SocketAddr>,
+    connect_cpu: Vec<Duration>,
+    http_server: MinimalHttpServer,
+    http_client: Client,
+    body_len: usize,
+    own_process_cpu: Option<Duration>,
+    runs: usize,
+}
+
+impl FloorMeter {
+    /// The floor of a scrape of `targets` with a body of `body_len`
+    /// bytes; `own_process` when the scrape reads the process metrics.
+    fn start(targets: &[SocketAddr], body_len: usize, own_process: bool) -> Result<FloorMeter> {
+        let http_server = MinimalHttpServer::start(body_len)?;
+        let mut http_client = Client::connect(http_server.addr)?;
+        for _ in 0..WARM_UP {
+            http_client.get_ok("/metrics")?;
+            for &target in targets {
+                read_daytime(target)?;
+            }
+        }
+        Ok(FloorMeter {
+            targets: targets.to_vec(),
+            connect_cpu: vec![Duration::ZERO; targets.len()],
+            http_server,
+            http_client,
+            body_len,
+            own_process_cpu: own_process.then_some(Duration::ZERO),
+            runs: 0,
+        })
+    }
+
+    /// Every part, `runs` times over.
+    fn run(&mut self, runs: usize) -> Result<()> {
+        for (target, cpu) in self.targets.iter().zip(&mut self.connect_cpu) {
+            *cpu += thread_cpu_of(runs, || read_daytime(*target))?;
+        }
+        for _ in 0..runs {
+            self.http_client.get_ok("/metrics")?;
+        }
+        if let Some(cpu) = &mut self.own_process_cpu {
+            *cpu += thread_cpu_of(runs, read_own_process_files)?;
+        }
+        self.runs += runs;
+        Ok(())
+    }
+
+    /// Each part per run; the HTTP server's from its own thread, which
+    /// counts the warm-up requests too.
+    fn per_scrape(self) -> Result<Floor> {
+        let runs = self.runs.max(1) as u32;
+        drop(self.http_client);
+        Ok(Floor {
+            connects: self.connect_cpu.iter().map(|cpu| *cpu / runs).collect(),
+            http: self.http_server.cpu_per_request()?,
+            body_len: self.body_len,
+            own_process: self.own_process_cpu.map(|cpu| cpu / runs),
+        })
+    }
+}
+
+/// The CPU this thread used for `runs` runs of `operation`.
+fn thread_cpu_of(runs: usize, mut operation: impl FnMut() -> Result<()>) -> Result<Duration> {
+    let before = thread_cpu()?;
+    for _ in 0..runs {
+        operation()?;
+    }
+    Ok(thread_cpu()?.saturating_sub(before))
 }
 
 /// The least CPU a scrape can cost, by its parts.
@@ -612,24 +716,6 @@ struct Floor {
 }
 
 impl Floor {
-    fn of_metrics(targets: &[SocketAddr], body_len: usize) -> Result<Floor> {
-        Ok(Floor {
-            connects: targets.iter().map(|&t| connect_floor(t)).collect::<Result<_>>()?,
-            http: http_floor(body_len)?,
-            body_len,
-            own_process: Some(thread_cpu_per(read_own_process_files)?),
-        })
-    }
-
-    fn of_probe(target: SocketAddr, body_len: usize) -> Result<Floor> {
-        Ok(Floor {
-            connects: vec![connect_floor(target)?],
-            http: http_floor(body_len)?,
-            body_len,
-            own_process: None,
-        })
-    }
-
     fn total(&self) -> Duration {
         self.connects.iter().sum::<Duration>() + self.http + self.own_process.unwrap_or_default()
     }
@@ -647,11 +733,6 @@ impl std::fmt::Display for Floor {
         }
         write!(f, " µs")
     }
-}
-
-/// The client side of one raw probe of `target`, as CPU of this thread.
-fn connect_floor(target: SocketAddr) -> Result<Duration> {
-    thread_cpu_per(|| read_daytime(target))
 }
 
 /// What a probe of a daytime service does at least: connect, read the
@@ -676,39 +757,6 @@ fn read_own_process_files() -> Result<()> {
     black_box(fs::read("/proc/self/status")?);
     black_box(fs::read_dir("/proc/self/fd")?.count());
     Ok(())
-}
-
-/// The server side of one kept-alive HTTP round trip with a body of
-/// `body_len` bytes.
-fn http_floor(body_len: usize) -> Result<Duration> {
-    let server = MinimalHttpServer::start(body_len)?;
-    let mut client = Client::connect(server.addr)?;
-    for _ in 0..HTTP_FLOOR_REQUESTS {
-        client.get_ok("/metrics")?;
-    }
-    drop(client);
-    server.cpu_per_request()
-}
-
-/// Runs `operation` until this thread has used `FLOOR_MIN_CPU`; returns
-/// this thread's CPU per run. The clock is read every 256 runs, so that
-/// reading it costs next to nothing per run.
-fn thread_cpu_per(mut operation: impl FnMut() -> Result<()>) -> Result<Duration> {
-    for _ in 0..WARM_UP {
-        operation()?;
-    }
-    let before = thread_cpu()?;
-    let mut runs = 0;
-    loop {
-        for _ in 0..256 {
-            operation()?;
-        }
-        runs += 256;
-        let used = thread_cpu()?.saturating_sub(before);
-        if used >= FLOOR_MIN_CPU || runs >= FLOOR_MAX_REPS {
-            return Ok(used / runs as u32);
-        }
-    }
 }
 
 /// An HTTP server that does the least: on its one connection it reads
@@ -774,15 +822,31 @@ fn serve_minimally(mut stream: TcpStream, response: &[u8]) -> Result<(Duration, 
 // ---------------------------------------------------------------------------
 // 3: the CPU of each added target.
 
+/// Three exporters, with 1, 50 and 100 targets, scraped in turn for
+/// `CPU_ROUNDS` rounds, so that the machine's other work falls on all
+/// three alike.
 fn figure_marginal_cpu(bench: &Bench, binary: &Binary) -> Result<Vec<Cell>> {
+    let exporters = MARGINAL_TARGETS
+        .iter()
+        .map(|&count| {
+            let config =
+                bench.config(&format!("marginal-{count}"), &bench.fast_targets(count), "")?;
+            Exporter::start(&binary.path, &config, &[])
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut meters = exporters
+        .iter()
+        .zip(MARGINAL_TARGETS)
+        .map(|(exporter, count)| CpuMeter::start(exporter, Check::Metrics(count)))
+        .collect::<Result<Vec<_>>>()?;
+    for _ in 0..CPU_ROUNDS {
+        for meter in &mut meters {
+            meter.run_for(CPU_ROUND)?;
+        }
+    }
     let mut cpu = Vec::new();
-    for count in MARGINAL_TARGETS {
-        let targets = bench.fast_targets(count);
-        let config = bench.config(&format!("marginal-{count}"), &targets, "")?;
-        let exporter = Exporter::start(&binary.path, &config, &[])?;
-        let mut client = Client::connect(exporter.addr)?;
-        let (per_scrape, scrapes) =
-            exporter_cpu_per_request(&exporter, &mut client, &Check::Metrics(count))?;
+    for (meter, count) in meters.iter().zip(MARGINAL_TARGETS) {
+        let (per_scrape, scrapes) = meter.per_request()?;
         println!(
             "{} {count:>3} targets: {:>7.1} µs per scrape ({scrapes} scrapes)",
             say(binary),
