@@ -29,9 +29,21 @@ static:
 cross:
 	scripts/cross.sh
 
-## make bench: latency, throughput, memory and start-up figures
+## make bench: CPU, system calls, instructions, latency, threads, memory and
+## size, each against its target, for the glibc release binary and the
+## static musl binary side by side (needs strace, valgrind and prlimit)
 bench:
-	$(CARGO) bench --bench bench
+	@for tool in strace valgrind; do \
+		command -v $$tool >/dev/null || apt-get install -y $$tool || \
+			{ apt-get update && apt-get install -y $$tool; }; \
+	done
+	@musl=; if out=$$(scripts/static.sh); then \
+		echo "$$out"; \
+		musl=$$(echo "$$out" | sed -n 's|^binary: \(.*x86_64-unknown-linux-musl/.*\)$$|\1|p'); \
+	fi; \
+	[ -n "$$musl" ] && musl=$$(realpath "$$musl"); \
+	[ -n "$$musl" ] || echo "bench: no static musl build; its column is skipped"; \
+	PROBE_EXPORTER_MUSL="$$musl" $(CARGO) bench --bench bench
 
 ## make soak: mixed load for SOAK_SECONDS (default 60), memory and fds at start and end
 soak:
