@@ -22,9 +22,9 @@ use crate::config::{self, Config, ConfigError, Targets};
 use crate::exposition::HistogramValue;
 use crate::histogram::{BucketsError, Histogram};
 use crate::log;
+use crate::os::systemd::Notifier;
 use crate::probe::{Outcome, Report};
 use crate::scrape::ProbePool;
-use crate::systemd::Notifier;
 use crate::target::{Module, Target};
 use crate::telemetry::{unix_now, Telemetry};
 

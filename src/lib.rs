@@ -33,9 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod server;
-pub mod connection_table;
 pub mod pool;
-pub mod connection;
 pub mod http;
 pub mod routes;
 pub mod scrape;
@@ -54,8 +52,7 @@ pub mod exporter;
 pub mod histogram;
 pub mod telemetry;
 pub mod process;
-pub mod systemd;
-pub mod signals;
+pub mod os;
 pub mod demo;
 pub mod log;
 pub mod limits;

@@ -7,7 +7,8 @@
 
 use std::process::ExitCode;
 
-use probe_exporter::{config, log, signals, startup};
+use probe_exporter::os::signals;
+use probe_exporter::{config, log, startup};
 
 fn main() -> ExitCode {
     // First, while this is the only thread: every thread started later

@@ -280,7 +280,7 @@ mod tests {
     use super::*;
     use crate::config::{Config, Targets};
     use crate::http::{parse_request, Parse};
-    use crate::systemd::Notifier;
+    use crate::os::systemd::Notifier;
 
     fn exporter() -> Exporter {
         Exporter::new(Config::default(), Targets::default(), Notifier::disabled()).unwrap()

@@ -34,8 +34,8 @@ impl ProbePool {
     /// A pool for scrapes that run at most `concurrency` probes at once.
     pub fn new(concurrency: usize) -> ProbePool {
         let concurrency = concurrency.max(1);
-        let pool = ThreadPool::named("probe", (concurrency - 1).max(1))
-            .with_stack_size(PROBE_STACK_SIZE);
+        let pool =
+            ThreadPool::named("probe", (concurrency - 1).max(1)).with_stack_size(PROBE_STACK_SIZE);
         ProbePool { pool: Mutex::new(pool), concurrency }
     }
 

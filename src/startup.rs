@@ -30,9 +30,9 @@ use crate::demo;
 use crate::exporter::Exporter;
 use crate::histogram::BucketsError;
 use crate::log;
+use crate::os::signals::{self, Signal, Signals};
+use crate::os::systemd::{self, ActivationError, Notifier};
 use crate::server::{self, Drained, Server};
-use crate::signals::{self, Signal, Signals};
-use crate::systemd::{self, ActivationError, Notifier};
 use crate::target::{Address, CounterSpec, DaytimeSpec, Kind, Target, DEFAULT_TIMEOUT};
 use crate::version;
 

@@ -13,6 +13,9 @@
 //! timeout. Dropping the [`Server`] stops at once; tests rely on this to
 //! leave nothing behind.
 
+pub mod connection;
+pub mod connection_table;
+
 use std::io::{self, Read};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,13 +23,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::connection;
-use crate::connection_table::{Admission, ConnectionTable};
 use crate::exporter::Exporter;
 use crate::http::{Delivery, Response, Status};
 use crate::limits;
 use crate::log;
 use crate::pool::ThreadPool;
+use crate::server::connection_table::{Admission, ConnectionTable};
 
 /// How long the accept loop pauses when the process has no file
 /// descriptor left, so that finishing connections can free some.
@@ -257,7 +259,7 @@ pub fn bind(address: &str) -> io::Result<TcpListener> {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::systemd::Notifier;
+    use crate::os::systemd::Notifier;
     use std::io::{Read, Write};
 
     #[test]

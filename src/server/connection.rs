@@ -20,11 +20,11 @@ use std::net::TcpStream;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use crate::connection_table::Registration;
 use crate::exporter::Exporter;
 use crate::http::{self, Delivery, Parse, Request, Response, Status};
 use crate::log;
 use crate::routes;
+use crate::server::connection_table::Registration;
 
 /// How much is read from a socket at once.
 const READ_CHUNK: usize = 4096;
