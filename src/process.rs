@@ -51,19 +51,19 @@ pub fn read_self() -> Option<ProcessStats> {
 
 /// Reads a small `/proc` file whole into `buffer`, with one `read` where
 /// `fs::read_to_string` would ask its size and grow a `String` in steps.
-/// `/proc/self/stat` is a few hundred bytes; a longer file is cut short,
-/// which its parser then rejects.
+/// The kernel hands out such a file in one piece when the buffer can hold
+/// it, so a read that fills the buffer means a file too long for it:
+/// `/proc/self/stat` is a few hundred bytes, and a longer one is rejected.
 fn read_small<'a>(path: &str, buffer: &'a mut [u8]) -> Option<&'a str> {
     let mut file = fs::File::open(path).ok()?;
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match file.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
+    let filled = loop {
+        match file.read(buffer) {
+            Ok(n) if n < buffer.len() => break n,
+            Ok(_) => return None,
             Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => return None,
         }
-    }
+    };
     std::str::from_utf8(&buffer[..filled]).ok()
 }
 

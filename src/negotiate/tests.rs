@@ -15,7 +15,9 @@ fn every_prometheus_version_gets_the_format_it_prefers() {
     check(Some("text/plain;version=0.0.4;q=1,*/*;q=0.1"), Prometheus);
     // Prometheus 2.5 to 2.33.
     check(
-        Some("application/openmetrics-text; version=0.0.1,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+        Some(
+            "application/openmetrics-text; version=0.0.1,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+        ),
         OpenMetrics,
     );
     // Prometheus 2.34 to 2.48.
@@ -55,14 +57,8 @@ fn unsupported_entries_are_skipped() {
         Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,text/plain;version=0.0.4;q=0.5"),
         OpenMetrics,
     );
-    check(
-        Some("text/plain;version=1.0.0;q=0.9,application/openmetrics-text;q=0.5"),
-        OpenMetrics,
-    );
-    check(
-        Some("application/openmetrics-text;version=2.0.0;q=0.9,text/plain;q=0.5"),
-        Prometheus,
-    );
+    check(Some("text/plain;version=1.0.0;q=0.9,application/openmetrics-text;q=0.5"), OpenMetrics);
+    check(Some("application/openmetrics-text;version=2.0.0;q=0.9,text/plain;q=0.5"), Prometheus);
     check(Some("application/openmetrics-text;version=2.0.0"), Prometheus);
     check(Some("application/json"), Prometheus);
     check(Some("text/html"), Prometheus);

@@ -131,8 +131,8 @@ fn walk_the_steps(
     let steps = &mut report.steps;
     let addrs = timed(&mut steps.resolve, || net::resolve(&target.address, deadline))?;
     report.peer = addrs.first().copied();
-    let mut stream = timed(&mut steps.connect, || net::connect(&addrs, deadline))?;
-    report.peer = stream.peer_addr().ok().or(report.peer);
+    let (mut stream, peer) = timed(&mut steps.connect, || net::connect(&addrs, deadline))?;
+    report.peer = Some(peer);
     let (limit, until) = reply_shape(&target.kind);
     let reply = timed(&mut steps.read, || net::read_reply(&mut stream, deadline, limit, until))?;
     report.reply_bytes = reply.len();

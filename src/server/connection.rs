@@ -45,6 +45,7 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
     // Where each read lands first: zeroed once per connection, not once
     // per request.
     let mut chunk = [0u8; READ_CHUNK];
+    let mut read_timeout = ReadTimeout::default();
     let mut writer = ResponseWriter::new();
     loop {
         // Idle first, then the stop flag: a graceful stop sets the flag,
@@ -53,18 +54,19 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
         if exporter.is_stopping() {
             return;
         }
-        let request = match read_request(&mut stream, &mut buffer, &mut chunk, exporter) {
-            Ok(Some(request)) => request,
-            Ok(None) => return,
-            Err(status) => {
-                let response = Response::text(status, status.reason());
-                if response.write_to(&mut stream, Delivery::CLOSE).is_ok() {
-                    exporter.telemetry().count_response(status);
-                    linger(&mut stream);
+        let request =
+            match read_request(&mut stream, &mut buffer, &mut chunk, &mut read_timeout, exporter) {
+                Ok(Some(request)) => request,
+                Ok(None) => return,
+                Err(status) => {
+                    let response = Response::text(status, status.reason());
+                    if response.write_to(&mut stream, Delivery::CLOSE).is_ok() {
+                        exporter.telemetry().count_response(status);
+                        linger(&mut stream);
+                    }
+                    return;
                 }
-                return;
-            }
-        };
+            };
         registration.busy();
         // A body we do not read would be taken for the next request.
         // Stopping, the connection ends after this answer.
@@ -177,6 +179,7 @@ fn read_request(
     stream: &mut TcpStream,
     buffer: &mut Vec<u8>,
     chunk: &mut [u8; READ_CHUNK],
+    read_timeout: &mut ReadTimeout,
     exporter: &Exporter,
 ) -> Result<Option<Request>, Status> {
     let config = exporter.config();
@@ -198,7 +201,7 @@ fn read_request(
         let remaining = deadline.saturating_duration_since(Instant::now());
         // A zero timeout means "block forever" to the OS, so it must not
         // be set: the deadline has passed.
-        if remaining.is_zero() || stream.set_read_timeout(Some(remaining)).is_err() {
+        if remaining.is_zero() || read_timeout.set(stream, remaining).is_err() {
             return timed_out(head_deadline.is_some());
         }
         match stream.read(chunk) {
@@ -214,6 +217,31 @@ fn read_request(
             Err(err) if err.kind() == ErrorKind::Interrupted => {}
             Err(_) => return Ok(None),
         }
+    }
+}
+
+/// The read timeout the socket has now, so that it is set only when it
+/// must change.
+#[derive(Default)]
+struct ReadTimeout {
+    current: Option<Duration>,
+}
+
+impl ReadTimeout {
+    /// Makes the next read give up after `remaining`. The kernel counts a
+    /// read timeout from the start of each read, so a timeout within a
+    /// millisecond of the one set already is kept: a kept-alive connection
+    /// waiting for its next request, with the idle timeout already set,
+    /// needs no `setsockopt` for it.
+    fn set(&mut self, stream: &TcpStream, remaining: Duration) -> io::Result<()> {
+        let close_enough = self
+            .current
+            .is_some_and(|current| current.abs_diff(remaining) <= Duration::from_millis(1));
+        if !close_enough {
+            stream.set_read_timeout(Some(remaining))?;
+            self.current = Some(remaining);
+        }
+        Ok(())
     }
 }
 

@@ -583,7 +583,19 @@ fn running_out_of_file_descriptors_slows_accepting_and_then_recovers() {
 #[test]
 fn without_a_thread_for_a_connection_the_accept_loop_answers_503() {
     // As many threads as the idle exporter runs: none left for a worker.
-    let idle_threads = status_field(Watched::start(&[]).pid(), "Threads");
+    // Counted once the count has settled: the signal thread may start
+    // just after the `listening` line.
+    let idle = Watched::start(&[]);
+    let mut idle_threads = status_field(idle.pid(), "Threads");
+    for _ in 0..20 {
+        thread::sleep(Duration::from_millis(50));
+        let now = status_field(idle.pid(), "Threads");
+        if now == idle_threads {
+            break;
+        }
+        idle_threads = now;
+    }
+    drop(idle);
     let exporter = Watched::start_with_thread_limit(idle_threads, &[]);
     for attempt in 0..3 {
         let response = exporter.get("/-/healthy");
