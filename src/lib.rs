@@ -5,29 +5,33 @@
 //! and turns the answer into metrics. This crate does it with the standard
 //! library alone, so every step is here to read. Follow one scrape:
 //!
-//! 1. [`server`] accepts the connection; [`connection_table`] admits it
-//!    (closing the one that has waited longest at the cap), and [`pool`] gives it a
-//!    thread.
-//! 2. [`connection`] reads the request head with deadlines, and [`http`]
-//!    parses it from bytes.
-//! 3. [`routes`] picks the answer; for the metrics path, [`scrape`] runs
-//!    every probe of [`probe`] at once, within the scrape's deadline, on
-//!    the targets [`exporter`] has loaded now.
+//! 1. [`server`] accepts the connection; [`server::connection_table`]
+//!    admits it (closing the one that has waited longest at the cap), and
+//!    [`pool`] gives it a thread.
+//! 2. [`server::connection`] reads the request head with deadlines, and
+//!    [`http`] parses it from bytes.
+//! 3. [`routes`] picks the answer and works out the scrape's budget from
+//!    Prometheus's timeout header; for the metrics path, [`scrape`] runs
+//!    every probe of [`probe`] at once on long-lived probe threads, within
+//!    that one deadline, on the targets [`exporter`] has loaded now.
 //! 4. Each probe resolves, connects, reads and parses, each step timed; it
 //!    uses [`json`], [`timestamp`] and [`daytime_date`] to read what
 //!    services say.
-//! 5. [`exposition`] writes the families, in the format [`negotiate`]
-//!    chose from the `Accept` header; [`connection`] writes the response.
+//! 5. [`metrics`], the one list of every family the exporter writes,
+//!    turns the reports, the [`histogram`]s' readings, the [`telemetry`]
+//!    counts and the [`process`] figures into families, and [`exposition`]
+//!    writes them in the format [`negotiate`] chose from the `Accept`
+//!    header; [`server::connection`] sends head and body in one write.
 //!
 //! Around them: [`config`] reads flags and the configuration file into
 //! [`target`]s, modules and [`allow`] rules; [`exporter`] keeps what
-//! outlives a scrape ([`histogram`]s, outcomes, [`telemetry`] counts) and
-//! reloads the configuration; [`process`] reads `/proc/self`; [`limits`]
-//! says when the process runs out of descriptors or threads; [`demo`]
-//! holds the two services of the talk; [`log`] writes logfmt or JSON;
-//! [`version`] says what was built. [`startup`] runs the lifecycle (start,
-//! reload, drain, stop) for `main`, with the two OS modules that std lacks:
-//! [`systemd`] (sockets passed in, readiness) and [`signals`] (`sigwait`).
+//! outlives a scrape (histograms, outcomes, counts) and reloads the
+//! configuration; [`limits`] says when the process runs out of
+//! descriptors or threads; [`demo`] holds the two services of the talk;
+//! [`log`] writes logfmt or JSON; [`version`] says what was built.
+//! [`startup`] runs the lifecycle (start, reload, drain, stop) for `main`,
+//! with the two OS modules of [`os`] that std lacks: [`os::systemd`]
+//! (sockets passed in, readiness) and [`os::signals`] (`sigwait`).
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
