@@ -21,14 +21,28 @@ use std::net::IpAddr;
 
 use crate::target::Address;
 
+/// One rule of the allow-list: which targets `/probe` may probe.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rule {
     /// A host pattern (exact, or `*.suffix`) and a port (`None` for `*`).
-    Host { pattern: String, port: Option<u16> },
+    Host {
+        /// The host or `*.domain`, in lower case, an IPv6 address without
+        /// its brackets.
+        pattern: String,
+        /// The one port admitted, or `None` for any.
+        port: Option<u16>,
+    },
     /// An address range.
-    Cidr { network: IpAddr, prefix_len: u8 },
+    Cidr {
+        /// The range's address, as written; bits past the prefix are
+        /// ignored.
+        network: IpAddr,
+        /// How many leading bits an address must share with `network`.
+        prefix_len: u8,
+    },
 }
 
+/// Why a rule could not be parsed: a message naming the mistake.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleError(String);
 

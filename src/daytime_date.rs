@@ -28,14 +28,20 @@ use crate::timestamp::{self, days_from_civil, days_in_month, Offset, MONTH_NAMES
 /// The formats this file reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// `Wed Nov 25 15:45:48 2026`, as inetd writes it; no zone.
     Ctime,
+    /// `25 NOV 2026 15:45:48 UTC`, as xinetd writes it.
     Xinetd,
+    /// `Wed, 25 Nov 2026 15:45:48 +0000`, RFC 5322 and IMF-fixdate.
     Rfc5322,
+    /// `2026-11-25T15:45:48Z`, ISO 8601 and RFC 3339; the zone is optional.
     Iso8601,
+    /// `61369 26-11-25 15:45:48 00 0 0 50.0 UTC(NIST) *`, NIST's ACTS; UTC.
     NistActs,
 }
 
 impl Format {
+    /// The format's name in lower case, e.g. `nist_acts`.
     pub fn name(self) -> &'static str {
         match self {
             Format::Ctime => "ctime",
@@ -58,6 +64,7 @@ impl fmt::Display for Format {
 pub struct RemoteTime {
     /// Unix seconds (with a fraction only from ISO 8601).
     pub unix_seconds: f64,
+    /// The format the line was in.
     pub format: Format,
 }
 

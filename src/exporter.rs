@@ -74,7 +74,9 @@ struct ReloadStatus {
 /// What a reload changed, for its log line and its HTTP answer.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ReloadSummary {
+    /// Targets of `/metrics` after the reload.
     pub targets: usize,
+    /// Allow rules of `/probe` after the reload.
     pub allow_rules: usize,
     /// Targets that kept their histories.
     pub kept: usize,
@@ -123,10 +125,12 @@ impl Exporter {
         })
     }
 
+    /// The flags' configuration, which a reload does not change.
     pub fn config(&self) -> &Config {
         &self.config
     }
 
+    /// The exporter's own counts, for its own metrics.
     pub fn telemetry(&self) -> &Telemetry {
         &self.telemetry
     }
@@ -212,6 +216,7 @@ impl Exporter {
         self.stopping.store(true, Ordering::SeqCst);
     }
 
+    /// Whether a stop has begun ([`Exporter::begin_stop`]).
     pub fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
     }

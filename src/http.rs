@@ -35,6 +35,7 @@ pub const MAX_HEADERS: usize = 100;
 /// buffer it was read from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
+    /// The method as sent, e.g. `GET`; methods are case-sensitive.
     pub method: String,
     /// The request target as sent, e.g. `/probe?target=a%3A1`.
     pub target: String,
@@ -43,12 +44,18 @@ pub struct Request {
     pub path: String,
     /// The percent-decoded query pairs, in order.
     pub query: Vec<(String, String)>,
+    /// The HTTP version of the request line.
     pub version: Version,
+    /// The header lines as `(name, value)`, in order: names as sent, values
+    /// with the white space around them trimmed.
     pub headers: Vec<(String, String)>,
 }
 
+/// The HTTP version of a request, which decides the keep-alive default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Version {
+    /// HTTP/1.0: the connection closes after the response unless the
+    /// client asks for `keep-alive`.
     Http10,
     /// HTTP/1.1, and any later HTTP/1.x: RFC 9110 section 2.5 has a
     /// recipient read a higher minor version as the highest it implements.
@@ -671,19 +678,32 @@ pub fn is_known_method(method: &str) -> bool {
 pub struct Status(pub u16);
 
 impl Status {
+    /// 200: here is the answer.
     pub const OK: Status = Status(200);
+    /// 400: the request is malformed, or its parameters are.
     pub const BAD_REQUEST: Status = Status(400);
+    /// 403: `/probe` is off, or its target is not in the allow-list.
     pub const FORBIDDEN: Status = Status(403);
+    /// 404: no such path.
     pub const NOT_FOUND: Status = Status(404);
+    /// 405: a known method this path does not take; sent with `Allow`.
     pub const METHOD_NOT_ALLOWED: Status = Status(405);
+    /// 408: the client sent its request head too slowly.
     pub const REQUEST_TIMEOUT: Status = Status(408);
+    /// 414: the request line is longer than [`MAX_REQUEST_LINE`].
     pub const URI_TOO_LONG: Status = Status(414);
+    /// 431: the headers exceed [`MAX_HEADER_BYTES`] or [`MAX_HEADERS`].
     pub const HEADERS_TOO_LARGE: Status = Status(431);
+    /// 500: a bug (a panic) or a failed reload.
     pub const INTERNAL_SERVER_ERROR: Status = Status(500);
+    /// 501: a method HTTP does not define.
     pub const NOT_IMPLEMENTED: Status = Status(501);
+    /// 503: too busy or stopping; try again later.
     pub const SERVICE_UNAVAILABLE: Status = Status(503);
+    /// 505: a well-formed version that is not HTTP/1.x.
     pub const VERSION_NOT_SUPPORTED: Status = Status(505);
 
+    /// The reason phrase of the status line, e.g. `Not Found`.
     pub fn reason(self) -> &'static str {
         match self.0 {
             200 => "OK",
@@ -707,10 +727,13 @@ impl Status {
 /// writes it, so handlers are tested without sockets.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Response {
+    /// The status code.
     pub status: Status,
+    /// The `Content-Type` header's value, e.g. [`TEXT_PLAIN`].
     pub content_type: &'static str,
     /// Extra headers, e.g. `Allow` or `Retry-After`.
     pub headers: Vec<(&'static str, String)>,
+    /// The body; its length is sent as `Content-Length`.
     pub body: Vec<u8>,
 }
 
@@ -718,7 +741,10 @@ pub struct Response {
 /// and whether the connection stays open after it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Delivery {
+    /// Whether to leave the body out, answering `HEAD`.
     pub head_only: bool,
+    /// Whether the connection stays open for another request; sent as
+    /// `Connection: keep-alive` or `Connection: close`.
     pub keep_alive: bool,
 }
 
@@ -727,10 +753,13 @@ impl Delivery {
     pub const CLOSE: Delivery = Delivery { head_only: false, keep_alive: false };
 }
 
+/// The content type of plain-text answers, such as errors.
 pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
+/// The content type of the landing page.
 pub const TEXT_HTML: &str = "text/html; charset=utf-8";
 
 impl Response {
+    /// A response with no extra headers.
     pub fn new(status: Status, content_type: &'static str, body: impl Into<Vec<u8>>) -> Response {
         Response { status, content_type, headers: Vec::new(), body: body.into() }
     }
@@ -741,6 +770,7 @@ impl Response {
         Response::new(status, TEXT_PLAIN, format!("{text}\n"))
     }
 
+    /// The same response with one more header.
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
         self.headers.push((name, value.into()));
         self

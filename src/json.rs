@@ -121,7 +121,10 @@ pub enum ErrorKind {
     UnexpectedEnd,
     /// A byte that no grammar rule allows here, such as the `+` of `+1`,
     /// the `N` of `NaN` or a single quote.
-    UnexpectedByte { byte: u8 },
+    UnexpectedByte {
+        /// The byte found.
+        byte: u8,
+    },
     /// A comma right before the `]` or `}` that closes an array or object.
     TrailingComma,
     /// A backslash escape that RFC 8259 does not define, or a `\u` that is
@@ -133,7 +136,10 @@ pub enum ErrorKind {
     LeadingZero,
     /// A raw control character (U+0000 to U+001F) inside a string, where it
     /// must be escaped.
-    ControlCharacter { byte: u8 },
+    ControlCharacter {
+        /// The control character's byte.
+        byte: u8,
+    },
     /// Bytes inside a string that are not valid UTF-8.
     InvalidUtf8,
     /// Something other than whitespace after the value.
@@ -141,7 +147,10 @@ pub enum ErrorKind {
     /// Arrays and objects nested deeper than [`MAX_DEPTH`].
     TooDeep,
     /// An object that has the same key twice.
-    DuplicateKey { key: String },
+    DuplicateKey {
+        /// The repeated key, its escapes decoded.
+        key: String,
+    },
 }
 
 impl fmt::Display for ErrorKind {

@@ -51,9 +51,13 @@ pub type Field<'a> = (&'a str, &'a dyn fmt::Display);
 /// `Level::Debug < Level::Info`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
+    /// Detail for finding a problem; not written by default.
     Debug,
+    /// The normal course of things, such as `listening`.
     Info,
+    /// Something wrong that the exporter copes with.
     Warn,
+    /// Something that failed.
     Error,
 }
 
@@ -199,18 +203,22 @@ pub fn log(level: Level, msg: &str, fields: &[Field<'_>]) {
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
+/// Logs an event at [`Level::Debug`].
 pub fn debug(msg: &str, fields: &[Field<'_>]) {
     log(Level::Debug, msg, fields);
 }
 
+/// Logs an event at [`Level::Info`].
 pub fn info(msg: &str, fields: &[Field<'_>]) {
     log(Level::Info, msg, fields);
 }
 
+/// Logs an event at [`Level::Warn`].
 pub fn warn(msg: &str, fields: &[Field<'_>]) {
     log(Level::Warn, msg, fields);
 }
 
+/// Logs an event at [`Level::Error`].
 pub fn error(msg: &str, fields: &[Field<'_>]) {
     log(Level::Error, msg, fields);
 }

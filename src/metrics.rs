@@ -51,6 +51,7 @@ pub enum MetricType {
 /// Which target a series is about: the labels of every per-target family.
 const TARGET: &[&str] = &["target", "kind"];
 
+/// `probe_success`: whether the probe worked.
 pub const PROBE_SUCCESS: Metric = Metric {
     name: "probe_success",
     kind: MetricType::Gauge,
@@ -58,6 +59,7 @@ pub const PROBE_SUCCESS: Metric = Metric {
     help: "Whether the probe succeeded (1) or not (0).",
     labels: TARGET,
 };
+/// `probe_duration_seconds`: the last probe's latency, name lookup included.
 pub const PROBE_DURATION: Metric = Metric {
     name: "probe_duration_seconds",
     kind: MetricType::Gauge,
@@ -65,6 +67,7 @@ pub const PROBE_DURATION: Metric = Metric {
     help: "How long the probe took, name lookup included: the synthetic query's latency.",
     labels: TARGET,
 };
+/// `probe_dns_lookup_time_seconds`: how long the name lookup took.
 pub const PROBE_DNS_LOOKUP: Metric = Metric {
     name: "probe_dns_lookup_time_seconds",
     kind: MetricType::Gauge,
@@ -72,6 +75,7 @@ pub const PROBE_DNS_LOOKUP: Metric = Metric {
     help: "How long the name lookup took; 0 for an IP address (blackbox_exporter's name).",
     labels: TARGET,
 };
+/// `probe_ip_protocol`: the IP version of the address probed.
 pub const PROBE_IP_PROTOCOL: Metric = Metric {
     name: "probe_ip_protocol",
     kind: MetricType::Gauge,
@@ -79,6 +83,7 @@ pub const PROBE_IP_PROTOCOL: Metric = Metric {
     help: "The IP version of the address probed: 4 or 6, 0 before one was known.",
     labels: TARGET,
 };
+/// `probe_timeout_seconds`: the time the probe was allowed.
 pub const PROBE_TIMEOUT: Metric = Metric {
     name: "probe_timeout_seconds",
     kind: MetricType::Gauge,
@@ -86,6 +91,7 @@ pub const PROBE_TIMEOUT: Metric = Metric {
     help: "How long the probe was allowed to take.",
     labels: TARGET,
 };
+/// `probe_outcome`: how the probe ended, as one state of [`Outcome`].
 pub const PROBE_OUTCOME: Metric = Metric {
     name: "probe_outcome",
     kind: MetricType::StateSet,
@@ -93,6 +99,8 @@ pub const PROBE_OUTCOME: Metric = Metric {
     help: "The outcome of the probe; exactly one state is 1.",
     labels: TARGET,
 };
+/// `probe_daytime_clock_offset_seconds`: how far a daytime service's
+/// clock is from ours; written only when its reply is a date.
 pub const DAYTIME_CLOCK_OFFSET: Metric = Metric {
     name: "probe_daytime_clock_offset_seconds",
     kind: MetricType::Gauge,
@@ -109,6 +117,8 @@ pub const SERVICE_REQUESTS: Metric = Metric {
     help: "Requests the service has served, as it reports them; _created is its launch time.",
     labels: TARGET,
 };
+/// `probe_latency_seconds`: every probe's latency since the exporter
+/// started, as a histogram.
 pub const PROBE_LATENCY: Metric = Metric {
     name: "probe_latency_seconds",
     kind: MetricType::Histogram,
@@ -116,6 +126,8 @@ pub const PROBE_LATENCY: Metric = Metric {
     help: "Latency of every probe of the target since the exporter started.",
     labels: TARGET,
 };
+/// `probe_exporter_scrape_duration_seconds`: how long this scrape's
+/// probing took.
 pub const SCRAPE_DURATION: Metric = Metric {
     name: "probe_exporter_scrape_duration_seconds",
     kind: MetricType::Gauge,
@@ -123,6 +135,8 @@ pub const SCRAPE_DURATION: Metric = Metric {
     help: "How long the exporter took to probe every target for this scrape.",
     labels: &[],
 };
+/// `probe_exporter_config_last_reload_successful`: whether the last
+/// load of the configuration worked.
 pub const RELOAD_SUCCESSFUL: Metric = Metric {
     name: "probe_exporter_config_last_reload_successful",
     kind: MetricType::Gauge,
@@ -130,6 +144,8 @@ pub const RELOAD_SUCCESSFUL: Metric = Metric {
     help: "Whether the last configuration reload succeeded (1) or not (0).",
     labels: &[],
 };
+/// `probe_exporter_config_last_reload_success_timestamp_seconds`: when
+/// the configuration last loaded, in Unix seconds.
 pub const RELOAD_SUCCESS_TIME: Metric = Metric {
     name: "probe_exporter_config_last_reload_success_timestamp_seconds",
     kind: MetricType::Gauge,
@@ -137,6 +153,8 @@ pub const RELOAD_SUCCESS_TIME: Metric = Metric {
     help: "When the configuration was last loaded successfully, in Unix seconds.",
     labels: &[],
 };
+/// `probe_exporter_http_responses_total`: responses written, by status
+/// code.
 pub const HTTP_RESPONSES: Metric = Metric {
     name: "probe_exporter_http_responses",
     kind: MetricType::Counter,
@@ -144,6 +162,7 @@ pub const HTTP_RESPONSES: Metric = Metric {
     help: "HTTP responses written, by status code.",
     labels: &["code"],
 };
+/// `probe_exporter_build_info`: always 1, labelled with what was built.
 pub const BUILD_INFO: Metric = Metric {
     name: "probe_exporter_build_info",
     kind: MetricType::Gauge,
@@ -153,6 +172,7 @@ pub const BUILD_INFO: Metric = Metric {
 };
 // The process metrics, with the names and help texts of the official
 // client libraries.
+/// `process_cpu_seconds_total`: CPU time used, user and system.
 pub const PROCESS_CPU: Metric = Metric {
     name: "process_cpu_seconds",
     kind: MetricType::Counter,
@@ -160,6 +180,7 @@ pub const PROCESS_CPU: Metric = Metric {
     help: "Total user and system CPU time spent in seconds.",
     labels: &[],
 };
+/// `process_open_fds`: file descriptors open now.
 pub const PROCESS_OPEN_FDS: Metric = Metric {
     name: "process_open_fds",
     kind: MetricType::Gauge,
@@ -167,6 +188,7 @@ pub const PROCESS_OPEN_FDS: Metric = Metric {
     help: "Number of open file descriptors.",
     labels: &[],
 };
+/// `process_max_fds`: the soft limit on open file descriptors.
 pub const PROCESS_MAX_FDS: Metric = Metric {
     name: "process_max_fds",
     kind: MetricType::Gauge,
@@ -174,6 +196,7 @@ pub const PROCESS_MAX_FDS: Metric = Metric {
     help: "Maximum number of open file descriptors.",
     labels: &[],
 };
+/// `process_virtual_memory_bytes`: the size of the address space.
 pub const PROCESS_VIRTUAL_MEMORY: Metric = Metric {
     name: "process_virtual_memory_bytes",
     kind: MetricType::Gauge,
@@ -181,6 +204,7 @@ pub const PROCESS_VIRTUAL_MEMORY: Metric = Metric {
     help: "Virtual memory size in bytes.",
     labels: &[],
 };
+/// `process_resident_memory_bytes`: the memory in RAM.
 pub const PROCESS_RESIDENT_MEMORY: Metric = Metric {
     name: "process_resident_memory_bytes",
     kind: MetricType::Gauge,
@@ -188,6 +212,8 @@ pub const PROCESS_RESIDENT_MEMORY: Metric = Metric {
     help: "Resident memory size in bytes.",
     labels: &[],
 };
+/// `process_start_time_seconds`: when the process started, in Unix
+/// seconds.
 pub const PROCESS_START_TIME: Metric = Metric {
     name: "process_start_time_seconds",
     kind: MetricType::Gauge,

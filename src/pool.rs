@@ -27,6 +27,8 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 /// scrape need little stack: buffers and the exposition live on the heap.
 pub const STACK_SIZE: usize = 256 * 1024;
 
+/// Threads that run jobs, started on demand up to a bound and kept for
+/// reuse.
 pub struct ThreadPool {
     /// `None` once the pool is being dropped: closing the channel is what
     /// tells the threads to stop.

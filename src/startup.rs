@@ -42,7 +42,12 @@ pub enum Error {
     /// The configuration file, or a flag it clashes with, is wrong.
     Config(ConfigError),
     /// A listen address could not be bound.
-    Bind { address: String, err: io::Error },
+    Bind {
+        /// The address as given, e.g. `:10013`.
+        address: String,
+        /// Why the system refused it.
+        err: io::Error,
+    },
     /// `--web.systemd-socket` was given but systemd passed no socket, or
     /// a bad one.
     Activation(Option<ActivationError>),

@@ -16,12 +16,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The counter a counter target exports unless it names another.
 pub const DEFAULT_COUNTER_METRIC: &str = "service_requests";
 
+/// One thing to probe: a name, an address, and how to probe it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Target {
     /// The value of the `target` label.
     pub name: String,
+    /// Where the service listens.
     pub address: Address,
+    /// How long a probe may take, [`DEFAULT_TIMEOUT`] unless set.
     pub timeout: Duration,
+    /// Which probe to run, with its settings.
     pub kind: Kind,
     /// Upper bounds of the latency histogram's buckets, in seconds; `None`
     /// (`buckets = none`) for no histogram at all.
@@ -29,6 +33,7 @@ pub struct Target {
 }
 
 impl Target {
+    /// A target with the default timeout and latency buckets.
     pub fn new(name: &str, kind: Kind, address: Address) -> Target {
         Target {
             name: name.to_string(),
@@ -110,8 +115,11 @@ impl Default for CounterSpec {
 /// configuration file defines them in `[module NAME]` sections.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Module {
+    /// The value `module=` takes.
     pub name: String,
+    /// The probe to run, with its settings.
     pub kind: Kind,
+    /// How long a probe of this module may take.
     pub timeout: Duration,
 }
 
@@ -142,14 +150,21 @@ impl Module {
 pub struct Address {
     /// Without brackets, even for IPv6.
     pub host: String,
+    /// The TCP port, 1 to 65535.
     pub port: u16,
 }
 
+/// Why [`Address::parse`] refused a `HOST:PORT`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AddressError {
+    /// There is no `:PORT`.
     MissingPort,
+    /// The port is not plain digits from 1 to 65535.
     BadPort,
+    /// Nothing comes before the `:PORT`.
     EmptyHost,
+    /// The host is not a name or an IPv4 address, nor a valid IPv6 address
+    /// in brackets.
     BadHost,
 }
 

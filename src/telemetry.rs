@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::http::Status;
 
+/// The responses written so far, counted by status code.
 pub struct Telemetry {
     /// Unix seconds at start-up: the `_created` of our counters.
     started_at: f64,
@@ -21,6 +22,7 @@ pub struct Telemetry {
 const PREINITIALISED_CODES: [u16; 3] = [200, 500, 503];
 
 impl Telemetry {
+    /// Counts from now, with 200, 500 and 503 exported at zero from the start.
     pub fn new() -> Telemetry {
         let responses = PREINITIALISED_CODES.iter().map(|&code| (code, 0)).collect();
         Telemetry { started_at: unix_now(), responses: Mutex::new(responses) }

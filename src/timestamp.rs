@@ -80,26 +80,60 @@ pub enum Error {
     /// The text does not have the expected shape: `expected` names what
     /// should have been at byte `at` (a field missing, a wrong separator,
     /// a non-ASCII digit, trailing text).
-    InvalidFormat { expected: &'static str, at: usize },
+    InvalidFormat {
+        /// What should have been there, e.g. `"digit after '.'"`.
+        expected: &'static str,
+        /// The byte offset into the text.
+        at: usize,
+    },
     /// A month outside 01-12.
-    MonthOutOfRange { month: u32 },
+    MonthOutOfRange {
+        /// The month as written.
+        month: u32,
+    },
     /// A day the month does not have: day 00, February 29 in a common year,
     /// April 31.
-    DayOutOfRange { year: u32, month: u32, day: u32 },
+    DayOutOfRange {
+        /// The year as written.
+        year: u32,
+        /// The month as written, 1-12.
+        month: u32,
+        /// The day as written.
+        day: u32,
+    },
     /// An hour outside 00-23; `24:00:00` is not accepted for midnight.
-    HourOutOfRange { hour: u32 },
+    HourOutOfRange {
+        /// The hour as written.
+        hour: u32,
+    },
     /// A minute outside 00-59.
-    MinuteOutOfRange { minute: u32 },
+    MinuteOutOfRange {
+        /// The minute as written.
+        minute: u32,
+    },
     /// A second outside 00-59. This includes the leap second `60`, which
     /// Unix time has no number for.
-    SecondOutOfRange { second: u32 },
+    SecondOutOfRange {
+        /// The second as written.
+        second: u32,
+    },
     /// A zone offset with hours above 23 or minutes above 59.
-    OffsetOutOfRange { hours: u32, minutes: u32 },
+    OffsetOutOfRange {
+        /// The offset's hours as written, without the sign.
+        hours: u32,
+        /// The offset's minutes as written.
+        minutes: u32,
+    },
     /// An ISO 8601 ordinal date, the year and the day of the year
     /// (`2020-309`), which is not supported: RFC 3339 leaves it out, no
     /// service we probe writes it, and Python's `datetime.fromisoformat`
     /// rejects it too (though `dateutil.parser.isoparse` reads it).
-    OrdinalDate { year: u32, day_of_year: u32 },
+    OrdinalDate {
+        /// The year as written.
+        year: u32,
+        /// The day of the year as written, e.g. 309.
+        day_of_year: u32,
+    },
 }
 
 impl fmt::Display for Error {
@@ -530,6 +564,8 @@ fn is_leap_year(year: u32) -> bool {
     }
 }
 
+/// How many days `month` (1-12) of `year` has, February 29 included in
+/// a leap year.
 pub fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         2 if is_leap_year(year) => 29,

@@ -26,7 +26,9 @@ use crate::timestamp::Offset;
 /// What a configuration file holds.
 #[derive(Debug, Default)]
 pub struct FileConfig {
+    /// The `[target NAME]` sections, in the file's order.
     pub targets: Vec<Target>,
+    /// The `allow` rules of the `[probe]` section.
     pub allow: Vec<Rule>,
     /// The `[module NAME]` sections, for `/probe?module=NAME`.
     pub modules: Vec<Module>,

@@ -44,20 +44,26 @@ pub enum Command {
     Demo(Config, DemoAddresses),
     /// Run only the RFC 867 daytime service.
     DaytimeServer {
+        /// Where it listens (`--listen`), by default `127.0.0.1:1113`.
         listen: String,
     },
     /// Run only the JSON counter service.
     CounterServer {
+        /// Where it listens (`--listen`), by default `127.0.0.1:1111`.
         listen: String,
     },
+    /// Print the usage and exit (`--help`).
     Help,
+    /// Print what was built and exit (`--version`).
     Version,
 }
 
 /// Where the demo's two services listen.
 #[derive(Debug)]
 pub struct DemoAddresses {
+    /// The daytime service's address (`--daytime.listen`).
     pub daytime: String,
+    /// The counter service's address (`--counter.listen`).
     pub counter: String,
 }
 
@@ -69,6 +75,8 @@ pub struct Config {
     pub listen_addresses: Vec<String>,
     /// Take the listening sockets from systemd (fd 3 on) instead.
     pub systemd_socket: bool,
+    /// The path that answers with every target's metrics, `/metrics` by
+    /// default.
     pub telemetry_path: String,
     /// Open connections at most; beyond, the longest-waiting idle one is
     /// closed, or the new one refused with 503.
@@ -93,7 +101,9 @@ pub struct Config {
     pub targets: Vec<Target>,
     /// Rules given by `--probe.allow` (or the demo), which a reload keeps.
     pub allow: Vec<Rule>,
+    /// The least important log lines written (`--log.level`).
     pub log_level: log::Level,
+    /// How log lines are written (`--log.format`).
     pub log_format: log::Format,
 }
 
@@ -172,11 +182,28 @@ pub fn load_targets(config: &Config) -> Result<Targets, ConfigError> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum ConfigError {
     /// A flag that does not exist, lacks its value, or has a bad one.
-    Flag { flag: String, message: String },
+    Flag {
+        /// The flag, e.g. `--web.max-connections`.
+        flag: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A line of the configuration file that is wrong.
-    Line { path: String, line: usize, message: String },
+    Line {
+        /// The file's path, as given.
+        path: String,
+        /// The line's number, counted from 1.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The configuration file could not be read.
-    Read { path: String, message: String },
+    Read {
+        /// The file's path, as given.
+        path: String,
+        /// The error the system gave.
+        message: String,
+    },
 }
 
 impl fmt::Display for ConfigError {

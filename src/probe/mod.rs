@@ -35,6 +35,7 @@ pub struct Report {
     pub duration: Duration,
     /// The time the probe was given.
     pub timeout: Duration,
+    /// What the reply said, or why there was none that made sense.
     pub result: Result<Reading, ProbeError>,
     /// When the probe began, on the wall clock (for the debug trace).
     pub started_at: SystemTime,
@@ -51,9 +52,13 @@ pub struct Report {
 /// The time each step of a probe took.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Steps {
+    /// Looking the host up (nearly nothing for an IP address).
     pub resolve: Option<Duration>,
+    /// Connecting, over every address tried in turn.
     pub connect: Option<Duration>,
+    /// Reading the reply, until its end or its cap.
     pub read: Option<Duration>,
+    /// Making sense of the reply.
     pub parse: Option<Duration>,
 }
 
@@ -98,10 +103,22 @@ impl Report {
 pub enum Reading {
     /// The line a daytime service sent, e.g. `Sat Oct 31 18:15:12 2020`,
     /// and the instant it names in Unix seconds, if it is a date.
-    Daytime { line: String, remote_time: Option<f64> },
+    Daytime {
+        /// The line, without its line ending.
+        line: String,
+        /// The instant the line names, in Unix seconds; `None` if it is
+        /// in none of the date formats known.
+        remote_time: Option<f64>,
+    },
     /// A counter service's request count and launch time (Unix seconds),
     /// if it reports one.
-    Counter { requests: u64, launched: Option<f64> },
+    Counter {
+        /// How many requests the service has answered.
+        requests: u64,
+        /// When the service started, in Unix seconds; `None` unless the
+        /// target names a launch field.
+        launched: Option<f64>,
+    },
 }
 
 /// Runs the probe that fits the target, within `timeout`: resolve,
@@ -166,9 +183,13 @@ fn parse(kind: &Kind, reply: &[u8]) -> Result<Reading, ProbeError> {
 /// The step a probe was at when it failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
+    /// Looking up the host's addresses.
     Resolve,
+    /// Opening the TCP connection.
     Connect,
+    /// Reading the reply.
     Read,
+    /// Making sense of the reply.
     Parse,
 }
 
@@ -197,7 +218,10 @@ pub enum ProbeError {
     /// Any other network error.
     Io(Phase, io::Error),
     /// The reply was longer than a reply of this kind can be.
-    TooLarge { limit: usize },
+    TooLarge {
+        /// The most bytes a reply of this kind may have.
+        limit: usize,
+    },
     /// The reply arrived but does not say what it should.
     Protocol(String),
     /// The exporter itself could not run the probe: it has no file
@@ -245,13 +269,21 @@ impl ProbeError {
 /// metric. Exactly one state is set for each probe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// The reply was read and made sense.
     Success,
+    /// The name did not resolve, or its lookup timed out.
     DnsFailure,
+    /// The target refused the connection.
     Refused,
+    /// The deadline passed after the name was resolved.
     Timeout,
+    /// The target reset or aborted the connection.
     Reset,
+    /// Any other network error.
     NetworkError,
+    /// The reply was too long or did not say what it should.
     ProtocolError,
+    /// The exporter lacked the resources to probe; not the target's fault.
     ExporterError,
 }
 
@@ -282,6 +314,7 @@ impl Outcome {
         }
     }
 
+    /// The state a probe's result falls in.
     pub fn of<T>(result: &Result<T, ProbeError>) -> Outcome {
         match result {
             Ok(_) => Outcome::Success,

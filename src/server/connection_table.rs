@@ -19,6 +19,8 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+/// The open connections, at most `max_connections` of them, each with what
+/// it is doing, so that the right one can be closed to make room.
 pub struct ConnectionTable {
     max_connections: usize,
     state: Mutex<State>,
@@ -69,6 +71,7 @@ pub enum Admission {
 }
 
 impl ConnectionTable {
+    /// An empty table that admits up to `max_connections` (at least one).
     pub fn new(max_connections: usize) -> ConnectionTable {
         ConnectionTable {
             max_connections: max_connections.max(1),
@@ -103,6 +106,7 @@ impl ConnectionTable {
         self.lock().open.len()
     }
 
+    /// Whether no connection is open.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -55,7 +55,10 @@ pub enum Drained {
     /// Every request in flight was answered and every thread joined.
     Completely,
     /// The drain timeout passed first; connections still open were cut.
-    TimedOut { connections_left: usize },
+    TimedOut {
+        /// How many connections were still open when it passed.
+        connections_left: usize,
+    },
 }
 
 impl Server {
