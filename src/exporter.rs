@@ -42,6 +42,8 @@ pub struct Exporter {
     probes: ProbePool,
     /// The size of the last body written, to size the next one.
     last_output_size: AtomicUsize,
+    /// Bodies of sent responses, kept to be written into again.
+    spare_bodies: Mutex<Vec<Vec<u8>>>,
 }
 
 /// What the configuration loaded: the targets, each with its history, and
@@ -122,6 +124,7 @@ impl Exporter {
             stopping: AtomicBool::new(false),
             notifier,
             last_output_size: AtomicUsize::new(0),
+            spare_bodies: Mutex::new(Vec::new()),
         })
     }
 
@@ -228,12 +231,16 @@ impl Exporter {
         (status.successful, status.success_at)
     }
 
-    /// An empty buffer for a response body, as large as the last one
-    /// written (up to [`MAX_KEPT_OUTPUT`]), so that a scrape's body is not
-    /// grown and copied step by step. It is a fresh allocation each time:
-    /// nothing holds a burst's peak once the response is gone.
+    /// An empty buffer for a response body: one a sent response gave
+    /// back, or else a new one as large as the last body written (up to
+    /// [`MAX_KEPT_OUTPUT`]), so that a scrape's body is neither allocated
+    /// afresh nor grown and copied step by step.
     pub fn output_buffer(&self) -> String {
-        String::with_capacity(self.last_output_size.load(Ordering::Relaxed))
+        let spare = lock(&self.spare_bodies).pop();
+        // A recycled body is empty, so it is valid UTF-8.
+        spare
+            .and_then(|body| String::from_utf8(body).ok())
+            .unwrap_or_else(|| String::with_capacity(self.last_output_size.load(Ordering::Relaxed)))
     }
 
     /// Notes the size of a body just written, for the next
@@ -243,11 +250,31 @@ impl Exporter {
         let hint = (size + size / 16).min(MAX_KEPT_OUTPUT);
         self.last_output_size.store(hint, Ordering::Relaxed);
     }
+
+    /// Takes back the body of a response that has been sent, to be the
+    /// next [`output_buffer`](Self::output_buffer). At most
+    /// [`MAX_SPARE_BODIES`] are kept, none larger than [`MAX_KEPT_OUTPUT`]:
+    /// a burst of large scrapes leaves nothing of its peak behind.
+    pub fn recycle_body(&self, mut body: Vec<u8>) {
+        if body.capacity() > MAX_KEPT_OUTPUT || body.capacity() == 0 {
+            return;
+        }
+        body.clear();
+        let mut spare = lock(&self.spare_bodies);
+        if spare.len() < MAX_SPARE_BODIES {
+            spare.push(body);
+        }
+    }
 }
 
-/// The largest body size remembered for the next buffer: past this, a
-/// body grows as it is written, as any `String` does.
-pub const MAX_KEPT_OUTPUT: usize = 4 << 20;
+/// How many sent bodies are kept for reuse: about the scrapes that run at
+/// once in a steady state (each Prometheus server scrapes one at a time).
+pub const MAX_SPARE_BODIES: usize = 8;
+
+/// The largest body kept for reuse, and the largest size a new buffer
+/// starts with: past this, a body grows as it is written, as any `String`
+/// does, and is freed once sent.
+pub const MAX_KEPT_OUTPUT: usize = 1 << 20;
 
 impl Loaded {
     /// The targets with their histories: each taken over from `previous`
@@ -457,5 +484,24 @@ mod tests {
         assert_eq!(summary, ReloadSummary { targets: 1, allow_rules: 0, kept: 0 });
         assert_eq!(exporter.loaded().targets[0].name, "b");
         let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn sent_bodies_are_reused_but_no_large_one_nor_too_many() {
+        let exporter =
+            Exporter::new(Config::default(), Targets::default(), Notifier::disabled()).unwrap();
+        let mut body = exporter.output_buffer().into_bytes();
+        body.extend_from_slice(b"# EOF\n");
+        let capacity = body.capacity();
+        exporter.recycle_body(body);
+        let reused = exporter.output_buffer();
+        assert!(reused.is_empty() && reused.capacity() == capacity, "{}", reused.capacity());
+
+        exporter.recycle_body(Vec::with_capacity(MAX_KEPT_OUTPUT + 1));
+        assert_eq!(lock(&exporter.spare_bodies).len(), 0, "a large body is freed");
+        for _ in 0..MAX_SPARE_BODIES + 3 {
+            exporter.recycle_body(Vec::with_capacity(64));
+        }
+        assert_eq!(lock(&exporter.spare_bodies).len(), MAX_SPARE_BODIES);
     }
 }

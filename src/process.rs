@@ -8,7 +8,7 @@
 //! metrics at all: a value is never guessed.
 
 use std::fs;
-use std::io::Read;
+use std::os::unix::fs::FileExt;
 use std::sync::OnceLock;
 
 /// One reading of the process metrics, already in Prometheus base units.
@@ -34,7 +34,7 @@ pub struct ProcessStats {
 /// cannot be read or parsed. Only `max_fds` is optional on its own.
 pub fn read_self() -> Option<ProcessStats> {
     let mut buffer = [0u8; 1024];
-    let stat = parse_stat(read_small("/proc/self/stat", &mut buffer)?)?;
+    let stat = parse_stat(read_stat(&mut buffer)?)?;
     let (boot_time_seconds, units) = constants()?;
     let open_fds = count_open_fds()?;
     let max_fds = max_fds();
@@ -49,15 +49,34 @@ pub fn read_self() -> Option<ProcessStats> {
     })
 }
 
-/// Reads a small `/proc` file whole into `buffer`, with one `read` where
-/// `fs::read_to_string` would ask its size and grow a `String` in steps.
-/// The kernel hands out such a file in one piece when the buffer can hold
-/// it, so a read that fills the buffer means a file too long for it:
-/// `/proc/self/stat` is a few hundred bytes, and a longer one is rejected.
-fn read_small<'a>(path: &str, buffer: &'a mut [u8]) -> Option<&'a str> {
-    let mut file = fs::File::open(path).ok()?;
+/// Opens and reads what [`read_self`] keeps from one scrape to the next
+/// (the `/proc/self/stat` descriptor, the boot time, the kernel's units
+/// and the file limit), so that the first scrape costs what every other
+/// does and the descriptor is there from the start, not from the first
+/// scrape on. Calling it is optional; [`read_self`] does the same lazily.
+pub fn prepare() {
+    let _ = stat_file();
+    let _ = constants();
+    let _ = max_fds();
+}
+
+/// `/proc/self/stat`, opened once.
+fn stat_file() -> Option<&'static fs::File> {
+    static STAT: OnceLock<Option<fs::File>> = OnceLock::new();
+    STAT.get_or_init(|| fs::File::open("/proc/self/stat").ok()).as_ref()
+}
+
+/// Reads `/proc/self/stat` whole into `buffer`, with one `pread` on a
+/// descriptor opened at the first scrape and kept: the kernel writes the
+/// file afresh for every read from offset 0, so reopening it would only
+/// add an `open` and a `close` (and, with musl, an `fcntl`) per scrape.
+/// The file comes in one piece when the buffer can hold it, so a read
+/// that fills the buffer means a file too long for it: `/proc/self/stat`
+/// is a few hundred bytes, and a longer one is rejected.
+fn read_stat(buffer: &mut [u8]) -> Option<&str> {
+    let file = stat_file()?;
     let filled = loop {
-        match file.read(buffer) {
+        match file.read_at(buffer, 0) {
             Ok(n) if n < buffer.len() => break n,
             Ok(_) => return None,
             Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}

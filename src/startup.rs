@@ -32,6 +32,7 @@ use crate::histogram::BucketsError;
 use crate::log;
 use crate::os::signals::{self, Signal, Signals};
 use crate::os::systemd::{self, ActivationError, Notifier};
+use crate::process;
 use crate::server::{self, Drained, Server};
 use crate::target::{Address, CounterSpec, DaytimeSpec, Kind, Target, DEFAULT_TIMEOUT};
 use crate::version;
@@ -152,6 +153,7 @@ fn serve(
     let notifier = Notifier::from_env();
     let exporter =
         Arc::new(Exporter::new(config, targets, notifier.clone()).map_err(Error::Buckets)?);
+    process::prepare();
     let (events, next_event) = mpsc::channel();
     let server = Server::start(listeners, Arc::clone(&exporter), {
         let events = events.clone();

@@ -84,6 +84,7 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
             writer.backlog_done();
         }
         exporter.telemetry().count_response(response.status);
+        exporter.recycle_body(response.body);
         if request.has_body() {
             linger(&mut stream);
         }
