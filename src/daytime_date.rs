@@ -91,8 +91,15 @@ impl std::error::Error for Error {}
 /// Reads the date in `line`; a line with no zone is read at `zone`.
 pub fn parse(line: &str, zone: Offset) -> Result<RemoteTime, Error> {
     let line = line.trim();
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let (seconds, format) = match words.as_slice() {
+    // The formats have at most six words, or (NIST's) are told by their
+    // first three: seven slots on the stack tell every case apart.
+    let mut slots = [""; 7];
+    let mut count = 0;
+    for (slot, word) in slots.iter_mut().zip(line.split_whitespace()) {
+        *slot = word;
+        count += 1;
+    }
+    let (seconds, format) = match &slots[..count] {
         [mjd, date, time, ..] if is_acts(mjd, date) => {
             (nist_acts(mjd, date, time)?, Format::NistActs)
         }

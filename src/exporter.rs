@@ -22,6 +22,7 @@ use crate::config::{self, Config, ConfigError, Targets};
 use crate::exposition::HistogramValue;
 use crate::histogram::{BucketsError, Histogram};
 use crate::log;
+use crate::metrics;
 use crate::os::systemd::Notifier;
 use crate::probe::{Outcome, Report};
 use crate::scrape::ProbePool;
@@ -58,6 +59,9 @@ pub struct Loaded {
     pub modules: Vec<Module>,
     /// One entry for each of `targets`, in the same order.
     histories: Vec<Arc<Mutex<TargetHistory>>>,
+    /// Each target's labels as written, escaped once here rather than at
+    /// every scrape.
+    pub spelled_labels: Vec<String>,
 }
 
 struct TargetHistory {
@@ -297,6 +301,7 @@ impl Loaded {
             })
             .collect::<Result<_, BucketsError>>()?;
         Ok(Loaded {
+            spelled_labels: metrics::spell_target_labels(&targets.targets),
             targets: targets.targets.into(),
             allow: targets.allow,
             modules: targets.modules,

@@ -284,10 +284,23 @@ fn type_of(samples: &Samples) -> MetricType {
     }
 }
 
+/// The labels of a target's series on `/metrics`.
+fn target_label_pairs(target: &Target) -> [(&str, &str); 2] {
+    [("target", target.name.as_str()), ("kind", target.kind.name())]
+}
+
+/// Each target's labels as written between the braces, made once when
+/// the targets are loaded: they are the same at every scrape.
+pub fn spell_target_labels(targets: &[Target]) -> Vec<String> {
+    targets.iter().map(|target| exposition::spell_labels(&target_label_pairs(target))).collect()
+}
+
 /// Everything one `/metrics` scrape found, as plain data.
 pub struct ScrapeReading<'a> {
     /// The targets probed, in the configuration's order.
     pub targets: &'a [Target],
+    /// The targets' labels, as [`spell_target_labels`] made them.
+    pub spelled_labels: &'a [String],
     /// One report for each of `targets`, in the same order.
     pub reports: &'a [Report],
     /// Each target's latency histogram after this scrape, or `None` for a
@@ -310,16 +323,10 @@ pub struct ScrapeReading<'a> {
 /// Appends a whole `/metrics` answer to `out`: the probes' families, the
 /// latency histograms, then the exporter's own.
 pub fn write_scrape(out: &mut String, scrape: &ScrapeReading, format: Format) {
-    let pairs: Vec<[(&str, &str); 2]> = scrape
-        .targets
-        .iter()
-        .map(|target| [("target", target.name.as_str()), ("kind", target.kind.name())])
-        .collect();
-    // Each target's labels are escaped once, not on each of its lines.
-    let spelled: Vec<String> = pairs.iter().map(|pairs| exposition::spell_labels(pairs)).collect();
+    let pairs: Vec<[(&str, &str); 2]> = scrape.targets.iter().map(target_label_pairs).collect();
     let target_labels: Vec<Labels> = pairs
         .iter()
-        .zip(&spelled)
+        .zip(scrape.spelled_labels)
         .map(|(pairs, spelled)| Labels::spelled(pairs, spelled))
         .collect();
     let mut families = probe_families(scrape.targets, scrape.reports, &target_labels);
@@ -548,8 +555,10 @@ mod tests {
             targets.iter().map(|target| crate::probe::run(target, target.timeout)).collect();
         let mut latency = Histogram::new(DEFAULT_BUCKETS.to_vec(), 1.7e9).unwrap();
         latency.observe(reports[0].duration.as_secs_f64());
+        let spelled_labels = spell_target_labels(&targets);
         let scrape = ScrapeReading {
             targets: &targets,
+            spelled_labels: &spelled_labels,
             reports: &reports,
             latencies: &[Some(latency.reading()), None],
             scrape_duration: Duration::from_millis(3),

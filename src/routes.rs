@@ -86,6 +86,7 @@ fn metrics(request: &Request, exporter: &Exporter) -> Response {
     let responses = exporter.telemetry().responses();
     let scrape = ScrapeReading {
         targets: &loaded.targets,
+        spelled_labels: &loaded.spelled_labels,
         reports: &reports,
         latencies: &latencies,
         scrape_duration,

@@ -99,10 +99,10 @@ pub fn read_reply(
     limit: usize,
     until: ReadUntil,
 ) -> Result<Vec<u8>, ProbeError> {
-    let mut reply = Vec::new();
     // Small: a daytime line or a counter's JSON fits, and the chunk is
     // zeroed at every probe.
     let mut chunk = [0u8; 512];
+    let mut reply = Vec::with_capacity(chunk.len().min(limit));
     let mut timeout_set_at: Option<Instant> = None;
     loop {
         let remaining = time_left(deadline, Phase::Read)?;
