@@ -84,6 +84,8 @@ const WARM_UP: usize = 50;
 /// (and then the floor) runs `CPU_ROUND`, 2 s of requests in all per
 /// exporter, thousands of them.
 const CPU_ROUNDS: usize = 20;
+/// Raw probes per round for the per-target floor of figure 3.
+const FLOOR_PROBES_PER_ROUND: usize = 200;
 const CPU_ROUND: Duration = Duration::from_millis(100);
 const LATENCY_SAMPLES: usize = 2000;
 /// Scrapes of the two runs whose difference counts system calls.
@@ -839,11 +841,19 @@ fn figure_marginal_cpu(bench: &Bench, binary: &Binary) -> Result<Vec<Cell>> {
         .zip(MARGINAL_TARGETS)
         .map(|(exporter, count)| CpuMeter::start(exporter, Check::Metrics(count)))
         .collect::<Result<Vec<_>>>()?;
+    // The floor of one more target, in the same rounds: a raw connect,
+    // read and close to the same services.
+    let floor_targets = bench.fast_targets(FLOOR_PROBES_PER_ROUND);
+    let mut floor_cpu = Duration::ZERO;
     for _ in 0..CPU_ROUNDS {
         for meter in &mut meters {
             meter.run_for(CPU_ROUND)?;
         }
+        for &target in &floor_targets {
+            floor_cpu += thread_cpu_of(1, || read_daytime(target))?;
+        }
     }
+    let floor_per_target = us(floor_cpu / (CPU_ROUNDS * FLOOR_PROBES_PER_ROUND) as u32);
     let mut cpu = Vec::new();
     for (meter, count) in meters.iter().zip(MARGINAL_TARGETS) {
         let (per_scrape, scrapes) = meter.per_request()?;
@@ -860,8 +870,9 @@ fn figure_marginal_cpu(bench: &Bench, binary: &Binary) -> Result<Vec<Cell>> {
     let on_line = (cpu[1] - cpu[0]) / (per_target * (middle - first));
     let off_line = (on_line - 1.0).abs();
     println!(
-        "{} {per_target:.2} µs per added target; 1→50 costs {on_line:.2}× the line's",
-        say(binary)
+        "{} {per_target:.2} µs per added target = {:.2}× a raw connect/read/close ({floor_per_target:.2} µs); 1→50 costs {on_line:.2}× the line's",
+        say(binary),
+        per_target / floor_per_target
     );
     Ok(vec![
         Cell::at_most(

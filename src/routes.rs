@@ -334,6 +334,39 @@ mod tests {
         check(&exporter, "GET /-/healthy HTTP/1.1", 200);
     }
 
+    /// The response to `request_line` with the extra header lines `headers`.
+    fn answer_with(exporter: &Exporter, request_line: &str, headers: &str) -> Response {
+        let text = format!("{request_line}\r\nHost: test\r\n{headers}\r\n");
+        let Ok(Parse::Complete(request, _)) = parse_request(text.as_bytes()) else {
+            panic!("not a request: {request_line}");
+        };
+        respond(&request, exporter)
+    }
+
+    #[test]
+    fn the_metrics_format_follows_the_accept_header() {
+        let exporter = exporter();
+        let plain = answer(&exporter, "GET /metrics HTTP/1.1");
+        assert_eq!(plain.content_type, Format::Prometheus.content_type());
+        let accept = "Accept: application/openmetrics-text;version=1.0.0,text/plain;q=0.5\r\n";
+        let open = answer_with(&exporter, "GET /metrics HTTP/1.1", accept);
+        assert_eq!(open.content_type, Format::OpenMetrics.content_type());
+        assert!(open.body.ends_with(b"# EOF\n"), "{:?}", String::from_utf8_lossy(&open.body));
+    }
+
+    #[test]
+    fn probe_requests_are_checked_before_anything_is_probed() {
+        let rule = crate::allow::Rule::parse("127.0.0.1:*").unwrap();
+        let config = Config { allow: vec![rule], ..Config::default() };
+        let targets = crate::config::load_targets(&config).unwrap();
+        let exporter = Exporter::new(config, targets, Notifier::disabled()).unwrap();
+        let unknown = check(&exporter, "GET /probe?target=127.0.0.1:13&module=nope HTTP/1.1", 400);
+        let text = String::from_utf8(unknown.body).unwrap();
+        assert!(text.contains("unknown module `nope`") && text.contains("daytime"), "{text}");
+        check(&exporter, "GET /probe?module=daytime HTTP/1.1", 400);
+        check(&exporter, "GET /probe?target=10.0.0.1:13&module=daytime HTTP/1.1", 403);
+    }
+
     #[test]
     fn the_metrics_carry_the_exporters_own_families() {
         let exporter = exporter();
