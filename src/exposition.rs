@@ -132,8 +132,9 @@ pub struct CounterValue {
 }
 
 /// The upper bounds of a histogram's finite buckets, each with its `le`
-/// label already spelled for both formats: a histogram's bounds never
-/// change, so they are formatted once, when it is made, not at every scrape.
+/// label already spelled for both formats (`le="0.005"`): a histogram's
+/// bounds never change, so they are formatted once, when it is made, not
+/// at every scrape.
 #[derive(Debug, PartialEq)]
 pub struct BucketBounds {
     values: Vec<f64>,
@@ -141,10 +142,15 @@ pub struct BucketBounds {
     openmetrics: Vec<String>,
 }
 
+/// The `le` label of the bucket that holds every observation.
+const LE_INFINITY: &str = "le=\"+Inf\"";
+
 impl BucketBounds {
     /// The bounds `values`, which the caller keeps finite and increasing.
     pub fn new(values: Vec<f64>) -> BucketBounds {
-        let spell = |format| values.iter().map(|&bound| format_bound(bound, format)).collect();
+        let spell = |format| {
+            values.iter().map(|&bound| format!("le=\"{}\"", format_bound(bound, format))).collect()
+        };
         BucketBounds {
             prometheus: spell(Format::Prometheus),
             openmetrics: spell(Format::OpenMetrics),
@@ -157,6 +163,7 @@ impl BucketBounds {
         &self.values
     }
 
+    /// The `le="…"` label of each bound, in `format`'s spelling.
     fn le(&self, format: Format) -> &[String] {
         match format {
             Format::Prometheus => &self.prometheus,
@@ -470,7 +477,7 @@ fn write_gauge_samples(out: &mut String, name: &str, series: &[(Labels, f64)]) {
 fn write_state_set_samples(out: &mut String, name: &str, series: &[(Labels, StateSetValue)]) {
     for &(labels, ref state_set) in series {
         for (idx, state) in state_set.states.iter().enumerate() {
-            write_series_name(out, name, "", labels, Some((name, state)));
+            write_series_name(out, name, "", labels, Some(Extra::Pair(name, state)));
             out.push_str(if state_set.is_set(idx) { " 1\n" } else { " 0\n" });
         }
     }
@@ -488,10 +495,10 @@ fn write_histogram_series(
 ) {
     let le = histogram.bounds.le(format);
     for (le, &cumulative_count) in le.iter().zip(&histogram.cumulative) {
-        write_series_name(out, name, "_bucket", labels, Some(("le", le)));
+        write_series_name(out, name, "_bucket", labels, Some(Extra::Spelled(le)));
         write_count_line(out, cumulative_count);
     }
-    write_series_name(out, name, "_bucket", labels, Some(("le", "+Inf")));
+    write_series_name(out, name, "_bucket", labels, Some(Extra::Spelled(LE_INFINITY)));
     write_count_line(out, histogram.count);
     match format {
         Format::Prometheus => {
@@ -513,6 +520,15 @@ fn write_histogram_series(
     }
 }
 
+/// A label written after a series' own.
+#[derive(Clone, Copy)]
+enum Extra<'a> {
+    /// Already spelled and escaped: a bucket's `le="0.005"`.
+    Spelled(&'a str),
+    /// A name and a value to escape: a state set's state.
+    Pair(&'a str, &'a str),
+}
+
 /// Writes `<name><suffix>{label="value",...}`: the sample name and its
 /// labels, without the braces when there are none. `extra` is a bucket's
 /// `le` or a state set's state, written after the series' own labels.
@@ -521,7 +537,7 @@ fn write_series_name(
     name: &str,
     suffix: &str,
     labels: Labels,
-    extra: Option<(&str, &str)>,
+    extra: Option<Extra>,
 ) {
     out.push_str(name);
     out.push_str(suffix);
@@ -533,11 +549,14 @@ fn write_series_name(
         Some(spelled) => out.push_str(spelled),
         None => write_label_pairs(out, labels.pairs),
     }
-    if let Some((label, value)) = extra {
+    if let Some(extra) = extra {
         if !labels.is_empty() {
             out.push(',');
         }
-        write_label_pair(out, label, value);
+        match extra {
+            Extra::Spelled(spelled) => out.push_str(spelled),
+            Extra::Pair(label, value) => write_label_pair(out, label, value),
+        }
     }
     out.push('}');
 }

@@ -89,6 +89,10 @@ pub enum ReadUntil {
     Close,
 }
 
+/// What a reply's buffer starts with: a daytime line or a counter's JSON
+/// fits, and small buffers are what allocators serve fastest.
+const REPLY_CAPACITY: usize = 128;
+
 /// How long a read timeout set on the socket is reused by the next read.
 const TIMEOUT_KEPT_FOR: Duration = Duration::from_millis(1);
 
@@ -102,7 +106,7 @@ pub fn read_reply(
     // Small: a daytime line or a counter's JSON fits, and the chunk is
     // zeroed at every probe.
     let mut chunk = [0u8; 512];
-    let mut reply = Vec::with_capacity(chunk.len().min(limit));
+    let mut reply = Vec::with_capacity(REPLY_CAPACITY.min(limit));
     let mut timeout_set_at: Option<Instant> = None;
     loop {
         let remaining = time_left(deadline, Phase::Read)?;
