@@ -108,18 +108,23 @@ pub struct Family<'a> {
     pub samples: Samples<'a>,
 }
 
+/// The series of one family, each with its labels and value: a vector
+/// built for the scrape, or borrowed, as a family of one series can be
+/// from the stack.
+pub type Series<'a, V> = Cow<'a, [(Labels<'a>, V)]>;
+
 /// The series of a family, by metric type.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Samples<'a> {
     /// Values that can go up and down, such as the last probe's latency.
-    Gauge(Vec<(Labels<'a>, f64)>),
+    Gauge(Series<'a, f64>),
     /// Totals that only grow, with the time they started counting from.
-    Counter(Vec<(Labels<'a>, CounterValue)>),
+    Counter(Series<'a, CounterValue>),
     /// Observations counted into buckets, such as probe latencies.
-    Histogram(Vec<(Labels<'a>, HistogramValue)>),
+    Histogram(Series<'a, HistogramValue>),
     /// Named states of which each series reports which are set: an enum
     /// when exactly one is.
-    StateSet(Vec<(Labels<'a>, StateSetValue<'a>)>),
+    StateSet(Series<'a, StateSetValue<'a>>),
 }
 
 /// The value of one counter series.
@@ -228,7 +233,7 @@ impl<'a> StateSetValue<'a> {
 impl<'a> Family<'a> {
     /// A gauge family.
     pub fn gauge(name: &'a str, help: &'a str, series: Vec<(Labels<'a>, f64)>) -> Family<'a> {
-        Family::new(name, help, Samples::Gauge(series))
+        Family::new(name, help, Samples::Gauge(series.into()))
     }
 
     /// A counter family; `name` is the base name, without `_total`.
@@ -237,7 +242,7 @@ impl<'a> Family<'a> {
         help: &'a str,
         series: Vec<(Labels<'a>, CounterValue)>,
     ) -> Family<'a> {
-        Family::new(name, help, Samples::Counter(series))
+        Family::new(name, help, Samples::Counter(series.into()))
     }
 
     /// A histogram family.
@@ -246,7 +251,7 @@ impl<'a> Family<'a> {
         help: &'a str,
         series: Vec<(Labels<'a>, HistogramValue)>,
     ) -> Family<'a> {
-        Family::new(name, help, Samples::Histogram(series))
+        Family::new(name, help, Samples::Histogram(series.into()))
     }
 
     /// A state set family.
@@ -255,7 +260,7 @@ impl<'a> Family<'a> {
         help: &'a str,
         series: Vec<(Labels<'a>, StateSetValue<'a>)>,
     ) -> Family<'a> {
-        Family::new(name, help, Samples::StateSet(series))
+        Family::new(name, help, Samples::StateSet(series.into()))
     }
 
     /// Declares the unit the name ends with:
@@ -356,7 +361,7 @@ fn write_prometheus_family(out: &mut String, family: &Family) {
         }
         Samples::Counter(series) => {
             write_prometheus_metadata(out, name, "_total", help, "counter");
-            for &(labels, ref counter) in series {
+            for &(labels, ref counter) in series.iter() {
                 write_series_name(out, name, "_total", labels, None);
                 write_value_line(out, counter.total);
             }
@@ -365,7 +370,7 @@ fn write_prometheus_family(out: &mut String, family: &Family) {
         }
         Samples::Histogram(series) => {
             write_prometheus_metadata(out, name, "", help, "histogram");
-            for &(labels, ref histogram) in series {
+            for &(labels, ref histogram) in series.iter() {
                 write_histogram_series(out, name, labels, histogram, Format::Prometheus);
             }
             let created = series.iter().map(|(labels, histogram)| (*labels, histogram.created));
@@ -434,7 +439,7 @@ fn write_openmetrics_family(out: &mut String, family: &Family) {
     match &family.samples {
         Samples::Gauge(series) => write_gauge_samples(out, name, series),
         Samples::Counter(series) => {
-            for &(labels, ref counter) in series {
+            for &(labels, ref counter) in series.iter() {
                 write_series_name(out, name, "_total", labels, None);
                 write_value_line(out, counter.total);
                 if let Some(seconds) = counter.created {
@@ -444,7 +449,7 @@ fn write_openmetrics_family(out: &mut String, family: &Family) {
             }
         }
         Samples::Histogram(series) => {
-            for &(labels, ref histogram) in series {
+            for &(labels, ref histogram) in series.iter() {
                 write_histogram_series(out, name, labels, histogram, Format::OpenMetrics);
             }
         }
@@ -466,7 +471,7 @@ fn write_openmetrics_metadata(out: &mut String, family: &Family, type_name: &str
 }
 
 fn write_gauge_samples(out: &mut String, name: &str, series: &[(Labels, f64)]) {
-    for &(labels, ref value) in series {
+    for &(labels, ref value) in series.iter() {
         write_series_name(out, name, "", labels, None);
         write_value_line(out, *value);
     }
@@ -475,7 +480,7 @@ fn write_gauge_samples(out: &mut String, name: &str, series: &[(Labels, f64)]) {
 /// Writes one series per state, labelled with the family name itself
 /// (`probe_state{probe_state="timeout"} 1`), as client_python writes an Enum.
 fn write_state_set_samples(out: &mut String, name: &str, series: &[(Labels, StateSetValue)]) {
-    for &(labels, ref state_set) in series {
+    for &(labels, ref state_set) in series.iter() {
         for (idx, state) in state_set.states.iter().enumerate() {
             write_series_name(out, name, "", labels, Some(Extra::Pair(name, state)));
             out.push_str(if state_set.is_set(idx) { " 1\n" } else { " 0\n" });

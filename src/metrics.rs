@@ -10,6 +10,7 @@
 //! so writing a scrape allocates one vector per family, not one string per
 //! line.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::exposition::{
@@ -269,9 +270,10 @@ impl Metric {
         Family { name, help: self.help, unit: self.unit, samples }
     }
 
-    /// A family of one series without labels.
-    fn single(&'static self, value: f64) -> Family<'static> {
-        self.family(Samples::Gauge(vec![(NO_LABELS, value)]))
+    /// A gauge family of one series, borrowed from where the caller keeps
+    /// it: no vector is made for one value.
+    fn single<'a>(&'static self, series: &'a (Labels<'a>, f64)) -> Family<'a> {
+        self.family(Samples::Gauge(Cow::Borrowed(std::slice::from_ref(series))))
     }
 }
 
@@ -331,17 +333,28 @@ pub fn write_scrape(out: &mut String, scrape: &ScrapeReading, format: Format) {
         .collect();
     let mut families = probe_families(scrape.targets, scrape.reports, &target_labels);
     families.push(latency_family(&target_labels, scrape.latencies));
-    families.push(SCRAPE_DURATION.single(scrape.scrape_duration.as_secs_f64()));
-    families.push(RELOAD_SUCCESSFUL.single(flag(scrape.reload_successful)));
-    families.push(RELOAD_SUCCESS_TIME.single(scrape.reload_success_at));
-
-    let codes: Vec<String> = scrape.responses.iter().map(|(code, _)| code.to_string()).collect();
-    let code_pairs: Vec<[(&str, &str); 1]> = codes.iter().map(|code| [("code", &**code)]).collect();
-    families.push(responses_family(scrape, &code_pairs));
+    // The exporter's own gauges have one series each, kept here.
     let build = version::build_info_labels();
-    families.push(BUILD_INFO.family(Samples::Gauge(vec![(Labels::new(&build), 1.0)])));
-    if let Some(stats) = &scrape.process {
-        families.extend(process_families(stats));
+    let [duration, reload_successful, reload_success_at, build_info] = [
+        (NO_LABELS, scrape.scrape_duration.as_secs_f64()),
+        (NO_LABELS, flag(scrape.reload_successful)),
+        (NO_LABELS, scrape.reload_success_at),
+        (Labels::new(&build), 1.0),
+    ];
+    families.push(SCRAPE_DURATION.single(&duration));
+    families.push(RELOAD_SUCCESSFUL.single(&reload_successful));
+    families.push(RELOAD_SUCCESS_TIME.single(&reload_success_at));
+
+    let codes: Vec<[u8; 3]> = scrape.responses.iter().map(|&(code, _)| digits_of(code)).collect();
+    let code_pairs: Vec<[(&str, &str); 1]> = codes
+        .iter()
+        .map(|digits| [("code", std::str::from_utf8(digits).unwrap_or("???"))])
+        .collect();
+    families.push(responses_family(scrape, &code_pairs));
+    families.push(BUILD_INFO.single(&build_info));
+    let process = scrape.process.as_ref().map(ProcessSeries::of);
+    if let Some(process) = &process {
+        process.add_families(&mut families);
     }
     exposition::write(out, &families, format);
 }
@@ -422,7 +435,9 @@ fn counter_families<'a>(
     }
     by_metric
         .into_iter()
-        .map(|(metric, series)| SERVICE_REQUESTS.family_named(metric, Samples::Counter(series)))
+        .map(|(metric, series)| {
+            SERVICE_REQUESTS.family_named(metric, Samples::Counter(series.into()))
+        })
         .collect()
 }
 
@@ -452,21 +467,48 @@ fn responses_family<'a>(
     HTTP_RESPONSES.family(Samples::Counter(series))
 }
 
-fn process_families(stats: &ProcessStats) -> Vec<Family<'static>> {
-    let cpu = CounterValue { total: stats.cpu_seconds, created: None };
-    let mut families = vec![
-        PROCESS_CPU.family(Samples::Counter(vec![(NO_LABELS, cpu)])),
-        PROCESS_OPEN_FDS.single(stats.open_fds as f64),
-    ];
-    if let Some(max_fds) = stats.max_fds {
-        families.push(PROCESS_MAX_FDS.single(max_fds as f64));
+/// The process's figures, one series each, for its families to borrow.
+struct ProcessSeries {
+    cpu: [(Labels<'static>, CounterValue); 1],
+    open_fds: (Labels<'static>, f64),
+    max_fds: Option<(Labels<'static>, f64)>,
+    virtual_memory: (Labels<'static>, f64),
+    resident_memory: (Labels<'static>, f64),
+    start_time: (Labels<'static>, f64),
+}
+
+impl ProcessSeries {
+    fn of(stats: &ProcessStats) -> ProcessSeries {
+        let cpu = CounterValue { total: stats.cpu_seconds, created: None };
+        ProcessSeries {
+            cpu: [(NO_LABELS, cpu)],
+            open_fds: (NO_LABELS, stats.open_fds as f64),
+            max_fds: stats.max_fds.map(|max_fds| (NO_LABELS, max_fds as f64)),
+            virtual_memory: (NO_LABELS, stats.virtual_memory_bytes as f64),
+            resident_memory: (NO_LABELS, stats.resident_memory_bytes as f64),
+            start_time: (NO_LABELS, stats.start_time_seconds),
+        }
     }
-    families.extend([
-        PROCESS_VIRTUAL_MEMORY.single(stats.virtual_memory_bytes as f64),
-        PROCESS_RESIDENT_MEMORY.single(stats.resident_memory_bytes as f64),
-        PROCESS_START_TIME.single(stats.start_time_seconds),
-    ]);
-    families
+
+    /// Adds the process families, in the schema's order; `process_max_fds`
+    /// only where the kernel states a limit.
+    fn add_families<'a>(&'a self, families: &mut Vec<Family<'a>>) {
+        families.push(PROCESS_CPU.family(Samples::Counter(Cow::Borrowed(&self.cpu))));
+        families.push(PROCESS_OPEN_FDS.single(&self.open_fds));
+        if let Some(max_fds) = &self.max_fds {
+            families.push(PROCESS_MAX_FDS.single(max_fds));
+        }
+        families.push(PROCESS_VIRTUAL_MEMORY.single(&self.virtual_memory));
+        families.push(PROCESS_RESIDENT_MEMORY.single(&self.resident_memory));
+        families.push(PROCESS_START_TIME.single(&self.start_time));
+    }
+}
+
+/// The three digits of an HTTP status code (RFC 9110 section 15: every
+/// code has three), without a `String` for each.
+fn digits_of(code: u16) -> [u8; 3] {
+    let code = code.min(999);
+    [(code / 100) as u8, (code / 10 % 10) as u8, (code % 10) as u8].map(|digit| b'0' + digit)
 }
 
 /// 1 for true, 0 for false: how a gauge says yes or no.
@@ -632,7 +674,10 @@ mod tests {
     fn process_metrics_use_the_client_library_names() {
         let stats = crate::process::read_self().expect("this test runs on Linux");
         let mut text = String::new();
-        exposition::write(&mut text, &process_families(&stats), Format::Prometheus);
+        let mut families = Vec::new();
+        let process = ProcessSeries::of(&stats);
+        process.add_families(&mut families);
+        exposition::write(&mut text, &families, Format::Prometheus);
         for name in [
             "process_cpu_seconds_total ",
             "process_open_fds ",

@@ -1212,7 +1212,7 @@ fn add_expected_family(
     match &family.samples {
         Samples::Gauge(gauges) if !gauges.is_empty() => {
             declare(metadata, name, "gauge");
-            for (labels, value) in gauges {
+            for (labels, value) in gauges.iter() {
                 add(name.to_string(), labels, None, *value);
             }
         }
@@ -1223,7 +1223,7 @@ fn add_expected_family(
             if !om && counters.iter().any(|(_, counter)| counter.created.is_some()) {
                 declare(metadata, &created, "gauge");
             }
-            for (labels, counter) in counters {
+            for (labels, counter) in counters.iter() {
                 add(total.clone(), labels, None, counter.total);
                 if let Some(seconds) = counter.created {
                     add(created.clone(), labels, None, seconds);
@@ -1236,7 +1236,7 @@ fn add_expected_family(
             if !om && histograms.iter().any(|(_, histogram)| histogram.created.is_some()) {
                 declare(metadata, &created, "gauge");
             }
-            for (labels, histogram) in histograms {
+            for (labels, histogram) in histograms.iter() {
                 let buckets = histogram.bounds.values().iter().zip(&histogram.cumulative);
                 for (&bound, &count) in buckets {
                     add(
@@ -1258,7 +1258,7 @@ fn add_expected_family(
         Samples::StateSet(state_sets) if !state_sets.is_empty() => {
             // 0.0.4 has no state set; it becomes a gauge, as client_python writes it.
             declare(metadata, name, if om { "stateset" } else { "gauge" });
-            for (labels, state_set) in state_sets {
+            for (labels, state_set) in state_sets.iter() {
                 for (idx, state) in state_set.states.iter().enumerate() {
                     let value = if state_set.is_set(idx) { 1.0 } else { 0.0 };
                     add(name.to_string(), labels, Some((name, state.to_string())), value);
@@ -1483,19 +1483,25 @@ fn random_family(rng: &mut Rng, taken: &mut HashSet<String>) -> Family<'static> 
         taken.extend(sample_names);
         let help = if rng.one_in(4) { String::new() } else { random_text(rng, 20) };
         let samples = match kind {
-            0 => Samples::Gauge(random_series(rng, &[], random_float)),
-            1 => Samples::Counter(random_series(rng, &[], |rng| CounterValue {
-                total: random_count(rng),
-                created: rng.one_in(2).then(|| random_count(rng)),
-            })),
-            2 => Samples::Histogram(random_series(rng, &["le"], random_histogram)),
+            0 => Samples::Gauge(random_series(rng, &[], random_float).into()),
+            1 => Samples::Counter(
+                random_series(rng, &[], |rng| CounterValue {
+                    total: random_count(rng),
+                    created: rng.one_in(2).then(|| random_count(rng)),
+                })
+                .into(),
+            ),
+            2 => Samples::Histogram(random_series(rng, &["le"], random_histogram).into()),
             _ => {
                 let states: Vec<&str> = random_state_names(rng).into_iter().map(leak).collect();
                 let states: &[&str] = Box::leak(states.into_boxed_slice());
-                Samples::StateSet(random_series(rng, &[name.as_str()], |rng| StateSetValue {
-                    states,
-                    set: rng.next_u64() & ((1 << states.len()) - 1),
-                }))
+                Samples::StateSet(
+                    random_series(rng, &[name.as_str()], |rng| StateSetValue {
+                        states,
+                        set: rng.next_u64() & ((1 << states.len()) - 1),
+                    })
+                    .into(),
+                )
             }
         };
         let family = Family { name: leak(name), help: leak(help), unit: None, samples };
