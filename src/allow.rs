@@ -99,9 +99,9 @@ impl Rule {
             Rule::Host { pattern, port } => {
                 port.is_none_or(|port| port == address.port) && host_matches(pattern, &address.host)
             }
-            Rule::Cidr { network, prefix_len } => match address.host.parse::<IpAddr>() {
-                Ok(ip) => in_range(ip, *network, *prefix_len),
-                Err(_) => false,
+            Rule::Cidr { network, prefix_len } => match address.ip {
+                Some(ip) => in_range(ip, *network, *prefix_len),
+                None => false,
             },
         }
     }

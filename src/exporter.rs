@@ -427,11 +427,7 @@ mod tests {
     }
 
     fn target(name: &str, port: u16) -> Target {
-        Target::new(
-            name,
-            Kind::Daytime(DaytimeSpec::default()),
-            Address { host: "127.0.0.1".to_string(), port },
-        )
+        Target::new(name, Kind::Daytime(DaytimeSpec::default()), Address::new("127.0.0.1", port))
     }
 
     #[test]

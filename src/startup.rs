@@ -332,7 +332,7 @@ fn run_demo(
     for (name, kind, listener, asked_for) in demo_targets {
         let bound =
             listener.local_addr().map_err(|err| Error::Bind { address: asked_for.clone(), err })?;
-        let address = Address { host: bound.ip().to_string(), port: bound.port() };
+        let address = Address::new(&bound.ip().to_string(), bound.port());
         log::info("demo service listening", &[("service", &kind.name()), ("address", &address)]);
         config.allow.push(Rule::Host { pattern: address.host.clone(), port: Some(address.port) });
         config.targets.push(Target::new(name, kind, address));

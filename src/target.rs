@@ -6,6 +6,7 @@
 //! probes never care where a target was written down.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::histogram::DEFAULT_BUCKETS;
@@ -152,6 +153,9 @@ pub struct Address {
     pub host: String,
     /// The TCP port, 1 to 65535.
     pub port: u16,
+    /// The host as an IP address, when it is one: read once here, so that
+    /// a probe of an address needs neither a lookup nor a parse.
+    pub ip: Option<IpAddr>,
 }
 
 /// Why [`Address::parse`] refused a `HOST:PORT`.
@@ -205,7 +209,13 @@ impl Address {
             }
             (host, port)
         };
-        Ok(Address { host: host.to_string(), port: parse_port(port)? })
+        Ok(Address::new(host, parse_port(port)?))
+    }
+
+    /// The address of `host` (a name or an IP address, without brackets)
+    /// and `port`.
+    pub fn new(host: &str, port: u16) -> Address {
+        Address { host: host.to_string(), port, ip: host.parse().ok() }
     }
 }
 

@@ -10,7 +10,7 @@
 //!   and fails once the reply passes a byte cap.
 
 use std::io::{self, ErrorKind, Read};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
@@ -29,7 +29,7 @@ static PENDING_LOOKUPS: AtomicUsize = AtomicUsize::new(0);
 /// Resolves the address before the deadline. An IP address needs no
 /// lookup and no thread.
 pub fn resolve(address: &Address, deadline: Instant) -> Result<Vec<SocketAddr>, ProbeError> {
-    if let Ok(ip) = address.host.parse::<IpAddr>() {
+    if let Some(ip) = address.ip {
         return Ok(vec![SocketAddr::new(ip, address.port)]);
     }
     let remaining = time_left(deadline, Phase::Resolve)?;

@@ -112,11 +112,7 @@ mod tests {
     }
 
     fn target() -> Target {
-        Target::new(
-            "t",
-            Kind::Daytime(DaytimeSpec::default()),
-            Address { host: "127.0.0.1".to_string(), port: 13 },
-        )
+        Target::new("t", Kind::Daytime(DaytimeSpec::default()), Address::new("127.0.0.1", 13))
     }
 
     const MS: Option<Duration> = Some(Duration::from_millis(1));
