@@ -479,12 +479,53 @@ fn write_gauge_samples(out: &mut String, name: &str, series: &[(Labels, f64)]) {
 
 /// Writes one series per state, labelled with the family name itself
 /// (`probe_state{probe_state="timeout"} 1`), as client_python writes an Enum.
+///
+/// The series of a family share their states, so each state's label is
+/// spelled once for the family ([`StateLabels`]), not on every line.
 fn write_state_set_samples(out: &mut String, name: &str, series: &[(Labels, StateSetValue)]) {
+    let mut state_labels = StateLabels::new();
     for &(labels, ref state_set) in series.iter() {
-        for (idx, state) in state_set.states.iter().enumerate() {
-            write_series_name(out, name, "", labels, Some(Extra::Pair(name, state)));
+        state_labels.spell(name, state_set.states);
+        for idx in 0..state_set.states.len() {
+            let label = state_labels.get(idx);
+            write_series_name(out, name, "", labels, Some(label));
             out.push_str(if state_set.is_set(idx) { " 1\n" } else { " 0\n" });
         }
+    }
+}
+
+/// The `name="state"` labels of a state set's states, spelled into one
+/// string, and the states they were spelled for.
+struct StateLabels<'a> {
+    states: Option<&'a [&'a str]>,
+    text: String,
+    /// Where each state's label ends in `text`; a state set has at most 64.
+    ends: [usize; 64],
+}
+
+impl<'a> StateLabels<'a> {
+    fn new() -> StateLabels<'a> {
+        StateLabels { states: None, text: String::new(), ends: [0; 64] }
+    }
+
+    /// Spells the labels of `states`, unless they are the ones spelled last.
+    fn spell(&mut self, name: &str, states: &'a [&'a str]) {
+        if self.states.is_some_and(|spelled| std::ptr::eq(spelled, states)) {
+            return;
+        }
+        self.text.clear();
+        self.text.reserve(states.iter().map(|state| name.len() + state.len() + 3).sum());
+        for (end, state) in self.ends.iter_mut().zip(states) {
+            write_label_pair(&mut self.text, name, state);
+            *end = self.text.len();
+        }
+        self.states = Some(states);
+    }
+
+    /// The label of the state at `idx`.
+    fn get(&self, idx: usize) -> &str {
+        let start = if idx == 0 { 0 } else { self.ends[idx - 1] };
+        &self.text[start..self.ends[idx]]
     }
 }
 
@@ -500,10 +541,10 @@ fn write_histogram_series(
 ) {
     let le = histogram.bounds.le(format);
     for (le, &cumulative_count) in le.iter().zip(&histogram.cumulative) {
-        write_series_name(out, name, "_bucket", labels, Some(Extra::Spelled(le)));
+        write_series_name(out, name, "_bucket", labels, Some(le));
         write_count_line(out, cumulative_count);
     }
-    write_series_name(out, name, "_bucket", labels, Some(Extra::Spelled(LE_INFINITY)));
+    write_series_name(out, name, "_bucket", labels, Some(LE_INFINITY));
     write_count_line(out, histogram.count);
     match format {
         Format::Prometheus => {
@@ -525,24 +566,16 @@ fn write_histogram_series(
     }
 }
 
-/// A label written after a series' own.
-#[derive(Clone, Copy)]
-enum Extra<'a> {
-    /// Already spelled and escaped: a bucket's `le="0.005"`.
-    Spelled(&'a str),
-    /// A name and a value to escape: a state set's state.
-    Pair(&'a str, &'a str),
-}
-
 /// Writes `<name><suffix>{label="value",...}`: the sample name and its
-/// labels, without the braces when there are none. `extra` is a bucket's
-/// `le` or a state set's state, written after the series' own labels.
+/// labels, without the braces when there are none. `extra` is one more
+/// label, already spelled, written after the series' own: a bucket's
+/// `le="0.005"` or a state set's `name="state"`.
 fn write_series_name(
     out: &mut String,
     name: &str,
     suffix: &str,
     labels: Labels,
-    extra: Option<Extra>,
+    extra: Option<&str>,
 ) {
     out.push_str(name);
     out.push_str(suffix);
@@ -558,10 +591,7 @@ fn write_series_name(
         if !labels.is_empty() {
             out.push(',');
         }
-        match extra {
-            Extra::Spelled(spelled) => out.push_str(spelled),
-            Extra::Pair(label, value) => write_label_pair(out, label, value),
-        }
+        out.push_str(extra);
     }
     out.push('}');
 }

@@ -24,18 +24,22 @@ use crate::target::DaytimeSpec;
 pub const MAX_REPLY: usize = 512;
 
 /// The first line of the reply, and the time it names if it is a date.
-pub fn parse_reply(reply: &[u8], spec: &DaytimeSpec) -> Result<Reading, ProbeError> {
-    let line = first_line(reply)?;
-    let remote_time = match daytime_date::parse(&line, spec.zone) {
+pub fn parse_reply(mut reply: Vec<u8>, spec: &DaytimeSpec) -> Result<Reading, ProbeError> {
+    let line = first_line(&reply)?;
+    let remote_time = match daytime_date::parse(line, spec.zone) {
         Ok(time) => Some(time.unix_seconds),
         Err(err) if spec.expect_date => return Err(ProbeError::Protocol(err.to_string())),
         Err(_) => None,
     };
+    // The line starts the reply: the reply's own buffer becomes it.
+    reply.truncate(line.len());
+    let line = String::from_utf8(reply)
+        .map_err(|_| ProbeError::Protocol("the daytime line is not UTF-8 text".to_string()))?;
     Ok(Reading::Daytime { line, remote_time })
 }
 
 /// The first line of the reply, which must be non-empty printable text.
-fn first_line(reply: &[u8]) -> Result<String, ProbeError> {
+fn first_line(reply: &[u8]) -> Result<&str, ProbeError> {
     let line = reply.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let line = std::str::from_utf8(line)
@@ -46,7 +50,7 @@ fn first_line(reply: &[u8]) -> Result<String, ProbeError> {
     if line.chars().any(|c| c.is_control() && c != '\t') {
         return Err(ProbeError::Protocol("the daytime line has control characters".to_string()));
     }
-    Ok(line.to_string())
+    Ok(line)
 }
 
 #[cfg(test)]
@@ -77,14 +81,14 @@ mod tests {
     #[test]
     fn a_date_is_read_as_the_remote_clock() {
         let any_line = DaytimeSpec::default();
-        let reading = parse_reply(b"Wed Nov 25 15:45:48 2026\r\n", &any_line).unwrap();
+        let reading = parse_reply(b"Wed Nov 25 15:45:48 2026\r\n".to_vec(), &any_line).unwrap();
         let Reading::Daytime { remote_time, .. } = reading else { panic!("{reading:?}") };
         assert_eq!(remote_time, Some(1_795_621_548.0));
-        let reading = parse_reply(b"hello world\r\n", &any_line).unwrap();
+        let reading = parse_reply(b"hello world\r\n".to_vec(), &any_line).unwrap();
         assert!(matches!(reading, Reading::Daytime { remote_time: None, .. }), "{reading:?}");
 
         let dates_only = DaytimeSpec { expect_date: true, ..DaytimeSpec::default() };
-        let err = parse_reply(b"hello world\r\n", &dates_only).unwrap_err();
+        let err = parse_reply(b"hello world\r\n".to_vec(), &dates_only).unwrap_err();
         assert_eq!(err.to_string(), "bad reply: not a date in any known daytime format");
     }
 }

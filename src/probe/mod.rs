@@ -153,7 +153,7 @@ fn walk_the_steps(
     let (limit, until) = reply_shape(&target.kind);
     let reply = timed(&mut steps.read, || net::read_reply(&mut stream, deadline, limit, until))?;
     report.reply_bytes = reply.len();
-    timed(&mut steps.parse, || parse(&target.kind, &reply))
+    timed(&mut steps.parse, || parse(&target.kind, reply))
 }
 
 /// Runs one step, and keeps how long it took, whether it worked or not.
@@ -173,10 +173,10 @@ fn reply_shape(kind: &Kind) -> (usize, ReadUntil) {
 }
 
 /// What a reply of this kind says.
-fn parse(kind: &Kind, reply: &[u8]) -> Result<Reading, ProbeError> {
+fn parse(kind: &Kind, reply: Vec<u8>) -> Result<Reading, ProbeError> {
     match kind {
         Kind::Daytime(spec) => daytime::parse_reply(reply, spec),
-        Kind::Counter(spec) => counter::parse_reply(reply, spec),
+        Kind::Counter(spec) => counter::parse_reply(&reply, spec),
     }
 }
 
