@@ -7,8 +7,9 @@
 //! 1. process CPU per `/metrics` scrape of two daytime targets, against a
 //!    floor;
 //! 2. process CPU per `/probe` of one daytime target, against a floor;
-//! 3. the CPU each added target costs (1, 50 and 100 targets), and whether
-//!    the 50-target point lies on the line through the other two;
+//! 3. the CPU each added target costs (1, 50 and 100 targets), beside a
+//!    raw connect/read/close measured in the same rounds, and whether the
+//!    50-target point lies on the line through the other two;
 //! 4. system calls per scrape (`strace -f -c`), and `clone` calls per
 //!    scrape at steady state;
 //! 5. user-space instructions per scrape and per added target
@@ -18,7 +19,8 @@
 //! 8. threads after a scrape of 1,000 targets, against the bound that
 //!    ARCHITECTURE.md states, and no thread started per scrape;
 //! 9. 20 concurrent scrapes under a 128 MiB address-space limit, and the
-//!    resident memory left 10 s after a burst of 2 MB scrapes;
+//!    resident memory left 10 s after a burst of 2 MB scrapes, both with
+//!    the shipped unit's `Environment=` (glibc's malloc settings);
 //! 10. binary sizes.
 //!
 //! **The CPU floor** is what any exporter must spend to answer the same
@@ -84,6 +86,10 @@ const WARM_UP: usize = 50;
 /// (and then the floor) runs `CPU_ROUND`, 2 s of requests in all per
 /// exporter, thousands of them.
 const CPU_ROUNDS: usize = 20;
+/// The `Environment=` of `dist/probe_exporter.service`, under which the
+/// memory figures run.
+const UNIT_ENVIRONMENT: &[(&str, &str)] =
+    &[("MALLOC_ARENA_MAX", "2"), ("MALLOC_MMAP_THRESHOLD_", "131072")];
 /// Raw probes per round for the per-target floor of figure 3.
 const FLOOR_PROBES_PER_ROUND: usize = 200;
 const CPU_ROUND: Duration = Duration::from_millis(100);
@@ -1186,8 +1192,7 @@ fn limited_address_space(bench: &Bench, binary: &Binary) -> Result<Cell> {
     let targets = bench.fast_targets(LIMITED_TARGETS);
     let config = bench.config("limited", &targets, "")?;
     let wrapper = Wrapper::AddressSpace(ADDRESS_SPACE_LIMIT);
-    let (shown, met) = match Exporter::start_under(wrapper, &binary.path, &config, &[], IO_TIMEOUT)
-    {
+    let (shown, met) = match Exporter::start_as_the_unit(wrapper, &binary.path, &config) {
         Err(err) => {
             println!("{} did not start under the limit: {err}", say(binary));
             ("did not start".to_string(), false)
@@ -1253,7 +1258,7 @@ fn concurrent_scrapes(addr: SocketAddr) -> Answers {
 fn rss_after_burst(bench: &Bench, binary: &Binary) -> Result<Cell> {
     let targets = bench.fast_targets(RSS_TARGETS);
     let config = bench.config("rss", &targets, "")?;
-    let exporter = Exporter::start(&binary.path, &config, &[])?;
+    let exporter = Exporter::start_as_the_unit(Wrapper::Nothing, &binary.path, &config)?;
     let started = rss_kib(exporter.pid)?;
     let body_len = Client::connect(exporter.addr)?.get_ok("/metrics")?.len();
     let before = rss_kib(exporter.pid)?;
@@ -1508,6 +1513,12 @@ impl Exporter {
         Exporter::start_under(Wrapper::Nothing, binary, config, flags, IO_TIMEOUT)
     }
 
+    /// Starts it as `dist/probe_exporter.service` does, with the unit's
+    /// `Environment=` (glibc's malloc settings; musl ignores them).
+    fn start_as_the_unit(wrapper: Wrapper, binary: &Path, config: &Path) -> Result<Exporter> {
+        Exporter::spawn(wrapper, binary, config, &[], IO_TIMEOUT, UNIT_ENVIRONMENT)
+    }
+
     /// Starts `WRAPPER... BINARY --config.file CONFIG --web.listen-address
     /// 127.0.0.1:0 FLAGS...` and waits, at most `timeout`, for the log line
     /// that names the bound address.
@@ -1518,6 +1529,17 @@ impl Exporter {
         flags: &[&str],
         timeout: Duration,
     ) -> Result<Exporter> {
+        Exporter::spawn(wrapper, binary, config, flags, timeout, &[])
+    }
+
+    fn spawn(
+        wrapper: Wrapper,
+        binary: &Path,
+        config: &Path,
+        flags: &[&str],
+        timeout: Duration,
+        environment: &[(&str, &str)],
+    ) -> Result<Exporter> {
         let mut command_line = wrapper.command();
         command_line.push(path_arg(binary));
         let mut command = Command::new(&command_line[0]);
@@ -1527,6 +1549,7 @@ impl Exporter {
             .arg(config)
             .args(["--web.listen-address", "127.0.0.1:0"])
             .args(flags)
+            .envs(environment.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
