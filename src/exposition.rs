@@ -1,7 +1,7 @@
 //! The Prometheus text formats, written by hand: text format 0.0.4, which
 //! every Prometheus version accepts, and OpenMetrics 1.0, which newer ones
 //! prefer. Callers gather their samples into [`Family`] values first, and
-//! [`write`] writes each family as one contiguous group with its metadata
+//! [`write()`] writes each family as one contiguous group with its metadata
 //! on top, because Prometheus rejects a family whose lines are split up.
 //!
 //! A scrape writes thousands of lines, so this file is built not to
@@ -302,7 +302,7 @@ impl Samples<'_> {
     }
 }
 
-/// Renders the families into a new string; see [`write`].
+/// Renders the families into a new string; see [`write()`].
 pub fn render(families: &[Family], format: Format) -> String {
     let mut out = String::new();
     write(&mut out, families, format);

@@ -6,7 +6,7 @@
 //! an error, because a typo that is ignored becomes an outage later.
 //!
 //! Flags are read once, at start-up ([`flags`]). The configuration file
-//! ([`file`]) is read at start-up and again at every reload, by
+//! ([`file`](mod@file)) is read at start-up and again at every reload, by
 //! [`load_targets`], which joins what it holds to what the flags gave.
 //! Durations are read by [`duration`]; `--help` is [`usage`].
 
