@@ -1,7 +1,7 @@
 //! The Prometheus text formats, written by hand: text format 0.0.4, which
 //! every Prometheus version accepts, and OpenMetrics 1.0, which newer ones
-//! prefer. Callers gather their samples into [`Family`] values first, and
-//! [`write()`] writes each family as one contiguous group with its metadata
+//! prefer. Callers gather their samples into [`Family`] values, and
+//! a [`Writer`] writes each family as one contiguous group with its metadata
 //! on top, because Prometheus rejects a family whose lines are split up.
 //!
 //! A scrape writes thousands of lines, so this file is built not to
@@ -310,25 +310,50 @@ pub fn render(families: &[Family], format: Format) -> String {
 }
 
 /// Appends the families to `out` in the given order, each as one
-/// contiguous group.
+/// contiguous group; see [`Writer`].
+pub fn write(out: &mut String, families: &[Family], format: Format) {
+    let mut writer = Writer::new(out, format);
+    for family in families {
+        writer.family(family);
+    }
+    writer.finish();
+}
+
+/// Writes families into a body one at a time, as they are made, so that
+/// a scrape keeps no list of them; [`finish`](Writer::finish) ends the body.
 ///
 /// A family without samples writes nothing at all. An OpenMetrics body ends
 /// with `# EOF`, without which Prometheus rejects the whole scrape. Names are
 /// not checked here: they come from code or from configuration validated at
 /// start-up with [`is_valid_metric_name`], so a bad one is a bug.
-pub fn write(out: &mut String, families: &[Family], format: Format) {
-    for family in families {
+pub struct Writer<'o> {
+    out: &'o mut String,
+    format: Format,
+}
+
+impl<'o> Writer<'o> {
+    /// A writer that appends to `out` in `format`.
+    pub fn new(out: &'o mut String, format: Format) -> Writer<'o> {
+        Writer { out, format }
+    }
+
+    /// Writes one family, as one contiguous group with its metadata on top.
+    pub fn family(&mut self, family: &Family) {
         debug_assert!(is_well_formed(family), "invalid metric, label or unit name in {family:?}");
         if family.samples.is_empty() {
-            continue;
+            return;
         }
-        match format {
-            Format::Prometheus => write_prometheus_family(out, family),
-            Format::OpenMetrics => write_openmetrics_family(out, family),
+        match self.format {
+            Format::Prometheus => write_prometheus_family(self.out, family),
+            Format::OpenMetrics => write_openmetrics_family(self.out, family),
         }
     }
-    if format == Format::OpenMetrics {
-        out.push_str("# EOF\n");
+
+    /// Ends the body: `# EOF` in OpenMetrics, nothing in text format 0.0.4.
+    pub fn finish(self) {
+        if self.format == Format::OpenMetrics {
+            self.out.push_str("# EOF\n");
+        }
     }
 }
 

@@ -14,7 +14,8 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::exposition::{
-    self, CounterValue, Family, Format, HistogramValue, Labels, Samples, StateSetValue, NO_LABELS,
+    self, CounterValue, Family, Format, HistogramValue, Labels, Samples, StateSetValue, Writer,
+    NO_LABELS,
 };
 use crate::probe::{Outcome, Reading, Report};
 use crate::process::ProcessStats;
@@ -331,8 +332,9 @@ pub fn write_scrape(out: &mut String, scrape: &ScrapeReading, format: Format) {
         .zip(scrape.spelled_labels)
         .map(|(pairs, spelled)| Labels::spelled(pairs, spelled))
         .collect();
-    let mut families = probe_families(scrape.targets, scrape.reports, &target_labels);
-    families.push(latency_family(&target_labels, scrape.latencies));
+    let mut writer = Writer::new(out, format);
+    write_probe_families(&mut writer, scrape.targets, scrape.reports, &target_labels);
+    writer.family(&latency_family(&target_labels, scrape.latencies));
     // The exporter's own gauges have one series each, kept here.
     let build = version::build_info_labels();
     let [duration, reload_successful, reload_success_at, build_info] = [
@@ -341,39 +343,40 @@ pub fn write_scrape(out: &mut String, scrape: &ScrapeReading, format: Format) {
         (NO_LABELS, scrape.reload_success_at),
         (Labels::new(&build), 1.0),
     ];
-    families.push(SCRAPE_DURATION.single(&duration));
-    families.push(RELOAD_SUCCESSFUL.single(&reload_successful));
-    families.push(RELOAD_SUCCESS_TIME.single(&reload_success_at));
+    writer.family(&SCRAPE_DURATION.single(&duration));
+    writer.family(&RELOAD_SUCCESSFUL.single(&reload_successful));
+    writer.family(&RELOAD_SUCCESS_TIME.single(&reload_success_at));
 
     let codes: Vec<[u8; 3]> = scrape.responses.iter().map(|&(code, _)| digits_of(code)).collect();
     let code_pairs: Vec<[(&str, &str); 1]> = codes
         .iter()
         .map(|digits| [("code", std::str::from_utf8(digits).unwrap_or("???"))])
         .collect();
-    families.push(responses_family(scrape, &code_pairs));
-    families.push(BUILD_INFO.single(&build_info));
-    let process = scrape.process.as_ref().map(ProcessSeries::of);
-    if let Some(process) = &process {
-        process.add_families(&mut families);
+    writer.family(&responses_family(scrape, &code_pairs));
+    writer.family(&BUILD_INFO.single(&build_info));
+    if let Some(stats) = &scrape.process {
+        ProcessSeries::of(stats).write_families(&mut writer);
     }
-    exposition::write(out, &families, format);
+    writer.finish();
 }
 
 /// Appends the answer of `/probe` to `out`: one target's families, without
 /// labels, since Prometheus adds `instance` itself.
 pub fn write_probe(out: &mut String, target: &Target, report: &Report, format: Format) {
-    let families =
-        probe_families(std::slice::from_ref(target), std::slice::from_ref(report), &[NO_LABELS]);
-    exposition::write(out, &families, format);
+    let mut writer = Writer::new(out, format);
+    let (targets, reports) = (std::slice::from_ref(target), std::slice::from_ref(report));
+    write_probe_families(&mut writer, targets, reports, &[NO_LABELS]);
+    writer.finish();
 }
 
-/// The per-probe families, in the schema's order: one series per target
-/// in each, labelled with `labels`, one for each target.
-fn probe_families<'a>(
+/// Writes the per-probe families, in the schema's order: one series per
+/// target in each, labelled with `labels`, one for each target.
+fn write_probe_families<'a>(
+    writer: &mut Writer,
     targets: &'a [Target],
     reports: &'a [Report],
     labels: &[Labels<'a>],
-) -> Vec<Family<'a>> {
+) {
     let per_target = |value: fn(&Report) -> f64| -> Samples<'a> {
         Samples::Gauge(
             labels.iter().zip(reports).map(|(&labels, report)| (labels, value(report))).collect(),
@@ -391,17 +394,16 @@ fn probe_families<'a>(
         .zip(reports)
         .filter_map(|(&labels, report)| Some((labels, report.clock_offset_seconds()?)))
         .collect();
-    let mut families = vec![
-        PROBE_SUCCESS.family(per_target(|report| flag(report.result.is_ok()))),
-        PROBE_DURATION.family(per_target(|report| report.duration.as_secs_f64())),
-        PROBE_DNS_LOOKUP.family(per_target(Report::dns_lookup_seconds)),
-        PROBE_IP_PROTOCOL.family(per_target(|report| f64::from(report.ip_protocol()))),
-        PROBE_TIMEOUT.family(per_target(|report| report.timeout.as_secs_f64())),
-        PROBE_OUTCOME.family(Samples::StateSet(outcomes)),
-        DAYTIME_CLOCK_OFFSET.family(Samples::Gauge(clock_offsets)),
-    ];
-    families.extend(counter_families(targets, reports, labels));
-    families
+    writer.family(&PROBE_SUCCESS.family(per_target(|report| flag(report.result.is_ok()))));
+    writer.family(&PROBE_DURATION.family(per_target(|report| report.duration.as_secs_f64())));
+    writer.family(&PROBE_DNS_LOOKUP.family(per_target(Report::dns_lookup_seconds)));
+    writer.family(&PROBE_IP_PROTOCOL.family(per_target(|report| f64::from(report.ip_protocol()))));
+    writer.family(&PROBE_TIMEOUT.family(per_target(|report| report.timeout.as_secs_f64())));
+    writer.family(&PROBE_OUTCOME.family(Samples::StateSet(outcomes)));
+    writer.family(&DAYTIME_CLOCK_OFFSET.family(Samples::Gauge(clock_offsets)));
+    for family in counter_families(targets, reports, labels) {
+        writer.family(&family);
+    }
 }
 
 /// Where the report's outcome is among [`OUTCOME_STATES`].
@@ -490,17 +492,17 @@ impl ProcessSeries {
         }
     }
 
-    /// Adds the process families, in the schema's order; `process_max_fds`
-    /// only where the kernel states a limit.
-    fn add_families<'a>(&'a self, families: &mut Vec<Family<'a>>) {
-        families.push(PROCESS_CPU.family(Samples::Counter(Cow::Borrowed(&self.cpu))));
-        families.push(PROCESS_OPEN_FDS.single(&self.open_fds));
+    /// Writes the process families, in the schema's order;
+    /// `process_max_fds` only where the kernel states a limit.
+    fn write_families(&self, writer: &mut Writer) {
+        writer.family(&PROCESS_CPU.family(Samples::Counter(Cow::Borrowed(&self.cpu))));
+        writer.family(&PROCESS_OPEN_FDS.single(&self.open_fds));
         if let Some(max_fds) = &self.max_fds {
-            families.push(PROCESS_MAX_FDS.single(max_fds));
+            writer.family(&PROCESS_MAX_FDS.single(max_fds));
         }
-        families.push(PROCESS_VIRTUAL_MEMORY.single(&self.virtual_memory));
-        families.push(PROCESS_RESIDENT_MEMORY.single(&self.resident_memory));
-        families.push(PROCESS_START_TIME.single(&self.start_time));
+        writer.family(&PROCESS_VIRTUAL_MEMORY.single(&self.virtual_memory));
+        writer.family(&PROCESS_RESIDENT_MEMORY.single(&self.resident_memory));
+        writer.family(&PROCESS_START_TIME.single(&self.start_time));
     }
 }
 
@@ -674,10 +676,9 @@ mod tests {
     fn process_metrics_use_the_client_library_names() {
         let stats = crate::process::read_self().expect("this test runs on Linux");
         let mut text = String::new();
-        let mut families = Vec::new();
-        let process = ProcessSeries::of(&stats);
-        process.add_families(&mut families);
-        exposition::write(&mut text, &families, Format::Prometheus);
+        let mut writer = Writer::new(&mut text, Format::Prometheus);
+        ProcessSeries::of(&stats).write_families(&mut writer);
+        writer.finish();
         for name in [
             "process_cpu_seconds_total ",
             "process_open_fds ",
