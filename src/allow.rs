@@ -99,7 +99,7 @@ impl Rule {
             Rule::Host { pattern, port } => {
                 port.is_none_or(|port| port == address.port) && host_matches(pattern, &address.host)
             }
-            Rule::Cidr { network, prefix_len } => match address.ip {
+            Rule::Cidr { network, prefix_len } => match address.ip() {
                 Some(ip) => in_range(ip, *network, *prefix_len),
                 None => false,
             },

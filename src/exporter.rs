@@ -5,7 +5,9 @@
 //! time: the latency histogram of each target (observations since start),
 //! the last outcome of each target (so a failure is logged once, when it
 //! starts, not at every scrape), the count of responses, and how many
-//! scrapes are running now (so that their number can be capped).
+//! scrapes are running now (so that their number can be capped). And, to
+//! save work, not answers: each target's labels as written, the size of
+//! the last `/metrics` body, and a few sent bodies to write into again.
 //!
 //! The targets can change while the exporter runs: a reload (`SIGHUP` or
 //! `POST /-/reload`) reads the configuration file again and swaps in a new
@@ -41,8 +43,8 @@ pub struct Exporter {
     stopping: AtomicBool,
     notifier: Notifier,
     probes: ProbePool,
-    /// The size of the last body written, to size the next one.
-    last_output_size: AtomicUsize,
+    /// The size of the last `/metrics` body, to size the next one.
+    last_scrape_size: AtomicUsize,
     /// Bodies of sent responses, kept to be written into again.
     spare_bodies: Mutex<Vec<Vec<u8>>>,
 }
@@ -127,7 +129,7 @@ impl Exporter {
             scrapes_in_flight: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             notifier,
-            last_output_size: AtomicUsize::new(0),
+            last_scrape_size: AtomicUsize::new(0),
             spare_bodies: Mutex::new(Vec::new()),
         })
     }
@@ -235,32 +237,39 @@ impl Exporter {
         (status.successful, status.success_at)
     }
 
-    /// An empty buffer for a response body: one a sent response gave
-    /// back, or else a new one as large as the last body written (up to
-    /// [`MAX_KEPT_OUTPUT`]), so that a scrape's body is neither allocated
-    /// afresh nor grown and copied step by step.
-    pub fn output_buffer(&self) -> String {
+    /// An empty buffer for a response body of about `expected` bytes: one
+    /// a sent response gave back, or a new one, made room for `expected`
+    /// bytes (up to [`MAX_KEPT_OUTPUT`]) so that the body is not grown and
+    /// copied step by step.
+    pub fn output_buffer(&self, expected: usize) -> String {
         let spare = lock(&self.spare_bodies).pop();
         // A recycled body is empty, so it is valid UTF-8.
-        spare
-            .and_then(|body| String::from_utf8(body).ok())
-            .unwrap_or_else(|| String::with_capacity(self.last_output_size.load(Ordering::Relaxed)))
+        let mut body = spare.and_then(|body| String::from_utf8(body).ok()).unwrap_or_default();
+        body.reserve(expected.min(MAX_KEPT_OUTPUT));
+        body
     }
 
-    /// Notes the size of a body just written, for the next
-    /// [`output_buffer`](Self::output_buffer).
-    pub fn remember_output_size(&self, size: usize) {
-        // A little headroom: the next body differs by a few digits.
+    /// The size the next `/metrics` body will likely have: the last one's,
+    /// with a little headroom, since the next differs by a few digits.
+    pub fn scrape_size_hint(&self) -> usize {
+        self.last_scrape_size.load(Ordering::Relaxed)
+    }
+
+    /// Notes the size of a `/metrics` body just written, for
+    /// [`scrape_size_hint`](Self::scrape_size_hint).
+    pub fn remember_scrape_size(&self, size: usize) {
         let hint = (size + size / 16).min(MAX_KEPT_OUTPUT);
-        self.last_output_size.store(hint, Ordering::Relaxed);
+        self.last_scrape_size.store(hint, Ordering::Relaxed);
     }
 
     /// Takes back the body of a response that has been sent, to be the
     /// next [`output_buffer`](Self::output_buffer). At most
-    /// [`MAX_SPARE_BODIES`] are kept, none larger than [`MAX_KEPT_OUTPUT`]:
-    /// a burst of large scrapes leaves nothing of its peak behind.
+    /// [`MAX_SPARE_BODIES`] are kept, none larger than [`MAX_KEPT_OUTPUT`]
+    /// (a burst of large scrapes leaves nothing of its peak behind) and
+    /// none smaller than [`MIN_KEPT_OUTPUT`] (the few bytes of a health
+    /// check would only have to grow again).
     pub fn recycle_body(&self, mut body: Vec<u8>) {
-        if body.capacity() > MAX_KEPT_OUTPUT || body.capacity() == 0 {
+        if !(MIN_KEPT_OUTPUT..=MAX_KEPT_OUTPUT).contains(&body.capacity()) {
             return;
         }
         body.clear();
@@ -275,10 +284,13 @@ impl Exporter {
 /// once in a steady state (each Prometheus server scrapes one at a time).
 pub const MAX_SPARE_BODIES: usize = 8;
 
-/// The largest body kept for reuse, and the largest size a new buffer
-/// starts with: past this, a body grows as it is written, as any `String`
-/// does, and is freed once sent.
+/// The largest body kept for reuse, and the most room a buffer is made
+/// for: past this, a body grows as it is written, as any `String` does,
+/// and is freed once sent.
 pub const MAX_KEPT_OUTPUT: usize = 1 << 20;
+
+/// The smallest body kept for reuse: about a scrape of one target.
+pub const MIN_KEPT_OUTPUT: usize = 4 << 10;
 
 impl Loaded {
     /// The targets with their histories: each taken over from `previous`
@@ -491,18 +503,21 @@ mod tests {
     fn sent_bodies_are_reused_but_no_large_one_nor_too_many() {
         let exporter =
             Exporter::new(Config::default(), Targets::default(), Notifier::disabled()).unwrap();
-        let mut body = exporter.output_buffer().into_bytes();
+        let mut body = exporter.output_buffer(MIN_KEPT_OUTPUT).into_bytes();
         body.extend_from_slice(b"# EOF\n");
         let capacity = body.capacity();
         exporter.recycle_body(body);
-        let reused = exporter.output_buffer();
+        let reused = exporter.output_buffer(0);
         assert!(reused.is_empty() && reused.capacity() == capacity, "{}", reused.capacity());
 
         exporter.recycle_body(Vec::with_capacity(MAX_KEPT_OUTPUT + 1));
-        assert_eq!(lock(&exporter.spare_bodies).len(), 0, "a large body is freed");
+        exporter.recycle_body(b"Healthy\n".to_vec());
+        assert_eq!(lock(&exporter.spare_bodies).len(), 0, "a large or a tiny body is freed");
         for _ in 0..MAX_SPARE_BODIES + 3 {
-            exporter.recycle_body(Vec::with_capacity(64));
+            exporter.recycle_body(Vec::with_capacity(MIN_KEPT_OUTPUT));
         }
         assert_eq!(lock(&exporter.spare_bodies).len(), MAX_SPARE_BODIES);
+        // A spare is made room for what the caller expects.
+        assert!(exporter.output_buffer(100_000).capacity() >= 100_000);
     }
 }

@@ -6,8 +6,8 @@
 //!
 //! A scrape writes thousands of lines, so this file is built not to
 //! allocate per line: families borrow their names, help texts and labels
-//! from whoever built them, a state set is the index of the state that is
-//! set, bucket bounds are spelled once when a histogram is made
+//! from whoever built them, a state set is a bit for each of its states,
+//! bucket bounds are spelled once when a histogram is made
 //! ([`BucketBounds`]), and numbers are written straight into the output.
 //! Pure: no I/O, no clock, and nothing from the rest of the crate.
 
@@ -208,25 +208,50 @@ impl HistogramValue {
     }
 }
 
-/// The value of one state set series: its states, and which are set.
+/// The value of one state set series: its states, and which are set, one
+/// bit each, so a state set has at most [`MAX_STATES`] states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateSetValue<'a> {
-    /// The states in the order they are written; at most 64.
-    pub states: &'a [&'a str],
+    /// The states in the order they are written.
+    states: &'a [&'a str],
     /// Bit `i` is set when `states[i]` is.
-    pub set: u64,
+    set: u64,
 }
 
+/// The most states a state set can have: one bit of a `u64` each.
+pub const MAX_STATES: usize = 64;
+
 impl<'a> StateSetValue<'a> {
+    /// All `states`, of which those whose bit is 1 in `set` are set.
+    ///
+    /// # Panics
+    ///
+    /// With more than [`MAX_STATES`] states, or a bit set past the last:
+    /// a mistake in the caller's code, not in any input.
+    pub fn new(states: &'a [&'a str], set: u64) -> StateSetValue<'a> {
+        assert!(states.len() <= MAX_STATES, "{} states: at most {MAX_STATES}", states.len());
+        assert!(states.len() == MAX_STATES || set >> states.len() == 0, "a bit past the states");
+        StateSetValue { states, set }
+    }
+
     /// An enum: all `states`, of which only the one at `current` is set.
+    ///
+    /// # Panics
+    ///
+    /// As [`new`](Self::new), and when `current` is not a state's index.
     pub fn one_of(states: &'a [&'a str], current: usize) -> StateSetValue<'a> {
-        debug_assert!(current < states.len() && states.len() <= 64);
-        StateSetValue { states, set: 1 << current }
+        assert!(current < states.len(), "state {current} of {}", states.len());
+        StateSetValue::new(states, 1 << current)
+    }
+
+    /// The states, in the order they are written.
+    pub fn states(&self) -> &'a [&'a str] {
+        self.states
     }
 
     /// Whether the state at `idx` is set.
     pub fn is_set(&self, idx: usize) -> bool {
-        idx < 64 && self.set & (1 << idx) != 0
+        idx < MAX_STATES && self.set & (1 << idx) != 0
     }
 }
 
@@ -326,6 +351,7 @@ pub fn write(out: &mut String, families: &[Family], format: Format) {
 /// with `# EOF`, without which Prometheus rejects the whole scrape. Names are
 /// not checked here: they come from code or from configuration validated at
 /// start-up with [`is_valid_metric_name`], so a bad one is a bug.
+#[must_use = "a body is complete only after `finish`"]
 pub struct Writer<'o> {
     out: &'o mut String,
     format: Format,
@@ -524,13 +550,13 @@ fn write_state_set_samples(out: &mut String, name: &str, series: &[(Labels, Stat
 struct StateLabels<'a> {
     states: Option<&'a [&'a str]>,
     text: String,
-    /// Where each state's label ends in `text`; a state set has at most 64.
-    ends: [usize; 64],
+    /// Where each state's label ends in `text`.
+    ends: [usize; MAX_STATES],
 }
 
 impl<'a> StateLabels<'a> {
     fn new() -> StateLabels<'a> {
-        StateLabels { states: None, text: String::new(), ends: [0; 64] }
+        StateLabels { states: None, text: String::new(), ends: [0; MAX_STATES] }
     }
 
     /// Spells the labels of `states`, unless they are the ones spelled last.
@@ -708,7 +734,7 @@ pub fn write_value(out: &mut String, value: f64) {
     }
     // Whole numbers, which most samples are (flags, counts, bytes), in
     // integer arithmetic, where the float formatter costs ten times more.
-    if value.fract() == 0.0 && value.abs() < MAX_EXACT_INTEGER {
+    if value.fract() == 0.0 && value.abs() < EXACT_INTEGER_LIMIT {
         if value < 0.0 {
             out.push('-');
         }
@@ -744,7 +770,7 @@ fn write_exponent_form(out: &mut String, value: f64) {
 
 /// Below 2^53 every whole number is an `f64` of its own, so its decimal
 /// digits are the shortest that read back as it.
-const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
+const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
 
 /// Writes a whole number as Go's `'g'` format does: its digits under a
 /// million (`100000`), else the digits without trailing zeros as a
@@ -991,6 +1017,13 @@ mod tests {
         let state_set = StateSetValue::one_of(&states, 1);
         let set: Vec<bool> = (0..states.len()).map(|idx| state_set.is_set(idx)).collect();
         assert_eq!(set, [false, true, false]);
+    }
+
+    #[test]
+    #[should_panic(expected = "at most 64")]
+    fn a_state_set_holds_at_most_64_states() {
+        let states = [""; MAX_STATES + 1];
+        let _ = StateSetValue::new(&states, 1);
     }
 
     #[test]
@@ -1298,9 +1331,9 @@ foo_created 1.520430000123e+09
     #[test]
     fn openmetrics_state_set_is_the_specification_example() {
         // The specification's state set example.
-        let states = |set: &[bool]| StateSetValue {
-            states: &["a", "bb", "ccc"],
-            set: set.iter().rev().fold(0, |bits, &is_set| bits << 1 | u64::from(is_set)),
+        let states = |set: &[bool]| {
+            let bits = set.iter().rev().fold(0, |bits, &is_set| bits << 1 | u64::from(is_set));
+            StateSetValue::new(&["a", "bb", "ccc"], bits)
         };
         let family = Family::state_set(
             "foo",

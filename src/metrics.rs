@@ -325,7 +325,17 @@ pub struct ScrapeReading<'a> {
 
 /// Appends a whole `/metrics` answer to `out`: the probes' families, the
 /// latency histograms, then the exporter's own.
+///
+/// # Panics
+///
+/// When `spelled_labels`, `reports` and `latencies` do not each have one
+/// entry per target: a mistake of the caller, which would otherwise drop
+/// targets from the answer unseen.
 pub fn write_scrape(out: &mut String, scrape: &ScrapeReading, format: Format) {
+    let targets = scrape.targets.len();
+    assert_eq!(scrape.spelled_labels.len(), targets, "spelled labels per target");
+    assert_eq!(scrape.reports.len(), targets, "reports per target");
+    assert_eq!(scrape.latencies.len(), targets, "histograms per target");
     let pairs: Vec<[(&str, &str); 2]> = scrape.targets.iter().map(target_label_pairs).collect();
     let target_labels: Vec<Labels> = pairs
         .iter()

@@ -20,7 +20,8 @@ pub struct ProcessStats {
     pub resident_memory_bytes: u64,
     /// `process_virtual_memory_bytes`: the size of the address space.
     pub virtual_memory_bytes: u64,
-    /// `process_open_fds`: entries of `/proc/self/fd`.
+    /// `process_open_fds`: entries of `/proc/self/fd`, counting one for
+    /// the descriptor that would list them, as client_golang does.
     pub open_fds: u64,
     /// `process_max_fds`: the soft limit on open files, if the kernel states one.
     pub max_fds: Option<u64>,
@@ -67,7 +68,7 @@ fn stat_file() -> Option<&'static fs::File> {
 }
 
 /// Reads `/proc/self/stat` whole into `buffer`, with one `pread` on a
-/// descriptor opened at the first scrape and kept: the kernel writes the
+/// descriptor opened once ([`prepare`], or the first scrape) and kept: the kernel writes the
 /// file afresh for every read from offset 0, so reopening it would only
 /// add an `open` and a `close` (and, with musl, an `fcntl`) per scrape.
 /// The file comes in one piece when the buffer can hold it, so a read
@@ -97,7 +98,7 @@ fn max_fds() -> Option<u64> {
 }
 
 /// The boot time and the kernel's units, which cannot change while the
-/// process runs: read once, on the first scrape, not at every scrape.
+/// process runs: read once ([`prepare`], or the first scrape), not at every scrape.
 fn constants() -> Option<(u64, KernelUnits)> {
     static CONSTANTS: OnceLock<Option<(u64, KernelUnits)>> = OnceLock::new();
     *CONSTANTS.get_or_init(|| {

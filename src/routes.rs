@@ -96,9 +96,12 @@ fn metrics(request: &Request, exporter: &Exporter) -> Response {
         counting_since: exporter.telemetry().started_at(),
         process: process::read_self(),
     };
-    exposition_response(request, exporter, |out, format| {
+    let expected = exporter.scrape_size_hint();
+    let response = exposition_response(request, exporter, expected, |out, format| {
         metrics::write_scrape(out, &scrape, format)
-    })
+    });
+    exporter.remember_scrape_size(response.body.len());
+    response
 }
 
 /// The header in which Prometheus says how long it will wait, in seconds
@@ -174,7 +177,7 @@ fn probe_one(request: &Request, exporter: &Exporter) -> Response {
     if wants_debug(request) {
         return debug_page(&report, &target, module);
     }
-    exposition_response(request, exporter, |out, format| {
+    exposition_response(request, exporter, PROBE_BODY_SIZE, |out, format| {
         metrics::write_probe(out, &target, &report, format)
     })
 }
@@ -221,17 +224,21 @@ fn probe_target(request: &Request, modules: &[Module]) -> Result<Target, String>
     Ok(module.target(address))
 }
 
+/// About the size of a `/probe` answer: a counter target's, in OpenMetrics.
+const PROBE_BODY_SIZE: usize = 2 << 10;
+
 /// A 200 whose body `write` fills in the format the request accepts. The
-/// body starts as large as the last one, so it is not grown step by step.
+/// body starts with room for `expected` bytes, so it is not grown step by
+/// step.
 fn exposition_response(
     request: &Request,
     exporter: &Exporter,
+    expected: usize,
     write: impl FnOnce(&mut String, Format),
 ) -> Response {
     let format = negotiate::negotiate(request.header("accept"));
-    let mut body = exporter.output_buffer();
+    let mut body = exporter.output_buffer(expected);
     write(&mut body, format);
-    exporter.remember_output_size(body.len());
     Response::new(Status::OK, format.content_type(), body)
 }
 

@@ -153,9 +153,10 @@ pub struct Address {
     pub host: String,
     /// The TCP port, 1 to 65535.
     pub port: u16,
-    /// The host as an IP address, when it is one: read once here, so that
-    /// a probe of an address needs neither a lookup nor a parse.
-    pub ip: Option<IpAddr>,
+    /// The host as an IP address, when it is one: read once, by
+    /// [`Address::new`], so that a probe of an address needs neither a
+    /// lookup nor a parse.
+    ip: Option<IpAddr>,
 }
 
 /// Why [`Address::parse`] refused a `HOST:PORT`.
@@ -216,6 +217,11 @@ impl Address {
     /// and `port`.
     pub fn new(host: &str, port: u16) -> Address {
         Address { host: host.to_string(), port, ip: host.parse().ok() }
+    }
+
+    /// The host as an IP address, or `None` for a name to look up.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.ip
     }
 }
 

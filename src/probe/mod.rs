@@ -132,7 +132,7 @@ pub fn run(target: &Target, timeout: Duration) -> Report {
         started_at: SystemTime::now(),
         steps: Steps::default(),
         peer: None,
-        looked_up: target.address.ip.is_none(),
+        looked_up: target.address.ip().is_none(),
         reply_bytes: 0,
     };
     report.result = walk_the_steps(target, started + timeout, &mut report);

@@ -29,7 +29,7 @@ static PENDING_LOOKUPS: AtomicUsize = AtomicUsize::new(0);
 /// Resolves the address before the deadline. An IP address needs no
 /// lookup and no thread.
 pub fn resolve(address: &Address, deadline: Instant) -> Result<Vec<SocketAddr>, ProbeError> {
-    if let Some(ip) = address.ip {
+    if let Some(ip) = address.ip() {
         return Ok(vec![SocketAddr::new(ip, address.port)]);
     }
     let remaining = time_left(deadline, Phase::Resolve)?;

@@ -1259,7 +1259,7 @@ fn add_expected_family(
             // 0.0.4 has no state set; it becomes a gauge, as client_python writes it.
             declare(metadata, name, if om { "stateset" } else { "gauge" });
             for (labels, state_set) in state_sets.iter() {
-                for (idx, state) in state_set.states.iter().enumerate() {
+                for (idx, state) in state_set.states().iter().enumerate() {
                     let value = if state_set.is_set(idx) { 1.0 } else { 0.0 };
                     add(name.to_string(), labels, Some((name, state.to_string())), value);
                 }
@@ -1496,9 +1496,8 @@ fn random_family(rng: &mut Rng, taken: &mut HashSet<String>) -> Family<'static> 
                 let states: Vec<&str> = random_state_names(rng).into_iter().map(leak).collect();
                 let states: &[&str] = Box::leak(states.into_boxed_slice());
                 Samples::StateSet(
-                    random_series(rng, &[name.as_str()], |rng| StateSetValue {
-                        states,
-                        set: rng.next_u64() & ((1 << states.len()) - 1),
+                    random_series(rng, &[name.as_str()], |rng| {
+                        StateSetValue::new(states, rng.next_u64() & ((1 << states.len()) - 1))
                     })
                     .into(),
                 )
