@@ -158,6 +158,25 @@ mod tests {
     }
 
     #[test]
+    fn probes_that_start_with_the_scrape_keep_their_own_timeout() {
+        // A closed port: every probe is refused at once.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let address = crate::target::Address::parse(&closed.to_string()).unwrap();
+        let targets: Vec<Target> = (0..3)
+            .map(|idx| {
+                let kind = Kind::Daytime(DaytimeSpec::default());
+                Target::new(&format!("t{idx}"), kind, address.clone())
+            })
+            .collect();
+        let own_timeout = targets[0].timeout;
+        // Without a budget the deadline is the longest timeout away, which
+        // is the time left minus the microseconds spent before a probe.
+        for report in ProbePool::new(4).probe_all(&targets.into(), None) {
+            assert_eq!(report.timeout, own_timeout, "{report:?}");
+        }
+    }
+
+    #[test]
     fn without_a_budget_the_longest_timeout_is_the_scrape_deadline() {
         let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address =
