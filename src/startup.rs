@@ -6,8 +6,9 @@
 //!
 //! 1. **Start.** Load the configuration (a mistake exits 2 before anything
 //!    listens), bind every listen address or take the sockets systemd
-//!    passed, start the server, log `listening` per address (a caller that
-//!    asked for port 0 reads the port there), tell systemd `READY=1`.
+//!    passed, start every thread (signals, server, watchdog), then log
+//!    `listening` per address (a caller that asked for port 0 reads the
+//!    port there, and finds the process whole) and tell systemd `READY=1`.
 //! 2. **Run.** The main thread waits for events: `SIGHUP` reloads the
 //!    configuration (as `POST /-/reload` does from a worker);
 //!    `SIGTERM` or `SIGINT` stops.
@@ -154,24 +155,24 @@ fn serve(
     let exporter =
         Arc::new(Exporter::new(config, targets, notifier.clone()).map_err(Error::Buckets)?);
     process::prepare();
+    // Every thread of the process is started before `listening` is
+    // logged: a client that connects on that line must not find the
+    // process still starting, or exiting because a thread could not be had.
     let (events, next_event) = mpsc::channel();
-    let server = Server::start(listeners, Arc::clone(&exporter), {
-        let events = events.clone();
-        move || {
-            let _ = events.send(Event::ServerStopped);
-        }
+    receive_signals(signals, events.clone())?;
+    let server = Server::start(listeners, Arc::clone(&exporter), move || {
+        let _ = events.send(Event::ServerStopped);
     })
     .map_err(Error::Thread)?;
-    for address in server.local_addrs() {
-        log::info("listening", &[("address", address)]);
-    }
     for start in after_start {
         start(&server).map_err(Error::Thread)?;
     }
-    receive_signals(signals, events)?;
+    start_watchdog(&notifier)?;
+    for address in server.local_addrs() {
+        log::info("listening", &[("address", address)]);
+    }
     notifier.status(&format!("serving on {}", server.local_addr()));
     notifier.ready();
-    start_watchdog(&notifier)?;
 
     let stop = loop {
         match next_event.recv() {
@@ -303,10 +304,10 @@ fn run_service(
     let listener = bind_demo(address)?;
     let bound =
         listener.local_addr().map_err(|err| Error::Bind { address: address.to_string(), err })?;
-    let _service = spawn(listener).map_err(Error::Thread)?;
-    log::info("listening", &[("service", &name), ("address", &bound)]);
     let (events, stop) = mpsc::channel();
     receive_signals(signals, events)?;
+    let _service = spawn(listener).map_err(Error::Thread)?;
+    log::info("listening", &[("service", &name), ("address", &bound)]);
     // A service has nothing to drain or reload: the first stop ends it.
     while let Ok(Event::Reload) = stop.recv() {}
     log::info("exiting", &[]);

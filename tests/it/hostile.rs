@@ -583,18 +583,14 @@ fn running_out_of_file_descriptors_slows_accepting_and_then_recovers() {
 #[test]
 fn without_a_thread_for_a_connection_the_accept_loop_answers_503() {
     // As many threads as the idle exporter runs: none left for a worker.
-    // Counted once the count has settled: the signal thread may start
-    // just after the `listening` line.
+    // Every thread is started before the `listening` line: were one
+    // started later, a connection's worker could take its slot and the
+    // exporter exit, closing the connection unanswered.
     let idle = Watched::start(&[]);
-    let mut idle_threads = status_field(idle.pid(), "Threads");
-    for _ in 0..20 {
-        thread::sleep(Duration::from_millis(50));
-        let now = status_field(idle.pid(), "Threads");
-        if now == idle_threads {
-            break;
-        }
-        idle_threads = now;
-    }
+    let idle_threads = status_field(idle.pid(), "Threads");
+    thread::sleep(Duration::from_millis(200));
+    let settled = status_field(idle.pid(), "Threads");
+    assert_eq!(settled, idle_threads, "a thread was started after the `listening` line");
     drop(idle);
     let exporter = Watched::start_with_thread_limit(idle_threads, &[]);
     for attempt in 0..3 {
