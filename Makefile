@@ -31,7 +31,9 @@ cross:
 
 ## make bench: CPU, system calls, instructions, latency, threads, memory and
 ## size, each against its target, for the glibc release binary and the
-## static musl binary side by side (needs strace, valgrind and prlimit)
+## static musl binary side by side (needs strace, valgrind and prlimit);
+## make bench FIGURES=6 (or 1,3,5) measures only those figures
+FIGURES ?=
 bench:
 	@for tool in strace valgrind; do \
 		command -v $$tool >/dev/null || apt-get install -y $$tool || \
@@ -43,7 +45,7 @@ bench:
 	fi; \
 	[ -n "$$musl" ] && musl=$$(realpath "$$musl"); \
 	[ -n "$$musl" ] || echo "bench: no static musl build; its column is skipped"; \
-	PROBE_EXPORTER_MUSL="$$musl" $(CARGO) bench --bench bench
+	PROBE_EXPORTER_MUSL="$$musl" BENCH_FIGURES="$(FIGURES)" $(CARGO) bench --bench bench
 
 ## make soak: mixed load for SOAK_SECONDS (default 60), memory and fds at start and end
 soak:

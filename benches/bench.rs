@@ -299,8 +299,12 @@ fn run() -> Result<bool> {
         thread_cpu_source()
     );
 
+    let chosen = chosen_figures()?;
     let mut rows = Vec::new();
-    for figure in FIGURES {
+    for (number, figure) in (1..).zip(FIGURES) {
+        if !chosen.as_ref().is_none_or(|numbers| numbers.contains(&number)) {
+            continue;
+        }
         println!();
         println!("{}", figure.title);
         let glibc_cells = measure(figure, &bench, &glibc);
@@ -314,6 +318,23 @@ fn run() -> Result<bool> {
     }
     print_table(&rows);
     Ok(!rows.iter().any(|row| row.glibc.failed() || row.musl.failed()))
+}
+
+/// The figures `BENCH_FIGURES` names by number (`6` or `1,3,5`), or
+/// `None` for all of them.
+fn chosen_figures() -> Result<Option<Vec<usize>>> {
+    let Ok(list) = std::env::var("BENCH_FIGURES") else { return Ok(None) };
+    if list.trim().is_empty() {
+        return Ok(None);
+    }
+    let numbers = list
+        .split(',')
+        .map(|number| match number.trim().parse() {
+            Ok(number) if (1..=FIGURES.len()).contains(&number) => Ok(number),
+            _ => Err(format!("BENCH_FIGURES: `{number}` is not a figure (1 to {})", FIGURES.len())),
+        })
+        .collect::<std::result::Result<Vec<usize>, String>>()?;
+    Ok(Some(numbers))
 }
 
 /// The figure's cells for one build; a figure that failed fills its rows

@@ -52,9 +52,12 @@ impl Default for Telemetry {
     }
 }
 
-/// The current time in Unix seconds.
+/// The current time in Unix seconds, to the millisecond: what Prometheus
+/// keeps of a timestamp, and a number of 13 digits, which is written
+/// without the float formatter (see [`crate::exposition::write_value`]).
 pub fn unix_now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|since| since.as_secs_f64()).unwrap_or(0.0)
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    since_epoch.as_millis() as f64 / 1000.0
 }
 
 #[cfg(test)]

@@ -8,12 +8,16 @@
 //! allocate per line: families borrow their names, help texts and labels
 //! from whoever built them, a state set is a bit for each of its states,
 //! bucket bounds are spelled once when a histogram is made
-//! ([`BucketBounds`]), and numbers are written straight into the output.
+//! ([`BucketBounds`]), and numbers are written straight into the output,
+//! spelled as client_golang spells them ([`value`]).
 //! Pure: no I/O, no clock, and nothing from the rest of the crate.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::sync::Arc;
+
+pub mod value;
+
+pub use value::{format_value, write_integer, write_value};
 
 /// The two text formats a scrape can ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -707,115 +711,6 @@ fn matches_name_pattern(
     chars.next().is_some_and(is_first) && chars.all(is_rest)
 }
 
-/// Formats a sample value as client_golang does, with Go's
-/// `strconv.FormatFloat(v, 'g', -1, 64)`: the shortest digits that read back
-/// as the same number, in exponent form when the decimal exponent is below -4
-/// or at least 6 (`0.0001`, `100000`, `1e-05`, `1.234567e+06`), and whole
-/// numbers without a fraction (`1`). NaN and the infinities are spelled
-/// `NaN`, `+Inf` and `-Inf`, where Rust would write `NaN`, `inf` and `-inf`.
-pub fn format_value(value: f64) -> String {
-    let mut out = String::new();
-    write_value(&mut out, value);
-    out
-}
-
-/// Appends `value` to `out` as [`format_value`] spells it, without
-/// making a string of its own.
-pub fn write_value(out: &mut String, value: f64) {
-    if value.is_nan() {
-        return out.push_str("NaN");
-    }
-    if value.is_infinite() {
-        return out.push_str(if value > 0.0 { "+Inf" } else { "-Inf" });
-    }
-    // client_golang writes `0` for both zeros: in Go, `-0 == 0` holds too.
-    if value == 0.0 {
-        return out.push('0');
-    }
-    // Whole numbers, which most samples are (flags, counts, bytes), in
-    // integer arithmetic, where the float formatter costs ten times more.
-    if value.fract() == 0.0 && value.abs() < EXACT_INTEGER_LIMIT {
-        if value < 0.0 {
-            out.push('-');
-        }
-        return write_whole_number(out, value.abs() as u64);
-    }
-    // Rust's `{}` writes the shortest round-trip digits in plain
-    // notation, and `{:e}` the same digits with an exponent (`1.5e-7`).
-    // Go uses the plain form exactly for the decimal exponents -4 to 5,
-    // which are the magnitudes from 0.0001 (the double nearest to it) to
-    // below 10^6.
-    if (0.0001..1e6).contains(&value.abs()) {
-        let _ = write!(out, "{value}");
-    } else {
-        write_exponent_form(out, value);
-    }
-}
-
-/// Writes `value` with an exponent as Go does: a sign and at least two
-/// digits after the `e` (`1e+06`, `1.5e-07`), where Rust writes `1e6` and
-/// `1.5e-7`. The exponent Rust wrote is rewritten in place.
-fn write_exponent_form(out: &mut String, value: f64) {
-    let start = out.len();
-    let _ = write!(out, "{value:e}");
-    let Some(e_at) = out[start..].rfind('e').map(|idx| start + idx) else { return };
-    let exponent: i32 = out[e_at + 1..].parse().unwrap_or(0);
-    out.truncate(e_at);
-    out.push_str(if exponent < 0 { "e-" } else { "e+" });
-    if exponent.unsigned_abs() < 10 {
-        out.push('0');
-    }
-    write_integer(out, u64::from(exponent.unsigned_abs()));
-}
-
-/// Below 2^53 every whole number is an `f64` of its own, so its decimal
-/// digits are the shortest that read back as it.
-const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
-
-/// Writes a whole number as Go's `'g'` format does: its digits under a
-/// million (`100000`), else the digits without trailing zeros as a
-/// mantissa with an exponent (`1e+06`, `2.76738048e+08`).
-fn write_whole_number(out: &mut String, number: u64) {
-    if number < 1_000_000 {
-        return write_integer(out, number);
-    }
-    let mut buffer = [0u8; 20];
-    let digits = integer_digits(number, &mut buffer);
-    let exponent = digits.len() - 1;
-    let significant = digits.trim_end_matches('0');
-    out.push_str(&significant[..1]);
-    if significant.len() > 1 {
-        out.push('.');
-        out.push_str(&significant[1..]);
-    }
-    out.push_str("e+");
-    if exponent < 10 {
-        out.push('0');
-    }
-    write_integer(out, exponent as u64);
-}
-
-/// Appends the decimal digits of `number`.
-pub fn write_integer(out: &mut String, number: u64) {
-    let mut buffer = [0u8; 20];
-    out.push_str(integer_digits(number, &mut buffer));
-}
-
-/// The decimal digits of `number`, written into the end of `buffer`.
-fn integer_digits(mut number: u64, buffer: &mut [u8; 20]) -> &str {
-    let mut start = buffer.len();
-    loop {
-        start -= 1;
-        buffer[start] = b'0' + (number % 10) as u8;
-        number /= 10;
-        if number == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buffer[start..]).unwrap_or_default()
-}
-
 /// Formats a bucket bound for `le`. Text format 0.0.4 gets the value form,
 /// as client_golang writes it (`1`, `0.005`). OpenMetrics requires the
 /// canonical form, which keeps a `.0` on whole numbers (`1.0`, `100000.0`,
@@ -863,11 +758,6 @@ mod tests {
     }
 
     #[track_caller]
-    fn check_value(value: f64, expected: &str) {
-        assert_eq!(format_value(value), expected, "format_value({value:?})");
-    }
-
-    #[track_caller]
     fn check_bound(bound: f64, expected_prometheus: &str, expected_openmetrics: &str) {
         assert_eq!(format_bound(bound, Format::Prometheus), expected_prometheus);
         assert_eq!(format_bound(bound, Format::OpenMetrics), expected_openmetrics);
@@ -904,49 +794,6 @@ mod tests {
             Format::OpenMetrics.content_type(),
             "application/openmetrics-text; version=1.0.0; charset=utf-8"
         );
-    }
-
-    #[test]
-    fn format_value_follows_go_g_formatting() {
-        check_value(1.0, "1");
-        check_value(0.0, "0");
-        check_value(-0.0, "0");
-        check_value(-1.0, "-1");
-        check_value(0.5, "0.5");
-        check_value(0.1, "0.1");
-        check_value(2.75, "2.75");
-        check_value(12.47, "12.47");
-        check_value(1027.0, "1027");
-        check_value(0.0001, "0.0001");
-        check_value(1e-5, "1e-05");
-        check_value(1e-10, "1e-10");
-        check_value(-1.5e-7, "-1.5e-07");
-        check_value(100000.0, "100000");
-        check_value(324789.3, "324789.3");
-        check_value(1e6, "1e+06");
-        check_value(1234567.0, "1.234567e+06");
-        check_value(-1234567.0, "-1.234567e+06");
-        check_value(1.7560473e7, "1.7560473e+07");
-        check_value(1.458255915e9, "1.458255915e+09");
-        check_value(1.7e9, "1.7e+09");
-        // Whole numbers take integer arithmetic; Go writes them the same.
-        check_value(276738048.0, "2.76738048e+08");
-        check_value(-2.5e6, "-2.5e+06");
-        check_value(1e15, "1e+15");
-        check_value(9007199254740991.0, "9.007199254740991e+15");
-        check_value(999999.0, "999999");
-        // Either side of the two edges of the plain form.
-        check_value(9.999999999999999e-5, "9.999999999999999e-05");
-        check_value(999999.9999999999, "999999.9999999999");
-        check_value(1000000.5, "1.0000005e+06");
-        check_value(-0.000123, "-0.000123");
-        check_value(1.1e23, "1.1e+23");
-        check_value(1e100, "1e+100");
-        check_value(5e-324, "5e-324");
-        check_value(f64::MAX, "1.7976931348623157e+308");
-        check_value(f64::NAN, "NaN");
-        check_value(f64::INFINITY, "+Inf");
-        check_value(f64::NEG_INFINITY, "-Inf");
     }
 
     #[test]
