@@ -77,7 +77,10 @@ fn metrics(request: &Request, exporter: &Exporter) -> Response {
     };
     let loaded = exporter.loaded();
     let started = Instant::now();
-    let reports = exporter.probes().probe_all(&loaded.targets, scrape_budget(request, exporter));
+    let budget = scrape_budget(request, exporter);
+    // The process's figures are read while the last probes finish.
+    let (reports, process) =
+        exporter.probes().probe_all_and(&loaded.targets, budget, process::read_self);
     loaded.record(&reports);
     let scrape_duration = started.elapsed();
 
@@ -94,7 +97,7 @@ fn metrics(request: &Request, exporter: &Exporter) -> Response {
         reload_success_at,
         responses: &responses,
         counting_since: exporter.telemetry().started_at(),
-        process: process::read_self(),
+        process,
     };
     let expected = exporter.scrape_size_hint();
     let response = exposition_response(request, exporter, expected, |out, format| {

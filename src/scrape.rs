@@ -54,6 +54,19 @@ impl ProbePool {
     /// hands nothing over, and a scrape finishes even if no probe thread is
     /// free or can be started.
     pub fn probe_all(&self, targets: &Arc<[Target]>, budget: Option<Duration>) -> Vec<Report> {
+        self.probe_all_and(targets, budget, || ()).0
+    }
+
+    /// Like [`ProbePool::probe_all`], and runs `meanwhile` on the calling
+    /// thread once it has no target left to take, before it waits for the
+    /// probe threads: the scrape's other work (reading the process's
+    /// figures) then costs no time where a probe thread is still busy.
+    pub fn probe_all_and<T>(
+        &self,
+        targets: &Arc<[Target]>,
+        budget: Option<Duration>,
+        meanwhile: impl FnOnce() -> T,
+    ) -> (Vec<Report>, T) {
         let longest_timeout = targets.iter().map(|target| target.timeout).max().unwrap_or_default();
         let fanout = Arc::new(Fanout {
             targets: Arc::clone(targets),
@@ -71,15 +84,17 @@ impl ProbePool {
             thread.run(move || fanout.probe_until_none_left(&report_tx));
         }
         fanout.probe_until_none_left(&report_tx);
+        let also = meanwhile();
         drop(report_tx);
         let mut slots: Vec<Option<Report>> = targets.iter().map(|_| None).collect();
         for (idx, report) in reports {
             slots[idx] = Some(report);
         }
-        slots
+        let reports = slots
             .into_iter()
             .map(|slot| slot.expect("every target index below len is probed exactly once"))
-            .collect()
+            .collect();
+        (reports, also)
     }
 
     /// The pool is locked only to hand it a job; nothing can panic then.
@@ -173,6 +188,28 @@ mod tests {
         // is the time left minus the microseconds spent before a probe.
         for report in ProbePool::new(4).probe_all(&targets.into(), None) {
             assert_eq!(report.timeout, own_timeout, "{report:?}");
+        }
+    }
+
+    #[test]
+    fn the_other_work_of_a_scrape_runs_once_beside_the_probes() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let address = crate::target::Address::parse(&closed.to_string()).unwrap();
+        let targets: Vec<Target> = (0..5)
+            .map(|idx| {
+                let kind = Kind::Daytime(DaytimeSpec::default());
+                Target::new(&format!("t{idx}"), kind, address.clone())
+            })
+            .collect();
+        let mut runs = 0;
+        let (reports, answer) = ProbePool::new(3).probe_all_and(&targets.into(), None, || {
+            runs += 1;
+            42
+        });
+        assert_eq!((runs, answer), (1, 42));
+        assert_eq!(reports.len(), 5, "{reports:?}");
+        for report in &reports {
+            assert!(matches!(report.result, Err(probe::ProbeError::Refused)), "{report:?}");
         }
     }
 
