@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -415,20 +416,22 @@ fn daytime_lines(ahead: Duration) -> Vec<(&'static str, String)> {
 fn a_daytime_clock_ten_seconds_ahead_reads_as_an_offset_of_ten() {
     let formats = daytime_lines(Duration::ZERO).len();
     for idx in 0..formats {
-        // Each line is made just before its scrape: made all at once, the
-        // later ones would lag by the time the earlier exporters took.
-        let (format, line) = daytime_lines(Duration::from_secs(10)).swap_remove(idx);
-        let reply: &'static [u8] = Box::leak(format!("{line}\r\n").into_bytes().into_boxed_slice());
-        let clock = Fixture::replying(reply);
+        // Each line is made when the probe connects, as a daytime server
+        // makes it: made before the exporter starts, it would lag by the
+        // start-up, which takes over a second on a busy machine.
+        let (lines_tx, lines) = mpsc::channel();
+        let clock = Fixture::start(move |mut stream| {
+            let (format, line) = daytime_lines(Duration::from_secs(10)).swap_remove(idx);
+            let _ = stream.write_all(format!("{line}\r\n").as_bytes());
+            let _ = lines_tx.send(format!("{format} `{line}`"));
+        });
         let exporter = Exporter::start(&["--target", &format!("t=daytime://{}", clock.addr)]);
         let response = exporter.get("/metrics");
+        let served = lines.recv_timeout(IO_TIMEOUT).expect("the scrape probes the clock");
         let series = "probe_daytime_clock_offset_seconds{target=\"t\",kind=\"daytime\"}";
         let offset = response.sample(series);
         // One-second resolution: the remote's second began up to 1 s before.
-        assert!(
-            offset.is_some_and(|offset| (offset - 10.0).abs() <= 1.0),
-            "{format} `{line}`: {offset:?}"
-        );
+        assert!(offset.is_some_and(|offset| (offset - 10.0).abs() <= 1.0), "{served}: {offset:?}");
     }
 }
 
