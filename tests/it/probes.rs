@@ -344,7 +344,11 @@ fn the_scrape_timeout_header_caps_every_probe() {
         let timeout = response.sample(&format!("probe_timeout_seconds{labels}"));
         let timeout =
             timeout.unwrap_or_else(|| panic!("no probe_timeout_seconds:\n{}", response.body));
-        assert!((timeout - 1.0).abs() < 0.01, "probe_timeout_seconds is {timeout}, expected 1");
+        // The budget caps it exactly; a probe thread that starts late on
+        // a busy machine gets only the time left, so less, but not as
+        // little as 0.5 s, the offset taken twice.
+        assert!(timeout <= 1.0, "probe_timeout_seconds is {timeout}, more than the 1 s budget");
+        assert!(timeout > 0.75, "probe_timeout_seconds is {timeout}, well short of 1 s");
         assert_eq!(response.sample(&format!("probe_success{labels}")), Some(0.0));
         assert_eq!(outcomes_set(&response, name, "daytime"), ["timeout"]);
     }
