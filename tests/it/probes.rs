@@ -17,13 +17,21 @@ use std::time::{Duration, Instant};
 
 use crate::support::{Exporter, Fixture, Response, IO_TIMEOUT};
 
-/// The timeout of the target in most tests here, set in a configuration
-/// file since no flag sets it.
+/// The timeout of the target in the tests that wait for it to run out,
+/// set in a configuration file since no flag sets it.
 const SHORT_TIMEOUT: &str = "1s";
 
 /// A scrape of a target with a 1 s timeout must answer within this: the
 /// timeout, plus a margin for a busy machine.
 const SHORT_SCRAPE_LIMIT: Duration = Duration::from_secs(3);
+
+/// The timeout of a target whose reply is under test. The fixture answers
+/// at once, but only once its thread runs, which on a busy machine can
+/// take over a second: a short timeout would then run out first.
+const REPLY_TIMEOUT: &str = "5s";
+
+/// A scrape of a target with a 5 s timeout must answer within this.
+const REPLY_SCRAPE_LIMIT: Duration = Duration::from_secs(7);
 
 /// The line the talk's daytime service sends.
 const DAYTIME_LINE: &[u8] = b"Sat Oct 31 18:15:12 2020\r\n";
@@ -121,6 +129,13 @@ fn assert_whole_200(response: &Response) {
 #[track_caller]
 fn check_fails(kind: &str, address: &str, outcome: &str) {
     check_fails_within(kind, address, SHORT_TIMEOUT, SHORT_SCRAPE_LIMIT, outcome);
+}
+
+/// Like [`check_fails`], for a failure that the target's reply makes:
+/// with a timeout that leaves the fixture time to answer.
+#[track_caller]
+fn check_reply_fails(kind: &str, address: &str, outcome: &str) {
+    check_fails_within(kind, address, REPLY_TIMEOUT, REPLY_SCRAPE_LIMIT, outcome);
 }
 
 /// Like [`check_fails`], with the target's timeout and the time the
@@ -222,19 +237,19 @@ fn an_endless_counter_reply_is_cut_by_the_byte_cap() {
 #[test]
 fn a_reply_closed_mid_json_is_a_protocol_error() {
     let fixture = Fixture::replying(br#"{"launched": "2020-11-04T17:57:42.448578", "requ"#);
-    check_fails("counter", &fixture.addr.to_string(), "protocol_error");
+    check_reply_fails("counter", &fixture.addr.to_string(), "protocol_error");
 }
 
 #[test]
 fn invalid_json_is_a_protocol_error() {
     let fixture = Fixture::replying(br#"{launched: 2020-11-04, requests: 2}"#);
-    check_fails("counter", &fixture.addr.to_string(), "protocol_error");
+    check_reply_fails("counter", &fixture.addr.to_string(), "protocol_error");
 }
 
 #[test]
 fn a_missing_count_is_a_protocol_error() {
     let fixture = Fixture::replying(br#"{"launched": "2020-11-04T17:57:42.448578"}"#);
-    check_fails("counter", &fixture.addr.to_string(), "protocol_error");
+    check_reply_fails("counter", &fixture.addr.to_string(), "protocol_error");
 }
 
 #[test]
@@ -242,7 +257,11 @@ fn a_count_that_is_not_a_whole_number_to_2_pow_53_is_a_protocol_error() {
     // 9007199254740994 is 2^53 + 2: a float holds it, but not every
     // count near it, so the exporter cannot promise it is exact.
     for requests in ["-1", "2.5", "9007199254740994"] {
-        check_fails("counter", &counter_with_requests(requests).addr.to_string(), "protocol_error");
+        check_reply_fails(
+            "counter",
+            &counter_with_requests(requests).addr.to_string(),
+            "protocol_error",
+        );
     }
 }
 
@@ -250,7 +269,7 @@ fn a_count_that_is_not_a_whole_number_to_2_pow_53_is_a_protocol_error() {
 fn a_launch_time_in_month_13_is_a_protocol_error() {
     let fixture =
         Fixture::replying(br#"{"launched": "2020-13-04T17:57:42.448578", "requests": 2}"#);
-    check_fails("counter", &fixture.addr.to_string(), "protocol_error");
+    check_reply_fails("counter", &fixture.addr.to_string(), "protocol_error");
 }
 
 #[test]
@@ -262,8 +281,8 @@ fn a_name_that_does_not_resolve_is_a_dns_failure() {
 fn a_daytime_line_is_a_success() {
     let fixture = Fixture::replying(DAYTIME_LINE);
     let Scrape { response, elapsed } =
-        scrape_target("daytime", &fixture.addr.to_string(), SHORT_TIMEOUT);
-    assert!(elapsed < SHORT_SCRAPE_LIMIT, "the scrape took {elapsed:?}");
+        scrape_target("daytime", &fixture.addr.to_string(), REPLY_TIMEOUT);
+    assert!(elapsed < REPLY_SCRAPE_LIMIT, "the scrape took {elapsed:?}");
     assert_whole_200(&response);
     assert_eq!(
         response.sample(&series("probe_success", "daytime")),
@@ -278,7 +297,7 @@ fn a_daytime_line_is_a_success() {
 fn a_counter_reply_becomes_a_counter_and_its_creation_time() {
     let fixture = Fixture::replying(COUNTER_REPLY);
     let Scrape { response, .. } =
-        scrape_target("counter", &fixture.addr.to_string(), SHORT_TIMEOUT);
+        scrape_target("counter", &fixture.addr.to_string(), REPLY_TIMEOUT);
     assert_whole_200(&response);
     assert_eq!(
         response.sample(&series("probe_success", "counter")),
