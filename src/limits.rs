@@ -59,8 +59,14 @@ impl Throttle {
     /// Whether this event should be reported: the first one, or the first
     /// since the interval passed.
     fn ready(&self) -> bool {
+        self.ready_at(Instant::now())
+    }
+
+    /// [`Throttle::ready`] for an event at `now`. An instant a thread read
+    /// before another's, but stored after it, counts as within the
+    /// interval: `duration_since` saturates at zero.
+    fn ready_at(&self, now: Instant) -> bool {
         let mut last = self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let now = Instant::now();
         if last.is_some_and(|at| now.duration_since(at) < self.interval) {
             return false;
         }
@@ -75,10 +81,24 @@ mod tests {
 
     #[test]
     fn lets_one_event_through_per_interval() {
-        let throttle = Throttle::new(Duration::from_millis(50));
+        // The instants are given, not slept for: with a short interval
+        // and real time, a busy machine could hold the test between two
+        // calls for longer than the interval.
+        let interval = Duration::from_secs(10);
+        let throttle = Throttle::new(interval);
+        let start = Instant::now();
+        assert!(throttle.ready_at(start), "the first event");
+        assert!(!throttle.ready_at(start), "a second one at once");
+        let just_before = start + interval - Duration::from_millis(1);
+        assert!(!throttle.ready_at(just_before), "one just before the interval ends");
+        assert!(throttle.ready_at(start + interval), "the first after the interval");
+        assert!(!throttle.ready_at(start + interval), "the interval starts again from it");
+    }
+
+    #[test]
+    fn reads_the_clock_itself() {
+        let throttle = Throttle::new(Duration::from_secs(10));
         assert!(throttle.ready(), "the first event");
         assert!(!throttle.ready(), "a second one at once");
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(throttle.ready(), "the first after the interval");
     }
 }

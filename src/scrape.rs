@@ -119,7 +119,12 @@ impl Fanout {
     /// 4.999993` for a timeout of 5 s, off by the microseconds spent
     /// before they started.
     fn timeout_for(&self, target: &Target) -> Duration {
-        let time_left = self.deadline.saturating_duration_since(Instant::now());
+        self.timeout_at(target, Instant::now())
+    }
+
+    /// [`Fanout::timeout_for`] for a probe that starts at `now`.
+    fn timeout_at(&self, target: &Target, now: Instant) -> Duration {
+        let time_left = self.deadline.saturating_duration_since(now);
         if time_left + Duration::from_millis(1) >= target.timeout {
             target.timeout
         } else {
@@ -186,8 +191,29 @@ mod tests {
         let own_timeout = targets[0].timeout;
         // Without a budget the deadline is the longest timeout away, which
         // is the time left minus the microseconds spent before a probe.
-        for report in ProbePool::new(4).probe_all(&targets.into(), None) {
-            assert_eq!(report.timeout, own_timeout, "{report:?}");
+        // On a busy machine a probe thread can start milliseconds late, and
+        // then rightly gets only the time left; so the rule is checked at
+        // given instants, and the scrape only for what it reports.
+        let scrape_start = Instant::now();
+        let fanout = Fanout {
+            targets: targets.clone().into(),
+            next: AtomicUsize::new(0),
+            deadline: scrape_start + own_timeout,
+        };
+        let target = &targets[0];
+        for microseconds in [0, 20, 1000] {
+            let start = scrape_start + Duration::from_micros(microseconds);
+            assert_eq!(fanout.timeout_at(target, start), own_timeout, "{microseconds} µs late");
+        }
+        let late = scrape_start + Duration::from_millis(5);
+        assert_eq!(fanout.timeout_at(target, late), own_timeout - Duration::from_millis(5));
+
+        let started = Instant::now();
+        let reports = ProbePool::new(4).probe_all(&targets.into(), None);
+        let elapsed = started.elapsed();
+        for report in reports {
+            assert!(report.timeout <= own_timeout, "{report:?}");
+            assert!(report.timeout >= own_timeout.saturating_sub(elapsed), "{report:?}");
         }
     }
 
