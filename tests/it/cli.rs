@@ -157,3 +157,31 @@ fn a_target_name_in_both_a_flag_and_the_file_is_an_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_config_file_that_is_not_a_small_regular_file_is_refused() {
+    // A 2 MiB comment is valid text, but no configuration is that large:
+    // it is some other file named by mistake, and reading it whole could
+    // exhaust memory.
+    let huge = ConfigFile::new(&format!("# {}\n", "x".repeat(2 << 20)));
+    check_rejected(
+        &["--config.file", huge.path(), "--config.check"],
+        &format!("probe_exporter: cannot read {}: ", huge.path()),
+        &["larger than"],
+    );
+    // A FIFO without a writer would block the open, and so the start or a
+    // reload, forever.
+    let fifo = std::env::temp_dir().join(format!("probe_exporter-it-{}.fifo", std::process::id()));
+    let fifo = fifo.to_str().expect("the temporary directory has a UTF-8 path");
+    let made = std::process::Command::new("mkfifo").arg(fifo).status().expect("run mkfifo");
+    assert!(made.success(), "mkfifo {fifo}");
+    let result = std::panic::catch_unwind(|| {
+        check_rejected(
+            &["--config.file", fifo, "--config.check"],
+            &format!("probe_exporter: cannot read {fifo}: "),
+            &["not a regular file"],
+        )
+    });
+    let _ = std::fs::remove_file(fifo);
+    assert!(result.is_ok(), "a FIFO as the configuration file");
+}
