@@ -69,7 +69,7 @@ fn default_listen_address(config: &mut Config) {
 /// The flags every running exporter takes, the demo's included.
 fn apply_web_flag(config: &mut Config, flag: &str, flags: &mut Flags) -> Result<(), ConfigError> {
     match flag {
-        "--web.listen-address" => config.listen_addresses.push(flags.value(flag)?),
+        "--web.listen-address" => config.listen_addresses.push(listen_value(flag, flags)?),
         "--web.systemd-socket" => config.systemd_socket = true,
         "--web.telemetry-path" => {
             let path = flags.value(flag)?;
@@ -130,8 +130,8 @@ fn parse_demo(args: &[String]) -> Result<Command, ConfigError> {
     while let Some(flag) = flags.next_flag()? {
         match flag.as_str() {
             "--help" | "-h" => return Ok(Command::Help),
-            "--daytime.listen" => addresses.daytime = flags.value(&flag)?,
-            "--counter.listen" => addresses.counter = flags.value(&flag)?,
+            "--daytime.listen" => addresses.daytime = listen_value(&flag, &mut flags)?,
+            "--counter.listen" => addresses.counter = listen_value(&flag, &mut flags)?,
             _ => apply_web_flag(&mut config, &flag, &mut flags)?,
         }
     }
@@ -144,7 +144,7 @@ fn parse_listen_only(args: &[String], default: &str) -> Result<String, ConfigErr
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next_flag()? {
         match flag.as_str() {
-            "--listen" => listen = flags.value(&flag)?,
+            "--listen" => listen = listen_value(&flag, &mut flags)?,
             _ => return Err(flag_error(&flag, "unknown flag (the only flag is --listen ADDR)")),
         }
     }
@@ -193,6 +193,33 @@ impl<'a> Flags<'a> {
         self.idx += 1;
         Ok(value.clone())
     }
+}
+
+/// The value of a flag that names where to listen, checked here so that
+/// a malformed one is a flag mistake (and `--config.check` finds it), not
+/// a failure to bind after start-up.
+fn listen_value(flag: &str, flags: &mut Flags) -> Result<String, ConfigError> {
+    let value = flags.value(flag)?;
+    check_listen_address(&value).map_err(|message| flag_error(flag, message))?;
+    Ok(value)
+}
+
+/// A listen address is `HOST:PORT` or `:PORT` (every interface), HOST as
+/// a target's (a name, an IPv4 address or a bracketed IPv6 address) and
+/// PORT from 0 (any free port) to 65535. A name that does not resolve is
+/// still only found when binding.
+fn check_listen_address(text: &str) -> Result<(), String> {
+    let usage = || format!("`{text}` is not HOST:PORT or :PORT");
+    let (host, port) = text.rsplit_once(':').ok_or_else(usage)?;
+    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err()
+    {
+        return Err(format!("`{text}`: the port is not a number from 0 to 65535"));
+    }
+    // Any valid port stands in for the one given, which may be 0.
+    if !host.is_empty() && Address::parse(&format!("{host}:1")).is_err() {
+        return Err(usage());
+    }
+    Ok(())
 }
 
 fn parse_count(flag: &str, value: &str) -> Result<usize, ConfigError> {
@@ -256,6 +283,26 @@ mod tests {
         assert_eq!(config.listen_addresses, ["127.0.0.1:0"]);
         assert_eq!(config.max_connections, 4);
         assert_eq!(config.read_timeout, Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn listen_addresses_are_host_and_port_or_only_a_port() {
+        for good in [":10013", ":0", "127.0.0.1:0", "[::1]:65535", "localhost:1", "[::]:9"] {
+            assert_eq!(check_listen_address(good), Ok(()), "{good}");
+        }
+        for bad in
+            ["", ":", "127.0.0.1", "127.0.0.1:", "[::1]", "::1:9", "a b:1", "h:+1", "h:65536"]
+        {
+            assert!(check_listen_address(bad).is_err(), "{bad}");
+        }
+        check_flag_error(
+            "demo --daytime.listen 127.0.0.1",
+            "flag --daytime.listen: `127.0.0.1` is not HOST:PORT or :PORT",
+        );
+        check_flag_error(
+            "counter-server --listen :x",
+            "flag --listen: `:x`: the port is not a number from 0 to 65535",
+        );
     }
 
     #[test]
@@ -325,6 +372,14 @@ mod tests {
             "flag --target: target name `a` is used twice",
         );
         check_flag_error("stray", "flag stray: unexpected argument (flags start with --)");
+        check_flag_error(
+            "--web.listen-address 127.0.0.1:99999",
+            "flag --web.listen-address: `127.0.0.1:99999`: the port is not a number from 0 to 65535",
+        );
+        check_flag_error(
+            "--web.listen-address --config.check",
+            "flag --web.listen-address: `--config.check` is not HOST:PORT or :PORT",
+        );
         check_flag_error(
             "--probe.allow 10.0.0.0/40",
             "flag --probe.allow: `/40` is not a prefix length from 0 to 32",

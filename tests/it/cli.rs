@@ -131,6 +131,13 @@ fn a_bad_value_names_its_flag() {
         &["`ntp`"],
     );
     check_rejected(&["--web.read-timeout"], "probe_exporter: flag --web.read-timeout: ", &[]);
+    // A malformed listen address is a flag mistake that `--config.check`
+    // finds, not a failure to bind once the check has passed.
+    check_rejected(
+        &["--web.listen-address", "127.0.0.1:99999", "--config.check"],
+        "probe_exporter: flag --web.listen-address: ",
+        &["`127.0.0.1:99999`"],
+    );
 }
 
 #[test]
