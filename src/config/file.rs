@@ -290,11 +290,14 @@ impl Draft {
 const RESERVED_PREFIXES: &[&str] = &["probe_", "process_", "scrape_"];
 
 /// A counter's base name: a valid metric name, without the `_total` and
-/// `_created` that the writer adds, and clear of reserved prefixes.
+/// `_created` that the writer adds, and clear of reserved prefixes. A
+/// colon is valid in a metric name but reserved for recording rules;
+/// `promtool check metrics` fails an exposition that has one.
 fn check_counter_name(name: &str) -> Result<(), String> {
-    if !is_valid_metric_name(name) || name.ends_with("_total") || name.ends_with("_created") {
+    let valid = is_valid_metric_name(name) && !name.contains(':');
+    if !valid || name.ends_with("_total") || name.ends_with("_created") {
         return Err(format!(
-            "`{name}` is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, without `_total`)"
+            "`{name}` is not a metric name ([a-zA-Z_][a-zA-Z0-9_]*, without `_total`)"
         ));
     }
     if let Some(prefix) = RESERVED_PREFIXES.iter().find(|prefix| name.starts_with(*prefix)) {
@@ -416,7 +419,7 @@ allow = 10.0.0.0/8
         );
         check_file_error(
             "[target a]\nkind = counter\naddress = h:1\nmetric = 9lives",
-            "x.conf:4: `9lives` is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, without `_total`)",
+            "x.conf:4: `9lives` is not a metric name ([a-zA-Z_][a-zA-Z0-9_]*, without `_total`)",
         );
         check_file_error(
             "[target a]\nkind = daytime\nkind = counter",
@@ -441,6 +444,10 @@ allow = 10.0.0.0/8
         check_file_error(
             "[target a]\nkind = daytime\naddress = h:1\ntimeout = 0s",
             "x.conf:4: `0s` is out of range (1ms to 1 day)",
+        );
+        check_file_error(
+            "[target a]\nkind = counter\naddress = h:1\nmetric = app:requests",
+            "x.conf:4: `app:requests` is not a metric name ([a-zA-Z_][a-zA-Z0-9_]*, without `_total`)",
         );
         check_file_error(
             "[target a]\nkind = counter\naddress = h:1\nmetric = probe_success",
