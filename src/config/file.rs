@@ -14,7 +14,7 @@
 //! Sections are collected whole before a target is built, so keys may come
 //! in any order; every mistake names the line it is on.
 
-use super::{add_target, check_target_name, parse_duration, ConfigError};
+use super::{add_target, check_name, parse_duration, ConfigError};
 use crate::allow::Rule;
 use crate::exposition::is_valid_metric_name;
 use crate::histogram::parse_buckets;
@@ -106,7 +106,7 @@ fn parse_section_header(line: &str, line_no: usize) -> Result<Section, String> {
         }
     };
     let name = name.trim();
-    check_target_name(name)?;
+    check_name(of.word(), name)?;
     Ok(Section::Probing(Draft { of, name: name.to_string(), line: line_no, settings: Vec::new() }))
 }
 
@@ -452,6 +452,10 @@ allow = 10.0.0.0/8
         check_file_error(
             "[target a]\nkind = counter\naddress = h:1\nmetric = probe_success",
             "x.conf:4: `probe_success` starts with `probe_`, which the exporter's own metrics use",
+        );
+        check_file_error(
+            "[module a b]\nkind = daytime",
+            "x.conf:1: module name `a b` must be letters, digits, `_`, `.` or `-`",
         );
         check_file_error(
             "[target a]\njust words",

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use super::DemoAddresses;
-use super::{add_target, check_target_name, parse_duration, Command, Config, ConfigError};
+use super::{add_target, check_name, parse_duration, Command, Config, ConfigError};
 use crate::allow::Rule;
 use crate::log;
 use crate::target::{Address, Kind, Target};
@@ -238,7 +238,7 @@ pub fn parse_target_flag(text: &str) -> Result<Target, String> {
     let usage = || format!("expected NAME=KIND://HOST:PORT, found `{text}`");
     let (name, url) = text.split_once('=').ok_or_else(usage)?;
     let (kind, address) = url.split_once("://").ok_or_else(usage)?;
-    check_target_name(name)?;
+    check_name("target", name)?;
     let kind = Kind::from_name(kind)
         .ok_or_else(|| format!("unknown kind `{kind}` (daytime or counter)"))?;
     let address = Address::parse(address).map_err(|err| format!("address `{address}`: {err}"))?;

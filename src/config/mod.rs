@@ -243,14 +243,15 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// A target name, as `--target` and `[target NAME]` take it.
-fn check_target_name(name: &str) -> Result<(), String> {
+/// A target or module name (`of` says which), as `--target`, `[target
+/// NAME]` and `[module NAME]` take it.
+fn check_name(of: &str, name: &str) -> Result<(), String> {
     let valid =
         !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
     if valid {
         Ok(())
     } else {
-        Err(format!("target name `{name}` must be letters, digits, `_`, `.` or `-`"))
+        Err(format!("{of} name `{name}` must be letters, digits, `_`, `.` or `-`"))
     }
 }
 
