@@ -73,14 +73,7 @@ fn apply_web_flag(config: &mut Config, flag: &str, flags: &mut Flags) -> Result<
         "--web.systemd-socket" => config.systemd_socket = true,
         "--web.telemetry-path" => {
             let path = flags.value(flag)?;
-            if !path.starts_with('/') || path == "/" || path == "/probe" || path == "/-/healthy" {
-                return Err(flag_error(
-                    flag,
-                    format!(
-                        "`{path}` must start with `/` and not be `/`, `/probe` or `/-/healthy`"
-                    ),
-                ));
-            }
+            check_telemetry_path(&path).map_err(|message| flag_error(flag, message))?;
             config.telemetry_path = path;
         }
         "--web.max-connections" => config.max_connections = parse_count(flag, &flags.value(flag)?)?,
@@ -195,6 +188,24 @@ impl<'a> Flags<'a> {
     }
 }
 
+/// The paths the exporter answers itself. A metrics path equal to one
+/// would shadow it, or be shadowed: `/-/reload` answers `GET` with 405.
+const OWN_PATHS: &[&str] = &["/", "/probe", "/-/healthy", "/-/ready", "/-/reload"];
+
+/// The metrics path is compared with a request's path once that is
+/// percent-decoded and its query and fragment are cut off, so a path
+/// holding `%`, `?` or `#` could never be asked for.
+fn check_telemetry_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') || path.contains(['%', '?', '#']) || OWN_PATHS.contains(&path) {
+        return Err(format!(
+            "`{path}` must start with `/`, hold no `%`, `?` or `#`, and not be one of the \
+             exporter's own paths ({})",
+            OWN_PATHS.join(", ")
+        ));
+    }
+    Ok(())
+}
+
 /// The value of a flag that names where to listen, checked here so that
 /// a malformed one is a flag mistake (and `--config.check` finds it), not
 /// a failure to bind after start-up.
@@ -283,6 +294,31 @@ mod tests {
         assert_eq!(config.listen_addresses, ["127.0.0.1:0"]);
         assert_eq!(config.max_connections, 4);
         assert_eq!(config.read_timeout, Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn the_metrics_path_is_one_a_request_can_ask_for_and_no_other_endpoint() {
+        assert_eq!(
+            serve("--web.telemetry-path /exporter/metrics").telemetry_path,
+            "/exporter/metrics"
+        );
+        for bad in [
+            "metrics",
+            "/",
+            "/probe",
+            "/-/healthy",
+            "/-/ready",
+            "/-/reload",
+            "/m?x",
+            "/m#x",
+            "/m%20x",
+        ] {
+            assert!(check_telemetry_path(bad).is_err(), "{bad}");
+        }
+        check_flag_error(
+            "--web.telemetry-path /-/reload",
+            "flag --web.telemetry-path: `/-/reload` must start with `/`, hold no `%`, `?` or `#`, and not be one of the exporter's own paths (/, /probe, /-/healthy, /-/ready, /-/reload)",
+        );
     }
 
     #[test]

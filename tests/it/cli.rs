@@ -131,6 +131,12 @@ fn a_bad_value_names_its_flag() {
         &["`ntp`"],
     );
     check_rejected(&["--web.read-timeout"], "probe_exporter: flag --web.read-timeout: ", &[]);
+    // `/-/reload` answers GET with 405: metrics there could never be read.
+    check_rejected(
+        &["--web.telemetry-path", "/-/reload"],
+        "probe_exporter: flag --web.telemetry-path: ",
+        &["`/-/reload`"],
+    );
     // A malformed listen address is a flag mistake that `--config.check`
     // finds, not a failure to bind once the check has passed.
     check_rejected(
