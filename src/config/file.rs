@@ -44,6 +44,10 @@ pub struct FileConfig {
 pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
     let mut file = FileConfig::default();
     let mut section = Section::Outside;
+    // Some editors (Windows Notepad among them) start a UTF-8 file with a
+    // byte order mark; it is no part of the first line, and unseen in an
+    // error message that quoted it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (idx, raw_line) in text.lines().enumerate() {
         let line_no = idx + 1;
         let at_line =
@@ -361,6 +365,13 @@ buckets = 0.001, 0.01, 0.1
 allow = 127.0.0.1:13
 allow = 10.0.0.0/8
 ";
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let file = parse_file(&format!("\u{feff}{EXAMPLE}"), "x.conf").unwrap();
+        let names: Vec<&str> = file.targets.iter().map(|target| target.name.as_str()).collect();
+        assert_eq!(names, ["clock", "app"]);
+    }
 
     #[test]
     fn parses_the_example_file() {
