@@ -198,3 +198,42 @@ fn a_config_file_that_is_not_a_small_regular_file_is_refused() {
     let _ = std::fs::remove_file(fifo);
     assert!(result.is_ok(), "a FIFO as the configuration file");
 }
+
+#[test]
+fn config_check_into_a_pipe_closed_early_exits_quietly() {
+    // More lines than a pipe holds, read by a reader that stops after the
+    // first, as `--config.check | head -1` does.
+    let sections: String = (0..3000)
+        .map(|idx| format!("[target t{idx}]\nkind = daytime\naddress = 127.0.0.1:13\n"))
+        .collect();
+    let config = ConfigFile::new(&sections);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("probe_exporter"))
+        .args(["--config.file", config.path(), "--config.check"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn probe_exporter");
+    let mut first_line = String::new();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut first_line)
+        .expect("read the first line");
+    assert!(first_line.starts_with("configuration is valid"), "{first_line}");
+    // The reader is gone now; the exporter must neither panic nor fail.
+    let deadline = std::time::Instant::now() + EXIT_WITHIN;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running after its reader went away");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut stderr)
+        .expect("read stderr");
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
