@@ -59,6 +59,9 @@ pub enum Error {
     Thread(io::Error),
     /// The server stopped, which it should never do by itself.
     Stopped,
+    /// What `--help`, `--version` or `--config.check` prints could not be
+    /// written.
+    Output(io::Error),
 }
 
 impl fmt::Display for Error {
@@ -73,6 +76,7 @@ impl fmt::Display for Error {
             Error::Buckets(err) => write!(f, "bad histogram buckets: {err}"),
             Error::Thread(err) => write!(f, "cannot start a thread: {err}"),
             Error::Stopped => f.write_str("the server stopped by itself"),
+            Error::Output(err) => write!(f, "cannot write to standard output: {err}"),
         }
     }
 }
@@ -95,14 +99,8 @@ enum Event {
 /// signals `main` blocked before any thread was started, if it could.
 pub fn run(command: Command, signals: Option<Signals>) -> Result<(), Error> {
     match command {
-        Command::Help => {
-            print!("{USAGE}");
-            Ok(())
-        }
-        Command::Version => {
-            println!("{}", version::print_text());
-            Ok(())
-        }
+        Command::Help => print_out(USAGE),
+        Command::Version => print_out(&format!("{}\n", version::print_text())),
         Command::CheckConfig(config) => check_config(&config),
         Command::Serve(config) => serve(config, Vec::new(), signals),
         Command::DaytimeServer { listen } => {
@@ -118,24 +116,36 @@ pub fn run(command: Command, signals: Option<Signals>) -> Result<(), Error> {
 /// `--config.check`: what would be probed, on standard output.
 fn check_config(config: &Config) -> Result<(), Error> {
     let loaded = config::load_targets(config).map_err(Error::Config)?;
-    println!(
-        "configuration is valid: {} targets, {} allow rules",
+    let mut text = format!(
+        "configuration is valid: {} targets, {} allow rules\n",
         loaded.targets.len(),
         loaded.allow.len()
     );
     for target in &loaded.targets {
-        println!(
-            "target {}: {} {} (timeout {:?})",
+        text.push_str(&format!(
+            "target {}: {} {} (timeout {:?})\n",
             target.name,
             target.kind.name(),
             target.address,
             target.timeout
-        );
+        ));
     }
     for rule in &loaded.allow {
-        println!("/probe allows {rule}");
+        text.push_str(&format!("/probe allows {rule}\n"));
     }
-    Ok(())
+    print_out(&text)
+}
+
+/// Writes a command's output. `println!` would panic when it cannot; a
+/// reader that went away (`--config.check | head`) is no failure, as for
+/// any Unix tool: the rest is simply not wanted.
+fn print_out(text: &str) -> Result<(), Error> {
+    use std::io::Write;
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(err) if err.kind() != io::ErrorKind::BrokenPipe => Err(Error::Output(err)),
+        _ => Ok(()),
+    }
 }
 
 /// Starts the exporter, serves until a signal stops it, and drains.

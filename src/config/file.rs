@@ -14,7 +14,7 @@
 //! Sections are collected whole before a target is built, so keys may come
 //! in any order; every mistake names the line it is on.
 
-use super::{add_target, check_target_name, parse_duration, ConfigError};
+use super::{add_target, check_name, parse_duration, ConfigError};
 use crate::allow::Rule;
 use crate::exposition::is_valid_metric_name;
 use crate::histogram::parse_buckets;
@@ -44,6 +44,10 @@ pub struct FileConfig {
 pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
     let mut file = FileConfig::default();
     let mut section = Section::Outside;
+    // Some editors (Windows Notepad among them) start a UTF-8 file with a
+    // byte order mark; it is no part of the first line, and unseen in an
+    // error message that quoted it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (idx, raw_line) in text.lines().enumerate() {
         let line_no = idx + 1;
         let at_line =
@@ -106,7 +110,7 @@ fn parse_section_header(line: &str, line_no: usize) -> Result<Section, String> {
         }
     };
     let name = name.trim();
-    check_target_name(name)?;
+    check_name(of.word(), name)?;
     Ok(Section::Probing(Draft { of, name: name.to_string(), line: line_no, settings: Vec::new() }))
 }
 
@@ -290,11 +294,14 @@ impl Draft {
 const RESERVED_PREFIXES: &[&str] = &["probe_", "process_", "scrape_"];
 
 /// A counter's base name: a valid metric name, without the `_total` and
-/// `_created` that the writer adds, and clear of reserved prefixes.
+/// `_created` that the writer adds, and clear of reserved prefixes. A
+/// colon is valid in a metric name but reserved for recording rules;
+/// `promtool check metrics` fails an exposition that has one.
 fn check_counter_name(name: &str) -> Result<(), String> {
-    if !is_valid_metric_name(name) || name.ends_with("_total") || name.ends_with("_created") {
+    let valid = is_valid_metric_name(name) && !name.contains(':');
+    if !valid || name.ends_with("_total") || name.ends_with("_created") {
         return Err(format!(
-            "`{name}` is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, without `_total`)"
+            "`{name}` is not a metric name ([a-zA-Z_][a-zA-Z0-9_]*, without `_total`)"
         ));
     }
     if let Some(prefix) = RESERVED_PREFIXES.iter().find(|prefix| name.starts_with(*prefix)) {
@@ -360,6 +367,13 @@ allow = 10.0.0.0/8
 ";
 
     #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let file = parse_file(&format!("\u{feff}{EXAMPLE}"), "x.conf").unwrap();
+        let names: Vec<&str> = file.targets.iter().map(|target| target.name.as_str()).collect();
+        assert_eq!(names, ["clock", "app"]);
+    }
+
+    #[test]
     fn parses_the_example_file() {
         let file = parse_file(EXAMPLE, "x.conf").unwrap();
         assert_eq!(file.targets.len(), 2);
@@ -416,7 +430,7 @@ allow = 10.0.0.0/8
         );
         check_file_error(
             "[target a]\nkind = counter\naddress = h:1\nmetric = 9lives",
-            "x.conf:4: `9lives` is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, without `_total`)",
+            "x.conf:4: `9lives` is not a metric name ([a-zA-Z_][a-zA-Z0-9_]*, without `_total`)",
         );
         check_file_error(
             "[target a]\nkind = daytime\nkind = counter",
@@ -443,8 +457,16 @@ allow = 10.0.0.0/8
             "x.conf:4: `0s` is out of range (1ms to 1 day)",
         );
         check_file_error(
+            "[target a]\nkind = counter\naddress = h:1\nmetric = app:requests",
+            "x.conf:4: `app:requests` is not a metric name ([a-zA-Z_][a-zA-Z0-9_]*, without `_total`)",
+        );
+        check_file_error(
             "[target a]\nkind = counter\naddress = h:1\nmetric = probe_success",
             "x.conf:4: `probe_success` starts with `probe_`, which the exporter's own metrics use",
+        );
+        check_file_error(
+            "[module a b]\nkind = daytime",
+            "x.conf:1: module name `a b` must be letters, digits, `_`, `.` or `-`",
         );
         check_file_error(
             "[target a]\njust words",

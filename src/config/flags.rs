@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use super::DemoAddresses;
-use super::{add_target, check_target_name, parse_duration, Command, Config, ConfigError};
+use super::{add_target, check_name, parse_duration, Command, Config, ConfigError};
 use crate::allow::Rule;
 use crate::log;
 use crate::target::{Address, Kind, Target};
@@ -69,18 +69,11 @@ fn default_listen_address(config: &mut Config) {
 /// The flags every running exporter takes, the demo's included.
 fn apply_web_flag(config: &mut Config, flag: &str, flags: &mut Flags) -> Result<(), ConfigError> {
     match flag {
-        "--web.listen-address" => config.listen_addresses.push(flags.value(flag)?),
+        "--web.listen-address" => config.listen_addresses.push(listen_value(flag, flags)?),
         "--web.systemd-socket" => config.systemd_socket = true,
         "--web.telemetry-path" => {
             let path = flags.value(flag)?;
-            if !path.starts_with('/') || path == "/" || path == "/probe" || path == "/-/healthy" {
-                return Err(flag_error(
-                    flag,
-                    format!(
-                        "`{path}` must start with `/` and not be `/`, `/probe` or `/-/healthy`"
-                    ),
-                ));
-            }
+            check_telemetry_path(&path).map_err(|message| flag_error(flag, message))?;
             config.telemetry_path = path;
         }
         "--web.max-connections" => config.max_connections = parse_count(flag, &flags.value(flag)?)?,
@@ -130,8 +123,8 @@ fn parse_demo(args: &[String]) -> Result<Command, ConfigError> {
     while let Some(flag) = flags.next_flag()? {
         match flag.as_str() {
             "--help" | "-h" => return Ok(Command::Help),
-            "--daytime.listen" => addresses.daytime = flags.value(&flag)?,
-            "--counter.listen" => addresses.counter = flags.value(&flag)?,
+            "--daytime.listen" => addresses.daytime = listen_value(&flag, &mut flags)?,
+            "--counter.listen" => addresses.counter = listen_value(&flag, &mut flags)?,
             _ => apply_web_flag(&mut config, &flag, &mut flags)?,
         }
     }
@@ -144,7 +137,7 @@ fn parse_listen_only(args: &[String], default: &str) -> Result<String, ConfigErr
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next_flag()? {
         match flag.as_str() {
-            "--listen" => listen = flags.value(&flag)?,
+            "--listen" => listen = listen_value(&flag, &mut flags)?,
             _ => return Err(flag_error(&flag, "unknown flag (the only flag is --listen ADDR)")),
         }
     }
@@ -195,6 +188,51 @@ impl<'a> Flags<'a> {
     }
 }
 
+/// The paths the exporter answers itself. A metrics path equal to one
+/// would shadow it, or be shadowed: `/-/reload` answers `GET` with 405.
+const OWN_PATHS: &[&str] = &["/", "/probe", "/-/healthy", "/-/ready", "/-/reload"];
+
+/// The metrics path is compared with a request's path once that is
+/// percent-decoded and its query and fragment are cut off, so a path
+/// holding `%`, `?` or `#` could never be asked for.
+fn check_telemetry_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') || path.contains(['%', '?', '#']) || OWN_PATHS.contains(&path) {
+        return Err(format!(
+            "`{path}` must start with `/`, hold no `%`, `?` or `#`, and not be one of the \
+             exporter's own paths ({})",
+            OWN_PATHS.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// The value of a flag that names where to listen, checked here so that
+/// a malformed one is a flag mistake (and `--config.check` finds it), not
+/// a failure to bind after start-up.
+fn listen_value(flag: &str, flags: &mut Flags) -> Result<String, ConfigError> {
+    let value = flags.value(flag)?;
+    check_listen_address(&value).map_err(|message| flag_error(flag, message))?;
+    Ok(value)
+}
+
+/// A listen address is `HOST:PORT` or `:PORT` (every interface), HOST as
+/// a target's (a name, an IPv4 address or a bracketed IPv6 address) and
+/// PORT from 0 (any free port) to 65535. A name that does not resolve is
+/// still only found when binding.
+fn check_listen_address(text: &str) -> Result<(), String> {
+    let usage = || format!("`{text}` is not HOST:PORT or :PORT");
+    let (host, port) = text.rsplit_once(':').ok_or_else(usage)?;
+    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err()
+    {
+        return Err(format!("`{text}`: the port is not a number from 0 to 65535"));
+    }
+    // Any valid port stands in for the one given, which may be 0.
+    if !host.is_empty() && Address::parse(&format!("{host}:1")).is_err() {
+        return Err(usage());
+    }
+    Ok(())
+}
+
 fn parse_count(flag: &str, value: &str) -> Result<usize, ConfigError> {
     match value.parse::<usize>() {
         Ok(n) if n > 0 && value.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
@@ -211,7 +249,7 @@ pub fn parse_target_flag(text: &str) -> Result<Target, String> {
     let usage = || format!("expected NAME=KIND://HOST:PORT, found `{text}`");
     let (name, url) = text.split_once('=').ok_or_else(usage)?;
     let (kind, address) = url.split_once("://").ok_or_else(usage)?;
-    check_target_name(name)?;
+    check_name("target", name)?;
     let kind = Kind::from_name(kind)
         .ok_or_else(|| format!("unknown kind `{kind}` (daytime or counter)"))?;
     let address = Address::parse(address).map_err(|err| format!("address `{address}`: {err}"))?;
@@ -256,6 +294,51 @@ mod tests {
         assert_eq!(config.listen_addresses, ["127.0.0.1:0"]);
         assert_eq!(config.max_connections, 4);
         assert_eq!(config.read_timeout, Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn the_metrics_path_is_one_a_request_can_ask_for_and_no_other_endpoint() {
+        assert_eq!(
+            serve("--web.telemetry-path /exporter/metrics").telemetry_path,
+            "/exporter/metrics"
+        );
+        for bad in [
+            "metrics",
+            "/",
+            "/probe",
+            "/-/healthy",
+            "/-/ready",
+            "/-/reload",
+            "/m?x",
+            "/m#x",
+            "/m%20x",
+        ] {
+            assert!(check_telemetry_path(bad).is_err(), "{bad}");
+        }
+        check_flag_error(
+            "--web.telemetry-path /-/reload",
+            "flag --web.telemetry-path: `/-/reload` must start with `/`, hold no `%`, `?` or `#`, and not be one of the exporter's own paths (/, /probe, /-/healthy, /-/ready, /-/reload)",
+        );
+    }
+
+    #[test]
+    fn listen_addresses_are_host_and_port_or_only_a_port() {
+        for good in [":10013", ":0", "127.0.0.1:0", "[::1]:65535", "localhost:1", "[::]:9"] {
+            assert_eq!(check_listen_address(good), Ok(()), "{good}");
+        }
+        for bad in
+            ["", ":", "127.0.0.1", "127.0.0.1:", "[::1]", "::1:9", "a b:1", "h:+1", "h:65536"]
+        {
+            assert!(check_listen_address(bad).is_err(), "{bad}");
+        }
+        check_flag_error(
+            "demo --daytime.listen 127.0.0.1",
+            "flag --daytime.listen: `127.0.0.1` is not HOST:PORT or :PORT",
+        );
+        check_flag_error(
+            "counter-server --listen :x",
+            "flag --listen: `:x`: the port is not a number from 0 to 65535",
+        );
     }
 
     #[test]
@@ -325,6 +408,14 @@ mod tests {
             "flag --target: target name `a` is used twice",
         );
         check_flag_error("stray", "flag stray: unexpected argument (flags start with --)");
+        check_flag_error(
+            "--web.listen-address 127.0.0.1:99999",
+            "flag --web.listen-address: `127.0.0.1:99999`: the port is not a number from 0 to 65535",
+        );
+        check_flag_error(
+            "--web.listen-address --config.check",
+            "flag --web.listen-address: `--config.check` is not HOST:PORT or :PORT",
+        );
         check_flag_error(
             "--probe.allow 10.0.0.0/40",
             "flag --probe.allow: `/40` is not a prefix length from 0 to 32",

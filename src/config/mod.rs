@@ -16,6 +16,7 @@ pub mod flags;
 pub mod usage;
 
 use std::fmt;
+use std::io::Read;
 use std::time::Duration;
 
 use crate::allow::Rule;
@@ -154,10 +155,7 @@ impl Default for Targets {
 pub fn load_targets(config: &Config) -> Result<Targets, ConfigError> {
     let mut loaded = match &config.config_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Read {
-                path: path.clone(),
-                message: err.to_string(),
-            })?;
+            let text = read_file(path)?;
             let file = parse_file(&text, path)?;
             let mut modules = Module::builtins();
             for module in file.modules {
@@ -176,6 +174,33 @@ pub fn load_targets(config: &Config) -> Result<Targets, ConfigError> {
     }
     loaded.allow.extend(config.allow.iter().cloned());
     Ok(loaded)
+}
+
+/// A configuration file is a few dozen lines; one larger than this is
+/// some other file named by mistake.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Reads the configuration file, which must be a regular file of at most
+/// [`MAX_FILE_BYTES`]. Anything else is refused before it is read: a FIFO
+/// would block the open until a writer comes, and a device such as
+/// `/dev/zero` never ends, either of which would hang or exhaust a reload.
+fn read_file(path: &str) -> Result<String, ConfigError> {
+    let read_error = |message: String| ConfigError::Read { path: path.to_string(), message };
+    let metadata = std::fs::metadata(path).map_err(|err| read_error(err.to_string()))?;
+    if !metadata.is_file() {
+        return Err(read_error("not a regular file".to_string()));
+    }
+    // The cap is on what is read, not on the size `stat` gave: the file
+    // may grow between the two.
+    let file = std::fs::File::open(path).map_err(|err| read_error(err.to_string()))?;
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|err| read_error(err.to_string()))?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(read_error(format!("larger than {} KiB", MAX_FILE_BYTES / 1024)));
+    }
+    Ok(text)
 }
 
 /// A mistake on the command line or in the configuration file.
@@ -218,14 +243,15 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// A target name, as `--target` and `[target NAME]` take it.
-fn check_target_name(name: &str) -> Result<(), String> {
+/// A target or module name (`of` says which), as `--target`, `[target
+/// NAME]` and `[module NAME]` take it.
+fn check_name(of: &str, name: &str) -> Result<(), String> {
     let valid =
         !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
     if valid {
         Ok(())
     } else {
-        Err(format!("target name `{name}` must be letters, digits, `_`, `.` or `-`"))
+        Err(format!("{of} name `{name}` must be letters, digits, `_`, `.` or `-`"))
     }
 }
 

@@ -11,8 +11,9 @@
 use std::fmt;
 use std::io;
 use std::net::TcpListener;
-use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::linux::net::SocketAddrExt;
+use std::os::raw::c_int;
 use std::os::unix::net::{SocketAddr, UnixDatagram};
 use std::time::Duration;
 
@@ -33,6 +34,9 @@ pub enum ActivationError {
     Adopt(RawFd, io::Error),
     /// A passed file descriptor is not an IPv4 or IPv6 socket.
     NotTcpSocket(RawFd, io::Error),
+    /// A passed socket does not listen: a unit with `Accept=yes` passes
+    /// each connection instead, and `ListenDatagram=` a UDP socket.
+    NotListening(RawFd),
 }
 
 impl fmt::Display for ActivationError {
@@ -53,6 +57,11 @@ impl fmt::Display for ActivationError {
             ActivationError::NotTcpSocket(fd, err) => {
                 write!(f, "file descriptor {fd} from systemd is not a TCP socket: {err}")
             }
+            ActivationError::NotListening(fd) => write!(
+                f,
+                "file descriptor {fd} from systemd is not a listening socket \
+                 (the socket unit needs ListenStream= and Accept=no)"
+            ),
         }
     }
 }
@@ -102,10 +111,43 @@ fn adopt(fd: RawFd) -> Result<TcpListener, ActivationError> {
     drop(unsafe { OwnedFd::from_raw_fd(fd) });
 
     let listener = TcpListener::from(duplicate);
-    // This fails unless the socket is IPv4 or IPv6. Whether it is a listening
-    // stream socket std cannot ask; `ListenStream=` in the unit ensures it.
+    // This fails unless the socket is IPv4 or IPv6.
     listener.local_addr().map_err(|err| ActivationError::NotTcpSocket(fd, err))?;
-    Ok(listener)
+    // A socket that does not listen would fail every `accept()` at once, and
+    // the accept loop would spin on it; so it is refused here, at start-up.
+    match is_listening(listener.as_fd()) {
+        Ok(true) => Ok(listener),
+        Ok(false) => Err(ActivationError::NotListening(fd)),
+        Err(err) => Err(ActivationError::NotTcpSocket(fd, err)),
+    }
+}
+
+/// Whether a socket listens for connections (`SO_ACCEPTCONN`, socket(7)),
+/// which std cannot ask.
+#[allow(unsafe_code)]
+fn is_listening(socket: BorrowedFd<'_>) -> io::Result<bool> {
+    extern "C" {
+        fn getsockopt(
+            fd: c_int,
+            level: c_int,
+            name: c_int,
+            value: *mut c_int,
+            len: *mut u32,
+        ) -> c_int;
+    }
+    /// The Linux numbers (asm-generic/socket.h).
+    const SOL_SOCKET: c_int = 1;
+    const SO_ACCEPTCONN: c_int = 30;
+    let mut value: c_int = 0;
+    let mut len = std::mem::size_of::<c_int>() as u32;
+    // SAFETY: the descriptor is borrowed, so open for the call; `value` and
+    // `len` are valid and writable, and `len` says how large `value` is.
+    let result =
+        unsafe { getsockopt(socket.as_raw_fd(), SOL_SOCKET, SO_ACCEPTCONN, &mut value, &mut len) };
+    if result != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(value != 0)
 }
 
 /// Reads `$LISTEN_PID` and `$LISTEN_FDS` as sd_listen_fds(3) does: how many
@@ -320,6 +362,15 @@ mod tests {
     fn activation_errors_read_as_sentences() {
         let err = ActivationError::TooManySockets(65);
         assert_eq!(err.to_string(), "$LISTEN_FDS says 65 sockets, more than 64");
+    }
+
+    #[test]
+    fn only_a_listening_socket_counts_as_listening() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        assert!(is_listening(listener.as_fd()).unwrap());
+        // What a unit with `Accept=yes` passes: one connected socket.
+        let connected = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        assert!(!is_listening(connected.as_fd()).unwrap());
     }
 
     #[track_caller]

@@ -2,10 +2,13 @@
 //!
 //! One thread per listening socket accepts connections and hands each to
 //! the one thread pool, after the one connection table has admitted it,
-//! so that every listener shares the same limits. A loop never dies of a
-//! failed `accept()`: with no file descriptor left (`EMFILE`) it backs off
-//! and logs, instead of spinning or exiting, and any other error is
-//! logged and the loop goes on.
+//! so that every listener shares the same limits. A loop does not die of
+//! a passing failure of `accept()`: with no file descriptor left (`EMFILE`)
+//! it backs off and logs, instead of spinning or exiting, and any other
+//! passing error is logged and the loop pauses a moment and goes on. An
+//! error that says the socket cannot accept at all (it does not listen)
+//! would come back at every call, so it ends the loop, and the process
+//! exits for its supervisor to restart it.
 //!
 //! [`Server::shutdown`] is the graceful stop: accept no more, close the
 //! idle connections, let the requests in flight be answered (each of those
@@ -33,6 +36,10 @@ use crate::server::connection_table::{Admission, ConnectionTable};
 /// How long the accept loop pauses when the process has no file
 /// descriptor left, so that finishing connections can free some.
 const FD_EXHAUSTED_BACKOFF: Duration = Duration::from_millis(100);
+
+/// How long the accept loop pauses after another failed `accept()`, so
+/// that an error which keeps coming back cannot make it spin.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(10);
 
 /// A running server. Dropping it stops it at once.
 pub struct Server {
@@ -183,9 +190,27 @@ fn accept_loop(listener: &TcpListener, shared: &Shared) {
                 limits::report_out_of_fds("accepting; backing off", &err);
                 thread::sleep(FD_EXHAUSTED_BACKOFF);
             }
-            Err(err) => log::warn("accept failed", &[("err", &err)]),
+            Err(err) if cannot_ever_accept(&err) => {
+                log::error("the listening socket cannot accept connections", &[("err", &err)]);
+                break;
+            }
+            Err(err) => {
+                log::warn("accept failed", &[("err", &err)]);
+                thread::sleep(ACCEPT_ERROR_PAUSE);
+            }
         }
     }
+}
+
+/// Whether `accept()` failed because of the socket itself, which no retry
+/// changes: `EBADF`, `EINVAL` (it does not listen), `ENOTSOCK`,
+/// `EOPNOTSUPP` (it is no stream socket). Linux numbers, accept(2).
+fn cannot_ever_accept(err: &io::Error) -> bool {
+    const EBADF: i32 = 9;
+    const EINVAL: i32 = 22;
+    const ENOTSOCK: i32 = 88;
+    const EOPNOTSUPP: i32 = 95;
+    matches!(err.raw_os_error(), Some(EBADF | EINVAL | ENOTSOCK | EOPNOTSUPP))
 }
 
 /// Hands an accepted connection to a worker, or answers 503 at once if
@@ -287,5 +312,24 @@ mod tests {
 
         assert_eq!(idle.read(&mut response).unwrap_or(0), 0, "the idle connection is closed");
         assert!(TcpStream::connect(addr).is_err(), "nothing listens any more");
+    }
+
+    #[test]
+    fn a_socket_that_cannot_accept_ends_its_loop_instead_of_spinning() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let connected = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        // A connected socket in a listener's place: every `accept()` on it
+        // fails at once with `EINVAL`.
+        let not_listening = TcpListener::from(std::os::fd::OwnedFd::from(connected));
+        let exporter = Config::default();
+        let exporter = Exporter::new(exporter, Default::default(), Notifier::disabled());
+        let exporter = Arc::new(exporter.unwrap());
+        let (stopped, on_stop) = std::sync::mpsc::channel();
+        let server = Server::start(vec![not_listening], exporter, move || {
+            let _ = stopped.send(());
+        })
+        .unwrap();
+        assert!(on_stop.recv_timeout(Duration::from_secs(5)).is_ok(), "the loop never ended");
+        drop(server);
     }
 }

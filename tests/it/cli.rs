@@ -131,6 +131,19 @@ fn a_bad_value_names_its_flag() {
         &["`ntp`"],
     );
     check_rejected(&["--web.read-timeout"], "probe_exporter: flag --web.read-timeout: ", &[]);
+    // `/-/reload` answers GET with 405: metrics there could never be read.
+    check_rejected(
+        &["--web.telemetry-path", "/-/reload"],
+        "probe_exporter: flag --web.telemetry-path: ",
+        &["`/-/reload`"],
+    );
+    // A malformed listen address is a flag mistake that `--config.check`
+    // finds, not a failure to bind once the check has passed.
+    check_rejected(
+        &["--web.listen-address", "127.0.0.1:99999", "--config.check"],
+        "probe_exporter: flag --web.listen-address: ",
+        &["`127.0.0.1:99999`"],
+    );
 }
 
 #[test]
@@ -156,4 +169,71 @@ fn a_target_name_in_both_a_flag_and_the_file_is_an_error() {
         stderr.starts_with("probe_exporter: flag --target: ") || stderr.starts_with(&in_file),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_config_file_that_is_not_a_small_regular_file_is_refused() {
+    // A 2 MiB comment is valid text, but no configuration is that large:
+    // it is some other file named by mistake, and reading it whole could
+    // exhaust memory.
+    let huge = ConfigFile::new(&format!("# {}\n", "x".repeat(2 << 20)));
+    check_rejected(
+        &["--config.file", huge.path(), "--config.check"],
+        &format!("probe_exporter: cannot read {}: ", huge.path()),
+        &["larger than"],
+    );
+    // A FIFO without a writer would block the open, and so the start or a
+    // reload, forever.
+    let fifo = std::env::temp_dir().join(format!("probe_exporter-it-{}.fifo", std::process::id()));
+    let fifo = fifo.to_str().expect("the temporary directory has a UTF-8 path");
+    let made = std::process::Command::new("mkfifo").arg(fifo).status().expect("run mkfifo");
+    assert!(made.success(), "mkfifo {fifo}");
+    let result = std::panic::catch_unwind(|| {
+        check_rejected(
+            &["--config.file", fifo, "--config.check"],
+            &format!("probe_exporter: cannot read {fifo}: "),
+            &["not a regular file"],
+        )
+    });
+    let _ = std::fs::remove_file(fifo);
+    assert!(result.is_ok(), "a FIFO as the configuration file");
+}
+
+#[test]
+fn config_check_into_a_pipe_closed_early_exits_quietly() {
+    // More lines than a pipe holds, read by a reader that stops after the
+    // first, as `--config.check | head -1` does.
+    let sections: String = (0..3000)
+        .map(|idx| format!("[target t{idx}]\nkind = daytime\naddress = 127.0.0.1:13\n"))
+        .collect();
+    let config = ConfigFile::new(&sections);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("probe_exporter"))
+        .args(["--config.file", config.path(), "--config.check"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn probe_exporter");
+    let mut first_line = String::new();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut first_line)
+        .expect("read the first line");
+    assert!(first_line.starts_with("configuration is valid"), "{first_line}");
+    // The reader is gone now; the exporter must neither panic nor fail.
+    let deadline = std::time::Instant::now() + EXIT_WITHIN;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running after its reader went away");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut stderr)
+        .expect("read stderr");
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
 }

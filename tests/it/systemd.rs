@@ -78,6 +78,39 @@ fn serves_on_a_socket_passed_as_fd_3() {
 }
 
 #[test]
+fn a_passed_socket_that_does_not_listen_stops_the_start() {
+    // A socket unit with `Accept=yes` passes one connected socket per
+    // connection. Every `accept()` on it fails at once; an exporter that
+    // took it would spin in its accept loop instead of exiting.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let connected = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let script = r#"export LISTEN_PID=$$ LISTEN_FDS=1
+        exec "$0" --web.systemd-socket --web.listen-address 127.0.0.1:0 3<&0 0</dev/null"#;
+    let child = Command::new("sh")
+        .args(["-c", script])
+        .arg(exporter())
+        .stdin(Stdio::from(OwnedFd::from(connected)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut exporter = KillOnDrop(child);
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = exporter.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running on a socket that does not listen");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    exporter.0.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(!status.success(), "{stderr}");
+    assert!(stderr.contains("is not a listening socket"), "{stderr}");
+    assert!(!stderr.contains("msg=\"listening\""), "{stderr}");
+}
+
+#[test]
 fn reports_ready_on_the_notify_socket() {
     let name = format!("probe_exporter-it-notify-{}.sock", std::process::id());
     let path = RemoveOnDrop(std::env::temp_dir().join(name));
