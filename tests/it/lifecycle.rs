@@ -344,13 +344,30 @@ fn log_level_warn_leaves_out_the_info_lines() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn probe_exporter");
-    thread::sleep(Duration::from_millis(500));
+    // A SIGTERM before `main` blocks it would kill the process by default;
+    // once blocked, it waits for the signal thread, however slow the start.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !blocks_sigterm(child.id()) {
+        assert!(Instant::now() < deadline, "SIGTERM was never blocked");
+        thread::sleep(Duration::from_millis(10));
+    }
     let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
     let mut stderr = String::new();
     let _ = child.stderr.take().expect("piped").read_to_string(&mut stderr);
     let status = child.wait().expect("exits");
     assert_eq!(status.code(), Some(0));
     assert!(!stderr.contains("level=info"), "{stderr}");
+}
+
+/// Whether the main thread of process `pid` blocks SIGTERM (signal 15):
+/// bit 14 of the `SigBlk` mask in /proc/PID/status.
+fn blocks_sigterm(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigBlk:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << 14) != 0)
 }
 
 #[test]
