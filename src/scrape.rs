@@ -146,25 +146,32 @@ impl Fanout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::{DaytimeSpec, Kind};
+    use crate::target::{Address, DaytimeSpec, Kind};
+    use std::net::{SocketAddr, TcpListener};
+
+    /// `count` daytime targets `t0`, `t1`, … that all probe `addr`.
+    fn daytime_targets(addr: SocketAddr, count: usize) -> Vec<Target> {
+        let address = Address::parse(&addr.to_string()).unwrap();
+        (0..count)
+            .map(|idx| {
+                let kind = Kind::Daytime(DaytimeSpec::default());
+                Target::new(&format!("t{idx}"), kind, address.clone())
+            })
+            .collect()
+    }
+
+    /// A port where nothing listens: every probe of it is refused at once.
+    fn closed_port() -> SocketAddr {
+        TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    }
 
     #[test]
     fn late_probes_get_only_the_time_left_before_the_scrape_deadline() {
         // A listener that never accepts: connections complete in the
         // backlog, and every read waits until its deadline.
-        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let address =
-            crate::target::Address::parse(&silent.local_addr().unwrap().to_string()).unwrap();
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
         let budget = Duration::from_millis(300);
-        let targets: Vec<Target> = (0..10)
-            .map(|idx| {
-                Target::new(
-                    &format!("t{idx}"),
-                    Kind::Daytime(DaytimeSpec::default()),
-                    address.clone(),
-                )
-            })
-            .collect();
+        let targets = daytime_targets(silent.local_addr().unwrap(), 10);
         let started = Instant::now();
         // One probe at a time: without one deadline for the scrape, the
         // ten would take 10 × 300 ms = 3 s one after the other.
@@ -179,15 +186,7 @@ mod tests {
 
     #[test]
     fn probes_that_start_with_the_scrape_keep_their_own_timeout() {
-        // A closed port: every probe is refused at once.
-        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        let address = crate::target::Address::parse(&closed.to_string()).unwrap();
-        let targets: Vec<Target> = (0..3)
-            .map(|idx| {
-                let kind = Kind::Daytime(DaytimeSpec::default());
-                Target::new(&format!("t{idx}"), kind, address.clone())
-            })
-            .collect();
+        let targets = daytime_targets(closed_port(), 3);
         let own_timeout = targets[0].timeout;
         // Without a budget the deadline is the longest timeout away, which
         // is the time left minus the microseconds spent before a probe.
@@ -219,14 +218,7 @@ mod tests {
 
     #[test]
     fn the_other_work_of_a_scrape_runs_once_beside_the_probes() {
-        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        let address = crate::target::Address::parse(&closed.to_string()).unwrap();
-        let targets: Vec<Target> = (0..5)
-            .map(|idx| {
-                let kind = Kind::Daytime(DaytimeSpec::default());
-                Target::new(&format!("t{idx}"), kind, address.clone())
-            })
-            .collect();
+        let targets = daytime_targets(closed_port(), 5);
         let mut runs = 0;
         let (reports, answer) = ProbePool::new(3).probe_all_and(&targets.into(), None, || {
             runs += 1;
@@ -241,21 +233,10 @@ mod tests {
 
     #[test]
     fn without_a_budget_the_longest_timeout_is_the_scrape_deadline() {
-        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let address =
-            crate::target::Address::parse(&silent.local_addr().unwrap().to_string()).unwrap();
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
         let timeout = Duration::from_millis(300);
-        let targets: Vec<Target> = (0..10)
-            .map(|idx| {
-                let mut target = Target::new(
-                    &format!("t{idx}"),
-                    Kind::Daytime(DaytimeSpec::default()),
-                    address.clone(),
-                );
-                target.timeout = timeout;
-                target
-            })
-            .collect();
+        let mut targets = daytime_targets(silent.local_addr().unwrap(), 10);
+        targets.iter_mut().for_each(|target| target.timeout = timeout);
         let started = Instant::now();
         // One at a time and no header: ten probes one after the other
         // would take 3 s; the scrape's deadline is one timeout away.
