@@ -413,7 +413,16 @@ fn parse_target(method: &str, target: &str) -> Result<PathAndQuery, ParseError> 
 
 /// Splits `absolute-path [ "?" query ]` into the decoded path and query
 /// pairs; an empty path, as `http://host?a=1` has, is `/`.
+///
+/// A fragment (`#…`) is no part of a request target: neither a path nor a
+/// query may hold `#` (RFC 3986 sections 3.3 and 3.4), and the target URI
+/// "excludes the reference's fragment component, if any, since fragment
+/// identifiers are reserved for client-side processing" (RFC 9110 section
+/// 7.1). A target with one is refused, not served as another path.
 fn split_path_and_query(target: &str) -> Result<PathAndQuery, ParseError> {
+    if target.contains('#') {
+        return Err(ParseError::RequestTarget);
+    }
     let (raw_path, raw_query) = match target.split_once('?') {
         Some((path, query)) => (path, Some(query)),
         None => (target, None),
@@ -1086,6 +1095,10 @@ mod tests {
         // CONNECT has no default port (RFC 9110 section 9.3.6).
         check_bad_target("CONNECT a");
         check_bad_target("CONNECT a:");
+        // A fragment is not sent (RFC 9110 section 7.1).
+        check_bad_target("GET /metrics#top");
+        check_bad_target("GET /probe?target=a#b");
+        check_bad_target("GET http://a/metrics#top");
 
         check_target("OPTIONS *", "");
         check_target("CONNECT a.test:443", "");

@@ -37,7 +37,7 @@ pub fn parse_reply(reply: &[u8], spec: &CounterSpec) -> Result<Reading, ProbeErr
                 protocol(format!(
                     "`{}` is {}, not a whole number from 0 to 2^53",
                     spec.requests_field,
-                    number.as_str()
+                    abbreviated(number.as_str())
                 ))
             })?
         }
@@ -54,6 +54,20 @@ pub fn parse_reply(reply: &[u8], spec: &CounterSpec) -> Result<Reading, ProbeErr
         None => None,
     };
     Ok(Reading::Counter { requests, launched })
+}
+
+/// The most characters of a number a message quotes: enough for any
+/// count, and a reply of 64 KiB of digits is not logged whole.
+const QUOTED_NUMBER_CHARS: usize = 40;
+
+/// `number` as a message quotes it: whole if short, else its start and
+/// how long it is (`12345…(70000 characters)`). A JSON number is ASCII,
+/// so any byte is a character boundary.
+fn abbreviated(number: &str) -> std::borrow::Cow<'_, str> {
+    if number.len() <= QUOTED_NUMBER_CHARS {
+        return number.into();
+    }
+    format!("{}…({} characters)", &number[..QUOTED_NUMBER_CHARS], number.len()).into()
 }
 
 /// The launch time in field `name`, as Unix seconds.
@@ -124,6 +138,12 @@ mod tests {
         check(
             &with("9007199254740993"),
             Err("bad reply: `requests` is 9007199254740993, not a whole number from 0 to 2^53"),
+        );
+        let digits = "9".repeat(70_000);
+        let quoted = format!("{}…(70000 characters)", &digits[..40]);
+        check(
+            &with(&digits),
+            Err(&format!("bad reply: `requests` is {quoted}, not a whole number from 0 to 2^53")),
         );
         check(&with("\"2\""), Err("bad reply: `requests` is string, not a number"));
         check(r#"{"launched": "2020-11-04T17:57:42"}"#, Err("bad reply: no `requests` field"));
