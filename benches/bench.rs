@@ -800,7 +800,9 @@ impl RawProber {
         Ok(RawProber { jobs, done })
     }
 
-    /// Reads `handed` on the waiting thread and `own` on this one.
+    /// Reads `handed` on the waiting thread and `own` on this one. After
+    /// an error a late answer may stay queued; an error ends the figure,
+    /// so no later call reads it.
     fn read_both(&self, own: SocketAddr, handed: SocketAddr) -> Result<()> {
         self.jobs.send(handed).map_err(|_| "the raw prober ended")?;
         read_daytime(own)?;

@@ -57,10 +57,7 @@ ensure_commands() {
 
 build() {
     rustup target add "$TARGET" >&2
-    # Relative relocations packed (DT_RELR), as in static.sh: musl's own
-    # loader, inside the binary, applies them.
-    RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-zpack-relative-relocs" \
-        CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld \
+    CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld \
         "$CARGO" build --profile "$PROFILE" --target "$TARGET" >&2
 }
 

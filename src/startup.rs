@@ -102,7 +102,7 @@ pub fn run(command: Command, signals: Option<Signals>) -> Result<(), Error> {
         Command::Help => print_out(USAGE),
         Command::Version => print_out(&format!("{}\n", version::print_text())),
         Command::CheckConfig(config) => check_config(&config),
-        Command::Serve(config) => serve(config, Vec::new(), signals),
+        Command::Serve(config) => serve(config, Vec::new(), |_| {}, signals),
         Command::DaytimeServer { listen } => {
             run_service("daytime", &listen, demo::spawn_daytime, signals)
         }
@@ -149,10 +149,12 @@ fn print_out(text: &str) -> Result<(), Error> {
 }
 
 /// Starts the exporter, serves until a signal stops it, and drains.
-/// `after_start` runs once the server serves (the demo's services).
+/// `after_start` runs once the server serves (the demo's services), and
+/// `announce` once everything has started, after the `listening` lines.
 fn serve(
     config: Config,
     after_start: Vec<AfterStart>,
+    announce: fn(&Server),
     signals: Option<Signals>,
 ) -> Result<(), Error> {
     log::set_level(config.log_level);
@@ -181,6 +183,7 @@ fn serve(
     for address in server.local_addrs() {
         log::info("listening", &[("address", address)]);
     }
+    announce(&server);
     notifier.status(&format!("serving on {}", server.local_addr()));
     notifier.ready();
 
@@ -351,13 +354,14 @@ fn run_demo(
     let start_services: Vec<AfterStart> = vec![
         Box::new(move |_| demo::spawn_daytime(daytime).map(drop)),
         Box::new(move |_| demo::spawn_counter(counter).map(drop)),
-        Box::new(|server| {
-            let url = format!("http://localhost:{}/metrics", server.local_addr().port());
-            log::info("demo ready: open the metrics in a browser or with curl", &[("url", &url)]);
-            Ok(())
-        }),
     ];
-    serve(config, start_services, signals)
+    serve(config, start_services, announce_demo, signals)
+}
+
+/// The demo's last start-up line: where a newcomer finds the metrics.
+fn announce_demo(server: &Server) {
+    let url = format!("http://localhost:{}/metrics", server.local_addr().port());
+    log::info("demo ready: open the metrics in a browser or with curl", &[("url", &url)]);
 }
 
 fn bind_demo(address: &str) -> Result<TcpListener, Error> {

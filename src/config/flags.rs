@@ -193,8 +193,9 @@ impl<'a> Flags<'a> {
 const OWN_PATHS: &[&str] = &["/", "/probe", "/-/healthy", "/-/ready", "/-/reload"];
 
 /// The metrics path is compared with a request's path once that is
-/// percent-decoded and its query and fragment are cut off, so a path
-/// holding `%`, `?` or `#` could never be asked for.
+/// percent-decoded, so a path holding `%`, `?` or `#` could be reached
+/// only in its encoded form (`/m%3Fx` for `/m?x`): it could not be written
+/// as it is in the landing page's link or in Prometheus's `metrics_path`.
 fn check_telemetry_path(path: &str) -> Result<(), String> {
     if !path.starts_with('/') || path.contains(['%', '?', '#']) || OWN_PATHS.contains(&path) {
         return Err(format!(
@@ -217,9 +218,13 @@ fn listen_value(flag: &str, flags: &mut Flags) -> Result<String, ConfigError> {
 
 /// A listen address is `HOST:PORT` or `:PORT` (every interface), HOST as
 /// a target's (a name, an IPv4 address or a bracketed IPv6 address) and
-/// PORT from 0 (any free port) to 65535. A name that does not resolve is
-/// still only found when binding.
+/// PORT from 0 (any free port) to 65535; or any socket address std reads,
+/// such as a link-local IPv6 one with its zone (`[fe80::1%2]:9100`). A name
+/// that does not resolve is still only found when binding.
 fn check_listen_address(text: &str) -> Result<(), String> {
+    if text.parse::<std::net::SocketAddr>().is_ok() {
+        return Ok(());
+    }
     let usage = || format!("`{text}` is not HOST:PORT or :PORT");
     let (host, port) = text.rsplit_once(':').ok_or_else(usage)?;
     if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err()
@@ -323,7 +328,9 @@ mod tests {
 
     #[test]
     fn listen_addresses_are_host_and_port_or_only_a_port() {
-        for good in [":10013", ":0", "127.0.0.1:0", "[::1]:65535", "localhost:1", "[::]:9"] {
+        let good = [":10013", ":0", "127.0.0.1:0", "[::1]:65535", "localhost:1", "[::]:9"];
+        // A link-local address names its interface by a zone index.
+        for good in good.into_iter().chain(["[fe80::1%2]:9100"]) {
             assert_eq!(check_listen_address(good), Ok(()), "{good}");
         }
         for bad in

@@ -182,25 +182,36 @@ pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Reads the configuration file, which must be a regular file of at most
 /// [`MAX_FILE_BYTES`]. Anything else is refused before it is read: a FIFO
-/// would block the open until a writer comes, and a device such as
-/// `/dev/zero` never ends, either of which would hang or exhaust a reload.
+/// would block until a writer comes, and a device such as `/dev/zero`
+/// never ends, either of which would hang or exhaust a reload.
+///
+/// The file is opened without blocking (a FIFO's open would wait for a
+/// writer) and then checked, so that what is checked is what is read,
+/// even if the path is replaced meanwhile.
 fn read_file(path: &str) -> Result<String, ConfigError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // Linux's O_NONBLOCK, on every architecture we build for.
+    const O_NONBLOCK: i32 = 0o4000;
     let read_error = |message: String| ConfigError::Read { path: path.to_string(), message };
-    let metadata = std::fs::metadata(path).map_err(|err| read_error(err.to_string()))?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open(path)
+        .map_err(|err| read_error(err.to_string()))?;
+    let metadata = file.metadata().map_err(|err| read_error(err.to_string()))?;
     if !metadata.is_file() {
         return Err(read_error("not a regular file".to_string()));
     }
-    // The cap is on what is read, not on the size `stat` gave: the file
-    // may grow between the two.
-    let file = std::fs::File::open(path).map_err(|err| read_error(err.to_string()))?;
-    let mut text = String::new();
+    // The cap is on what is read, not on the size `fstat` gave: the file
+    // may grow meanwhile. A regular file's reads never block.
+    let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
-        .read_to_string(&mut text)
+        .read_to_end(&mut bytes)
         .map_err(|err| read_error(err.to_string()))?;
-    if text.len() as u64 > MAX_FILE_BYTES {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(read_error(format!("larger than {} KiB", MAX_FILE_BYTES / 1024)));
     }
-    Ok(text)
+    String::from_utf8(bytes).map_err(|_| read_error("not UTF-8 text".to_string()))
 }
 
 /// A mistake on the command line or in the configuration file.

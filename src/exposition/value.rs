@@ -105,7 +105,7 @@ const POWERS_OF_TEN: [f64; 23] = [
 /// division rounds correctly, so that is the double nearest to the
 /// decimal), these digits read back as the value. And they are the
 /// shortest: another decimal of 15 digits or fewer differs from this one
-/// by at least one unit of its 15th digit, 10⁻¹⁵ of the value, which is
+/// by at least one unit of its 15th digit, at least 10⁻¹⁵ of the value, which is
 /// more than the 2⁻⁵² of the value that all decimals reading back as one
 /// double lie within. The rounding cannot pick the wrong mantissa either:
 /// for a value that has such digits, the scaled value is within 0.2 of
@@ -129,8 +129,11 @@ fn fifteen_digits(magnitude: f64, buffer: &mut [u8; DIGITS_ROOM]) -> Option<Deci
 ///
 /// The decimal exponent comes from the binary one: a double is 1.f × 2^e,
 /// so its decimal exponent is e × log₁₀2 or one more, and 1233 / 4096 is
-/// log₁₀2 to five digits. Where the guess is one low, the scaled value
-/// reaches 10¹⁵, and one power of ten less is right.
+/// log₁₀2 to five digits, exact enough for every e (about -27 to 50) that
+/// a scale from 10⁰ to 10²² can serve. Where the guess is one low, the
+/// scaled value reaches 10¹⁵, and one power of ten less is right. A wrong
+/// guess could only send a value to the formatter: the division in
+/// [`fifteen_digits`] alone proves the digits.
 fn scaled_below_1e15(magnitude: f64) -> Option<(usize, f64)> {
     let binary_exponent = ((magnitude.to_bits() >> 52) & 0x7ff) as i32 - 1023;
     let decimal_exponent = (binary_exponent * 1233) >> 12;

@@ -183,16 +183,19 @@ fn accept_loop(listener: &TcpListener, shared: &Shared) {
         if shared.stopping.load(Ordering::SeqCst) {
             break;
         }
-        let result = stream.and_then(|stream| admit(stream, shared));
+        let result = match stream {
+            Ok(stream) => admit(stream, shared),
+            Err(err) if cannot_ever_accept(&err) => {
+                log::error("the listening socket cannot accept connections", &[("err", &err)]);
+                break;
+            }
+            Err(err) => Err(err),
+        };
         match result {
             Ok(()) => {}
             Err(err) if limits::is_out_of_file_descriptors(&err) => {
                 limits::report_out_of_fds("accepting; backing off", &err);
                 thread::sleep(FD_EXHAUSTED_BACKOFF);
-            }
-            Err(err) if cannot_ever_accept(&err) => {
-                log::error("the listening socket cannot accept connections", &[("err", &err)]);
-                break;
             }
             Err(err) => {
                 log::warn("accept failed", &[("err", &err)]);
@@ -203,14 +206,15 @@ fn accept_loop(listener: &TcpListener, shared: &Shared) {
 }
 
 /// Whether `accept()` failed because of the socket itself, which no retry
-/// changes: `EBADF`, `EINVAL` (it does not listen), `ENOTSOCK`,
-/// `EOPNOTSUPP` (it is no stream socket). Linux numbers, accept(2).
+/// changes: `EBADF`, `ENOTSOCK`, `EINVAL` (it does not listen). Linux
+/// numbers, accept(2). Not `EOPNOTSUPP`: on TCP, accept(2) counts it among
+/// the errors of one new connection that "should be treated like EAGAIN
+/// by retrying", and a socket of the wrong type is refused at start.
 fn cannot_ever_accept(err: &io::Error) -> bool {
     const EBADF: i32 = 9;
     const EINVAL: i32 = 22;
     const ENOTSOCK: i32 = 88;
-    const EOPNOTSUPP: i32 = 95;
-    matches!(err.raw_os_error(), Some(EBADF | EINVAL | ENOTSOCK | EOPNOTSUPP))
+    matches!(err.raw_os_error(), Some(EBADF | EINVAL | ENOTSOCK))
 }
 
 /// Hands an accepted connection to a worker, or answers 503 at once if

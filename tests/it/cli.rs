@@ -182,6 +182,21 @@ fn a_config_file_that_is_not_a_small_regular_file_is_refused() {
         &format!("probe_exporter: cannot read {}: ", huge.path()),
         &["larger than"],
     );
+    // Cut at the cap in the middle of a character, it is still too large,
+    // not text that is not UTF-8.
+    let huge_accented = ConfigFile::new(&format!("# {}\n", "é".repeat(1 << 20)));
+    check_rejected(
+        &["--config.file", huge_accented.path(), "--config.check"],
+        &format!("probe_exporter: cannot read {}: ", huge_accented.path()),
+        &["larger than"],
+    );
+    let binary = ConfigFile::new("");
+    std::fs::write(binary.path(), b"\xff\xfe[target a]\n").expect("write the file");
+    check_rejected(
+        &["--config.file", binary.path(), "--config.check"],
+        &format!("probe_exporter: cannot read {}: ", binary.path()),
+        &["not UTF-8 text"],
+    );
     // A FIFO without a writer would block the open, and so the start or a
     // reload, forever.
     let fifo = std::env::temp_dir().join(format!("probe_exporter-it-{}.fifo", std::process::id()));
