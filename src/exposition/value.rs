@@ -105,9 +105,9 @@ const POWERS_OF_TEN: [f64; 23] = [
 /// division rounds correctly, so that is the double nearest to the
 /// decimal), these digits read back as the value. And they are the
 /// shortest: another decimal of 15 digits or fewer differs from this one
-/// by at least one unit of its 15th digit, at least 10⁻¹⁵ of the value, which is
-/// more than the 2⁻⁵² of the value that all decimals reading back as one
-/// double lie within. The rounding cannot pick the wrong mantissa either:
+/// by at least one unit of its 15th digit, at least 10⁻¹⁵ of the value,
+/// which is more than the 2⁻⁵² of the value that all decimals reading
+/// back as one double lie within. The rounding cannot pick the wrong mantissa either:
 /// for a value that has such digits, the scaled value is within 0.2 of
 /// the mantissa.
 fn fifteen_digits(magnitude: f64, buffer: &mut [u8; DIGITS_ROOM]) -> Option<Decimal<'_>> {

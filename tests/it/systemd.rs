@@ -59,22 +59,27 @@ fn serves_on_a_socket_passed_as_fd_3() {
     // The listen address is port 0, so an exporter that ignored the socket
     // would listen on a port of its own, never the default fixed one, and
     // the request below would wait in the passed socket's queue unanswered.
-    let script = r#"export LISTEN_PID=$$ LISTEN_FDS=1
-        exec "$0" --web.systemd-socket --web.listen-address 127.0.0.1:0 3<&0 0</dev/null"#;
-    let child = Command::new("sh")
-        .args(["-c", script])
-        .arg(exporter())
-        .stdin(Stdio::from(OwnedFd::from(listener)))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _exporter = KillOnDrop(child);
+    let _exporter = KillOnDrop(spawn_with_fd_3(OwnedFd::from(listener), Stdio::null()));
 
     // The socket already listens, so the connection waits in its backlog
     // until the exporter accepts it: there is nothing to wait for first.
     let response = get(address, "/metrics");
     assert!(response.starts_with("HTTP/1.1 200"), "response:\n{response}");
+}
+
+/// The exporter with `--web.systemd-socket`, given `socket` as fd 3 and
+/// LISTEN_PID set to its own pid, as systemd starts it.
+fn spawn_with_fd_3(socket: OwnedFd, stderr: Stdio) -> std::process::Child {
+    let script = r#"export LISTEN_PID=$$ LISTEN_FDS=1
+        exec "$0" --web.systemd-socket --web.listen-address 127.0.0.1:0 3<&0 0</dev/null"#;
+    Command::new("sh")
+        .args(["-c", script])
+        .arg(exporter())
+        .stdin(Stdio::from(socket))
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
 }
 
 #[test]
@@ -84,17 +89,7 @@ fn a_passed_socket_that_does_not_listen_stops_the_start() {
     // took it would spin in its accept loop instead of exiting.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let connected = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    let script = r#"export LISTEN_PID=$$ LISTEN_FDS=1
-        exec "$0" --web.systemd-socket --web.listen-address 127.0.0.1:0 3<&0 0</dev/null"#;
-    let child = Command::new("sh")
-        .args(["-c", script])
-        .arg(exporter())
-        .stdin(Stdio::from(OwnedFd::from(connected)))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut exporter = KillOnDrop(child);
+    let mut exporter = KillOnDrop(spawn_with_fd_3(OwnedFd::from(connected), Stdio::piped()));
     let deadline = Instant::now() + PATIENCE;
     let status = loop {
         if let Some(status) = exporter.0.try_wait().unwrap() {
