@@ -72,17 +72,26 @@ describe() {
 }
 
 # The address on the first log line that contains PATTERN, or nothing.
+# Only complete lines are read: a line still being written could end in
+# the middle of its address.
 logged_address() {
-    sed -n "/$1/{s/.*address=\([0-9.:]*\).*/\1/p;q}" "$WORK/demo.log"
+    local complete_lines complete_text
+    complete_lines=$(wc -l <"$WORK/demo.log")
+    complete_text=$(head -n "$complete_lines" "$WORK/demo.log")
+    sed -n "/$1/{s/.*address=\([0-9.:]*\).*/\1/p;q}" <<<"$complete_text"
 }
 
 # Starts the demo under qemu and waits, boundedly, for the addresses of
-# the exporter and of the daytime service to appear in its log.
+# the exporter and of the daytime service to appear in its log. The log
+# file is created here, before the emulator starts: the backgrounded
+# process opens it in its own time, and a read of a file not yet there
+# would end the script (set -e). The emulator appends to it.
 start_demo() {
+    : >"$WORK/demo.log"
     qemu-aarch64-static "$BINARY" demo \
         --web.listen-address 127.0.0.1:0 \
         --daytime.listen 127.0.0.1:0 --counter.listen 127.0.0.1:0 \
-        2>"$WORK/demo.log" &
+        2>>"$WORK/demo.log" &
     DEMO_PID=$!
     local deadline=$((SECONDS + START_TIMEOUT_SECONDS))
     while ((SECONDS < deadline)); do
