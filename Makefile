@@ -21,23 +21,30 @@ build:
 release:
 	$(CARGO) build --release
 
-## make static: a statically linked, stripped binary (musl, or glibc static-pie)
+## make static: a statically linked, stripped binary (musl, or glibc static-pie);
+## installs the musl target with rustup, and `file` with apt-get, if missing
 static:
 	scripts/static.sh
 
-## make cross: the static binary for 64-bit ARM, smoke-tested under qemu
+## make cross: the static binary for 64-bit ARM, smoke-tested under qemu;
+## installs the aarch64 target with rustup, and qemu-user-static, file and
+## curl with apt-get, if missing
 cross:
 	scripts/cross.sh
 
 ## make bench: CPU, system calls, instructions, latency, threads, memory and
 ## size, each against its target, for the glibc release binary and the
 ## static musl binary side by side (needs strace, valgrind and prlimit);
-## make bench FIGURES=6 (or 1,3,5) measures only those figures
+## make bench FIGURES=6 (or 1,3,5) measures only those figures.
+## It installs what is missing, saying so first: strace and valgrind with
+## apt-get (Debian; needs root), and through scripts/static.sh the musl
+## target with rustup and `file` with apt-get.
 FIGURES ?=
 bench:
 	@for tool in strace valgrind; do \
-		command -v $$tool >/dev/null || apt-get install -y $$tool || \
-			{ apt-get update && apt-get install -y $$tool; }; \
+		command -v $$tool >/dev/null && continue; \
+		echo "bench: $$tool is missing; installing it: apt-get install -y $$tool"; \
+		apt-get install -y $$tool || { apt-get update && apt-get install -y $$tool; }; \
 	done
 	@musl=; if out=$$(scripts/static.sh); then \
 		echo "$$out"; \
