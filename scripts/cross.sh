@@ -8,6 +8,7 @@
 # because the linker is rust-lld. The smoke test runs `probe_exporter demo`
 # under Debian's qemu-user-static (installed here if missing), scrapes
 # /metrics and /probe, and expects the demo daytime service probed as up.
+# It fails if the binary is over the size README.md's table of builds gives.
 #
 # Everything listens on 127.0.0.1 port 0, every wait is bounded, and the
 # emulated process is stopped on exit. Exits 1 if a check fails.
@@ -50,6 +51,7 @@ ensure_commands() {
     command -v curl >/dev/null || missing+=(curl)
     command -v qemu-aarch64-static >/dev/null || missing+=(qemu-user-static)
     if ((${#missing[@]} > 0)); then
+        echo "cross: installing ${missing[*]}: apt-get install -y ${missing[*]}" >&2
         apt-get install -y "${missing[@]}" >/dev/null 2>&1 ||
             { apt-get update >/dev/null && apt-get install -y "${missing[@]}" >/dev/null; }
     fi
@@ -61,14 +63,26 @@ build() {
         "$CARGO" build --profile "$PROFILE" --target "$TARGET" >&2
 }
 
+# The bound README.md's table of builds gives the build whose first cell
+# starts with ROW ("under N MB"), in bytes; nothing if it gives none.
+readme_size_bound() {
+    local megabytes
+    megabytes=$(awk -F'|' -v row="$1" 'index($2, " " row) == 1 &&
+        match($3, /under [0-9]+ MB/) { print substr($3, RSTART + 6, RLENGTH - 9); exit }' README.md)
+    [[ -n $megabytes ]] && echo $((megabytes * 1000000))
+}
+
 describe() {
-    local description
+    local description bytes bound
     description=$(file -b "$BINARY")
+    bytes=$(stat -c %s "$BINARY")
     echo "binary: $BINARY"
     echo "file:   $description"
-    echo "size:   $(stat -c %s "$BINARY") bytes"
+    echo "size:   $bytes bytes"
     [[ $description == *"ARM aarch64"* ]] || fail "file does not say ARM aarch64"
     [[ $description == *"statically linked"* ]] || fail "file does not say statically linked"
+    bound=$(readme_size_bound "musl, aarch64") || fail "README.md gives no size for musl, aarch64"
+    ((bytes < bound)) || fail "$bytes bytes; README.md says under $((bound / 1000000)) MB"
 }
 
 # The address on the first log line that contains PATTERN, or nothing.

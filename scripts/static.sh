@@ -13,7 +13,10 @@
 #
 # Both use the `static` profile of Cargo.toml (release, tuned for size).
 # STATIC_LIBC=glibc asks for the glibc flavour directly. Prints the
-# binary's path, what `file` says about it, and its size in bytes.
+# binary's path, what `file` says about it, and its size in bytes, and
+# fails if the size is over the bound README.md's table of builds gives.
+# Installs what is missing, saying so: the musl target (rustup) and
+# `file` (apt-get).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +29,7 @@ readonly GLIBC=x86_64-unknown-linux-gnu
 # Installs `file` where it is missing (Debian's minimal images lack it).
 ensure_file_command() {
     if ! command -v file >/dev/null; then
+        echo "static: installing file: apt-get install -y file" >&2
         apt-get install -y file >/dev/null 2>&1 ||
             { apt-get update >/dev/null && apt-get install -y file >/dev/null; }
     fi
@@ -52,8 +56,29 @@ build_glibc_static_pie() {
         "$CARGO" build --profile "$PROFILE" --target "$GLIBC"
 }
 
+# The bound README.md's table of builds gives the build whose first cell
+# starts with ROW ("under N MB"), in bytes; nothing if it gives none.
+readme_size_bound() {
+    local megabytes
+    megabytes=$(awk -F'|' -v row="$1" 'index($2, " " row) == 1 &&
+        match($3, /under [0-9]+ MB/) { print substr($3, RSTART + 6, RLENGTH - 9); exit }' README.md)
+    [[ -n $megabytes ]] && echo $((megabytes * 1000000))
+}
+
+# Fails unless BINARY is smaller than README.md says the build ROW is.
+check_size() {
+    local binary=$1 row=$2 bound bytes
+    bound=$(readme_size_bound "$row") || true
+    [[ -n $bound ]] || { echo "static: README.md gives no size for the build '$row'" >&2; exit 1; }
+    bytes=$(stat -c %s "$binary")
+    if ((bytes >= bound)); then
+        echo "static: $binary is $bytes bytes; README.md says '$row' is under $((bound / 1000000)) MB" >&2
+        exit 1
+    fi
+}
+
 main() {
-    local target
+    local target row
     if [[ ${STATIC_LIBC:-musl} == glibc ]]; then
         target=$GLIBC
         build_glibc_static_pie
@@ -70,6 +95,8 @@ main() {
     echo "binary: $binary"
     echo "file:   $(file -b "$binary")"
     echo "size:   $(stat -c %s "$binary") bytes"
+    if [[ $target == "$MUSL" ]]; then row="musl, x86-64"; else row="glibc static-pie, x86-64"; fi
+    check_size "$binary" "$row"
 }
 
 main "$@"

@@ -26,3 +26,5 @@ mod properties;
 mod systemd;
 // Reload, graceful stop, signals, listeners, the log's shapes.
 mod lifecycle;
+// README's recipes and examples, run as written.
+mod recipes;

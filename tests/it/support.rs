@@ -68,6 +68,11 @@ impl Exporter {
     pub fn connect(&self) -> TcpStream {
         connect(self.addr)
     }
+
+    /// The process id, for sending the exporter a signal.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Exporter {
