@@ -33,8 +33,8 @@ fn recipe(name: &str) -> &'static str {
 /// The contents of the first fenced code block in `text`.
 fn fenced_block(text: &str) -> &str {
     let start = text.find("```").expect("a fenced block");
-    let after_info = &text[start..];
-    let body = &after_info[after_info.find('\n').expect("the fence line ends") + 1..];
+    let from_fence = &text[start..];
+    let body = &from_fence[from_fence.find('\n').expect("the fence line ends") + 1..];
     &body[..body.find("```").expect("the fenced block closes")]
 }
 
