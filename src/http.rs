@@ -19,7 +19,7 @@ use std::io::{self, Write};
 use std::net::Ipv6Addr;
 use std::time::SystemTime;
 
-use crate::timestamp;
+use crate::time::format;
 
 /// The request line may be at most this long (answered with 414). Empty
 /// lines before it count toward the limit, so that a client cannot send
@@ -818,7 +818,7 @@ impl Response {
             }
         }
         head.push_str("Date: ");
-        timestamp::write_imf_fixdate(&mut head, SystemTime::now());
+        format::write_imf_fixdate(&mut head, SystemTime::now());
         head.push_str("\r\n");
         head.push_str(if keep_alive {
             "Connection: keep-alive\r\n"

@@ -18,7 +18,7 @@ use probe_exporter::exposition::{
 use probe_exporter::http::{self, Parse};
 use probe_exporter::json::{self, Value};
 use probe_exporter::negotiate;
-use probe_exporter::timestamp::{self, Offset};
+use probe_exporter::time::{self, Offset};
 
 /// Cases per property: enough to reach odd corners, few enough that every
 /// property together takes a few seconds in a debug build.
@@ -444,10 +444,10 @@ const DATE_TIMES: &[&[u8]] = &[
 
 #[test]
 fn time_parser_answers_ok_or_err_for_any_text() {
-    check_property("timestamp::parse_iso8601 never panics", CASES, |rng| {
+    check_property("time::parse_iso8601 never panics", CASES, |rng| {
         let input = hostile_input(rng, DATE_TIMES);
         let text = String::from_utf8_lossy(&input);
-        if let Ok(seconds) = timestamp::parse_iso8601(&text, Offset::UTC) {
+        if let Ok(seconds) = time::parse_iso8601(&text, Offset::UTC) {
             assert!(seconds.is_finite(), "{text:?} gave {seconds}");
         }
         // An offset that parses is written `+hh:mm` or `-hh:mm`, which
@@ -486,7 +486,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 
 #[test]
 fn valid_date_times_parse_to_the_seconds_the_calendar_gives() {
-    check_property("timestamp: date-time -> Unix seconds", CASES, |rng| {
+    check_property("time: date-time -> Unix seconds", CASES, |rng| {
         let year = rng.between(0, 9999);
         let month = rng.between(1, 12);
         let day = rng.between(1, days_in_month(i64::from(year), month));
@@ -524,7 +524,7 @@ fn valid_date_times_parse_to_the_seconds_the_calendar_gives() {
         let local = days_since_epoch(i64::from(year), month, day) * 86_400
             + i64::from(hour * 3600 + minute * 60 + second);
         let expected = (local - offset_minutes * 60) as f64 + f64::from(nanos) * 1e-9;
-        let parsed = timestamp::parse_iso8601(&text, default_offset)
+        let parsed = time::parse_iso8601(&text, default_offset)
             .unwrap_or_else(|err| panic!("{text:?}: {err}"));
         // A few ulps: an f64 near year 9999 resolves only tens of µs.
         let tolerance = (expected.abs() * 4.0 * f64::EPSILON).max(1e-6);
