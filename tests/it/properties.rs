@@ -15,7 +15,7 @@ use probe_exporter::config::{self, ConfigError};
 use probe_exporter::exposition::{
     self, CounterValue, Family, Format, HistogramValue, Labels, Samples, StateSetValue,
 };
-use probe_exporter::http::{self, Parse};
+use probe_exporter::http::{self, Parsed};
 use probe_exporter::json::{self, Value};
 use probe_exporter::negotiate;
 use probe_exporter::time::{self, Offset};
@@ -206,14 +206,14 @@ fn http_parser_answers_ok_or_err_for_any_bytes() {
     check_property("http::parse_request never panics", CASES, |rng| {
         let input = hostile_input(rng, &valid_inputs);
         match http::parse_request(&input) {
-            Ok(Parse::Complete(_, used)) => {
+            Ok(Parsed::Complete(_, used)) => {
                 assert!(used <= input.len(), "used {used} of {} bytes", input.len());
                 assert_eq!(input[used - 1], b'\n', "a head ends with a line feed");
                 // The head alone is the same request: nothing after it counted.
                 let head_alone = http::parse_request(&input[..used]);
-                assert!(matches!(head_alone, Ok(Parse::Complete(_, n)) if n == used));
+                assert!(matches!(head_alone, Ok(Parsed::Complete(_, n)) if n == used));
             }
-            Ok(Parse::Partial) => {}
+            Ok(Parsed::Partial) => {}
             Err(err) => assert!((400..600).contains(&err.status().0), "{err:?}"),
         }
     });
@@ -225,16 +225,16 @@ fn http_heads_are_partial_until_their_last_byte_whatever_follows() {
         let head = *rng.pick(HTTP_HEADS);
         // Incomplete input is not invalid: every proper prefix asks for more.
         let cut = rng.below(head.len());
-        assert_eq!(http::parse_request(&head[..cut]), Ok(Parse::Partial), "{cut} bytes");
+        assert_eq!(http::parse_request(&head[..cut]), Ok(Parsed::Partial), "{cut} bytes");
         // A whole head is complete, and what follows it (the next pipelined
         // request, or garbage) changes nothing about it.
         let mut input = head.to_vec();
         input.extend(random_bytes(rng, 64));
-        let Ok(Parse::Complete(request, used)) = http::parse_request(&input) else {
+        let Ok(Parsed::Complete(request, used)) = http::parse_request(&input) else {
             panic!("{:?} is not complete", String::from_utf8_lossy(&input));
         };
         assert_eq!(used, head.len());
-        assert_eq!(http::parse_request(head), Ok(Parse::Complete(request, used)));
+        assert_eq!(http::parse_request(head), Ok(Parsed::Complete(request, used)));
     });
 }
 
