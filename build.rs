@@ -12,17 +12,17 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-// The crate's own calendar, compiled here a second time: the file is a leaf
-// (no `crate::` imports, no I/O) so that it can be. The script uses only
-// `format_build_date`.
-#[allow(dead_code)]
-#[path = "src/timestamp.rs"]
-mod timestamp;
+// The crate's own calendar, compiled here a second time: the module is a
+// leaf (no `crate::` imports, no I/O) so that it can be. The script uses
+// only `format_build_date`.
+#[allow(dead_code, unused_imports)]
+#[path = "src/time/mod.rs"]
+mod time;
 
 fn main() {
     set_env("PROBE_EXPORTER_REVISION", git(&["rev-parse", "HEAD"]));
     set_env("PROBE_EXPORTER_BRANCH", git(&["rev-parse", "--abbrev-ref", "HEAD"]));
-    set_env("PROBE_EXPORTER_BUILD_DATE", Some(timestamp::format_build_date(build_time())));
+    set_env("PROBE_EXPORTER_BUILD_DATE", Some(time::format::format_build_date(build_time())));
     set_env("PROBE_EXPORTER_RUSTC_VERSION", rustc_version());
 
     // Without any `rerun-if` line cargo would run this script again whenever

@@ -68,7 +68,8 @@ use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
-use probe_exporter::{demo, timestamp};
+use probe_exporter::demo;
+use probe_exporter::time::format;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -1507,7 +1508,7 @@ fn spawn_slow_daytime() -> Result<SocketAddr> {
         thread::Builder::new().name("slow daytime answers".to_string()).spawn(move || {
             for (mut stream, accepted) in waiting {
                 thread::sleep(SLOW_ANSWER.saturating_sub(accepted.elapsed()));
-                let line = format!("{}\r\n", timestamp::format_ctime(SystemTime::now()));
+                let line = format!("{}\r\n", format::format_ctime(SystemTime::now()));
                 let _ = stream.write_all(line.as_bytes());
             }
         })?;

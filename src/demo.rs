@@ -17,20 +17,20 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime};
 
 use crate::log;
-use crate::timestamp;
+use crate::time::format;
 
 const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Starts the daytime service on `listener`, in a thread of its own.
 pub fn spawn_daytime(listener: TcpListener) -> io::Result<JoinHandle<()>> {
     thread::Builder::new().name("daytime".to_string()).spawn(move || {
-        serve_each(&listener, |_| format!("{}\r\n", timestamp::format_ctime(SystemTime::now())))
+        serve_each(&listener, |_| format!("{}\r\n", format::format_ctime(SystemTime::now())))
     })
 }
 
 /// Starts the counter service on `listener`, in a thread of its own.
 pub fn spawn_counter(listener: TcpListener) -> io::Result<JoinHandle<()>> {
-    let launched = timestamp::format_iso8601_micros(SystemTime::now());
+    let launched = format::format_iso8601_micros(SystemTime::now());
     thread::Builder::new()
         .name("counter".to_string())
         .spawn(move || serve_each(&listener, |requests| counter_reply(&launched, requests)))

@@ -15,7 +15,7 @@
 //!    every probe of [`probe`] at once on long-lived probe threads, within
 //!    that one deadline, on the targets [`exporter`] has loaded now.
 //! 4. Each probe resolves, connects, reads and parses, each step timed; it
-//!    uses [`json`], [`timestamp`] and [`daytime_date`] to read what
+//!    uses [`json`] and [`time`] to read what
 //!    services say.
 //! 5. [`metrics`], the one list of every family the exporter writes,
 //!    turns the reports, the [`histogram`]s' readings, the [`telemetry`]
@@ -43,8 +43,7 @@ pub mod routes;
 pub mod scrape;
 pub mod probe;
 pub mod json;
-pub mod timestamp;
-pub mod daytime_date;
+pub mod time;
 pub mod exposition;
 pub mod metrics;
 pub mod negotiate;

@@ -38,7 +38,7 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::SystemTime;
 
-use crate::timestamp;
+use crate::time::format;
 
 /// One field of an event: its key, written as it is, and its value,
 /// written with `Display` and quoted where the format needs it.
@@ -233,7 +233,7 @@ pub fn format_line(
     msg: &str,
     fields: &[Field<'_>],
 ) -> String {
-    let ts = timestamp::format_rfc3339_millis(time);
+    let ts = format::format_rfc3339_millis(time);
     let mut line = String::with_capacity(80);
     match format {
         Format::Logfmt => push_logfmt(&mut line, &ts, level, msg, fields),

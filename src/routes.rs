@@ -290,7 +290,7 @@ fn html_escape(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::config::{Config, Targets};
-    use crate::http::{parse_request, Parse};
+    use crate::http::{parse_request, Parsed};
     use crate::os::systemd::Notifier;
 
     fn exporter() -> Exporter {
@@ -300,7 +300,7 @@ mod tests {
     /// The response to `request_line` with a Host header.
     fn answer(exporter: &Exporter, request_line: &str) -> Response {
         let text = format!("{request_line}\r\nHost: test\r\n\r\n");
-        let Ok(Parse::Complete(request, _)) = parse_request(text.as_bytes()) else {
+        let Ok(Parsed::Complete(request, _)) = parse_request(text.as_bytes()) else {
             panic!("not a request: {request_line}");
         };
         respond(&request, exporter)
@@ -347,7 +347,7 @@ mod tests {
     /// The response to `request_line` with the extra header lines `headers`.
     fn answer_with(exporter: &Exporter, request_line: &str, headers: &str) -> Response {
         let text = format!("{request_line}\r\nHost: test\r\n{headers}\r\n");
-        let Ok(Parse::Complete(request, _)) = parse_request(text.as_bytes()) else {
+        let Ok(Parsed::Complete(request, _)) = parse_request(text.as_bytes()) else {
             panic!("not a request: {request_line}");
         };
         respond(&request, exporter)

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::histogram::DEFAULT_BUCKETS;
-use crate::timestamp::Offset;
+use crate::time::Offset;
 
 /// The timeout of a probe unless its target sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -21,7 +21,7 @@ use crate::histogram::parse_buckets;
 use std::time::Duration;
 
 use crate::target::{Address, Kind, Module, Target, DEFAULT_TIMEOUT};
-use crate::timestamp::Offset;
+use crate::time::Offset;
 
 /// What a configuration file holds.
 #[derive(Debug, Default)]

@@ -14,7 +14,7 @@
 use super::{ProbeError, Reading};
 use crate::json::{self, Value};
 use crate::target::CounterSpec;
-use crate::timestamp;
+use crate::time;
 
 /// A counter reply is one small object; 64 KiB is far more than enough.
 pub const MAX_REPLY: usize = 64 * 1024;
@@ -73,11 +73,9 @@ fn abbreviated(number: &str) -> std::borrow::Cow<'_, str> {
 /// The launch time in field `name`, as Unix seconds.
 fn launch_time(object: &Value, name: &str, spec: &CounterSpec) -> Result<f64, ProbeError> {
     match field(object, name)? {
-        Value::String(text) => {
-            timestamp::parse_iso8601(text, spec.launched_offset).map_err(|err| {
-                ProbeError::Protocol(format!("`{name}` is not an ISO 8601 time: {err}"))
-            })
-        }
+        Value::String(text) => time::parse_iso8601(text, spec.launched_offset).map_err(|err| {
+            ProbeError::Protocol(format!("`{name}` is not an ISO 8601 time: {err}"))
+        }),
         other => Err(ProbeError::Protocol(format!("`{name}` is {}, not a string", other.kind()))),
     }
 }

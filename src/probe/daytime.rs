@@ -13,12 +13,12 @@
 //!
 //! RFC 867 fixes no format for the line, so any non-empty line of
 //! printable text is a success; but when it is a date in one of the
-//! formats [`crate::daytime_date`] reads, the remote host's clock is kept
+//! formats [`crate::time::daytime`] reads, the remote host's clock is kept
 //! too, and with `expect = date` a line that is no date fails the probe.
 
 use super::{ProbeError, Reading};
-use crate::daytime_date;
 use crate::target::DaytimeSpec;
+use crate::time::daytime;
 
 /// A daytime reply is one short line; anything longer is not one.
 pub const MAX_REPLY: usize = 512;
@@ -26,7 +26,7 @@ pub const MAX_REPLY: usize = 512;
 /// The first line of the reply, and the time it names if it is a date.
 pub fn parse_reply(mut reply: Vec<u8>, spec: &DaytimeSpec) -> Result<Reading, ProbeError> {
     let line = first_line(&reply)?;
-    let remote_time = match daytime_date::parse(line, spec.zone) {
+    let remote_time = match daytime::parse(line, spec.zone) {
         Ok(time) => Some(time.unix_seconds),
         Err(err) if spec.expect_date => return Err(ProbeError::Protocol(err.to_string())),
         Err(_) => None,

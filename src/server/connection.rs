@@ -21,7 +21,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use crate::exporter::Exporter;
-use crate::http::{self, Delivery, Parse, Request, Response, Status};
+use crate::http::{self, Delivery, Parsed, Request, Response, Status};
 use crate::log;
 use crate::routes;
 use crate::server::connection_table::Registration;
@@ -188,11 +188,11 @@ fn read_request(
     let mut head_deadline = (!buffer.is_empty()).then(|| Instant::now() + config.read_timeout);
     loop {
         match http::parse_request(buffer) {
-            Ok(Parse::Complete(request, used)) => {
+            Ok(Parsed::Complete(request, used)) => {
                 buffer.drain(..used);
                 return Ok(Some(request));
             }
-            Ok(Parse::Partial) => {}
+            Ok(Parsed::Partial) => {}
             Err(err) => {
                 log::debug("bad request", &[("err", &err)]);
                 return Err(err.status());

@@ -378,7 +378,7 @@ fn every_response_has_a_date() {
     // IMF-fixdate, RFC 9110 section 5.6.7: within a second or two of now.
     let nearby: Vec<String> = (0..4)
         .map(|seconds| {
-            probe_exporter::timestamp::format_imf_fixdate(
+            probe_exporter::time::format::format_imf_fixdate(
                 before + Duration::from_secs(seconds) - Duration::from_secs(1),
             )
         })

@@ -417,10 +417,10 @@ fn a_failure_is_logged_once_not_at_every_scrape() {
 /// which are tested against their specifications; the others rearrange
 /// their fields.
 fn daytime_lines(ahead: Duration) -> Vec<(&'static str, String)> {
-    use probe_exporter::timestamp;
+    use probe_exporter::time::format;
     let then = std::time::SystemTime::now() + ahead;
-    let ctime = timestamp::format_ctime(then);
-    let iso = timestamp::format_iso8601_micros(then);
+    let ctime = format::format_ctime(then);
+    let iso = format::format_iso8601_micros(then);
     let words: Vec<&str> = ctime.split_whitespace().collect();
     let [_, month, day, time, year] = words[..] else { panic!("{ctime}") };
     let xinetd = format!("{day:0>2} {} {year} {time} UTC", month.to_ascii_uppercase());
@@ -429,7 +429,7 @@ fn daytime_lines(ahead: Duration) -> Vec<(&'static str, String)> {
     vec![
         ("ctime", ctime),
         ("xinetd", xinetd),
-        ("imf-fixdate", timestamp::format_imf_fixdate(then)),
+        ("imf-fixdate", format::format_imf_fixdate(then)),
         ("iso8601", format!("{}Z", &iso[..19])),
         ("nist", nist),
     ]

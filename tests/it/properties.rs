@@ -15,10 +15,10 @@ use probe_exporter::config::{self, ConfigError};
 use probe_exporter::exposition::{
     self, CounterValue, Family, Format, HistogramValue, Labels, Samples, StateSetValue,
 };
-use probe_exporter::http::{self, Parse};
+use probe_exporter::http::{self, Parsed};
 use probe_exporter::json::{self, Value};
 use probe_exporter::negotiate;
-use probe_exporter::timestamp::{self, Offset};
+use probe_exporter::time::{self, Offset};
 
 /// Cases per property: enough to reach odd corners, few enough that every
 /// property together takes a few seconds in a debug build.
@@ -206,14 +206,14 @@ fn http_parser_answers_ok_or_err_for_any_bytes() {
     check_property("http::parse_request never panics", CASES, |rng| {
         let input = hostile_input(rng, &valid_inputs);
         match http::parse_request(&input) {
-            Ok(Parse::Complete(_, used)) => {
+            Ok(Parsed::Complete(_, used)) => {
                 assert!(used <= input.len(), "used {used} of {} bytes", input.len());
                 assert_eq!(input[used - 1], b'\n', "a head ends with a line feed");
                 // The head alone is the same request: nothing after it counted.
                 let head_alone = http::parse_request(&input[..used]);
-                assert!(matches!(head_alone, Ok(Parse::Complete(_, n)) if n == used));
+                assert!(matches!(head_alone, Ok(Parsed::Complete(_, n)) if n == used));
             }
-            Ok(Parse::Partial) => {}
+            Ok(Parsed::Partial) => {}
             Err(err) => assert!((400..600).contains(&err.status().0), "{err:?}"),
         }
     });
@@ -225,16 +225,16 @@ fn http_heads_are_partial_until_their_last_byte_whatever_follows() {
         let head = *rng.pick(HTTP_HEADS);
         // Incomplete input is not invalid: every proper prefix asks for more.
         let cut = rng.below(head.len());
-        assert_eq!(http::parse_request(&head[..cut]), Ok(Parse::Partial), "{cut} bytes");
+        assert_eq!(http::parse_request(&head[..cut]), Ok(Parsed::Partial), "{cut} bytes");
         // A whole head is complete, and what follows it (the next pipelined
         // request, or garbage) changes nothing about it.
         let mut input = head.to_vec();
         input.extend(random_bytes(rng, 64));
-        let Ok(Parse::Complete(request, used)) = http::parse_request(&input) else {
+        let Ok(Parsed::Complete(request, used)) = http::parse_request(&input) else {
             panic!("{:?} is not complete", String::from_utf8_lossy(&input));
         };
         assert_eq!(used, head.len());
-        assert_eq!(http::parse_request(head), Ok(Parse::Complete(request, used)));
+        assert_eq!(http::parse_request(head), Ok(Parsed::Complete(request, used)));
     });
 }
 
@@ -444,10 +444,10 @@ const DATE_TIMES: &[&[u8]] = &[
 
 #[test]
 fn time_parser_answers_ok_or_err_for_any_text() {
-    check_property("timestamp::parse_iso8601 never panics", CASES, |rng| {
+    check_property("time::parse_iso8601 never panics", CASES, |rng| {
         let input = hostile_input(rng, DATE_TIMES);
         let text = String::from_utf8_lossy(&input);
-        if let Ok(seconds) = timestamp::parse_iso8601(&text, Offset::UTC) {
+        if let Ok(seconds) = time::parse_iso8601(&text, Offset::UTC) {
             assert!(seconds.is_finite(), "{text:?} gave {seconds}");
         }
         // An offset that parses is written `+hh:mm` or `-hh:mm`, which
@@ -486,7 +486,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 
 #[test]
 fn valid_date_times_parse_to_the_seconds_the_calendar_gives() {
-    check_property("timestamp: date-time -> Unix seconds", CASES, |rng| {
+    check_property("time: date-time -> Unix seconds", CASES, |rng| {
         let year = rng.between(0, 9999);
         let month = rng.between(1, 12);
         let day = rng.between(1, days_in_month(i64::from(year), month));
@@ -524,7 +524,7 @@ fn valid_date_times_parse_to_the_seconds_the_calendar_gives() {
         let local = days_since_epoch(i64::from(year), month, day) * 86_400
             + i64::from(hour * 3600 + minute * 60 + second);
         let expected = (local - offset_minutes * 60) as f64 + f64::from(nanos) * 1e-9;
-        let parsed = timestamp::parse_iso8601(&text, default_offset)
+        let parsed = time::parse_iso8601(&text, default_offset)
             .unwrap_or_else(|err| panic!("{text:?}: {err}"));
         // A few ulps: an f64 near year 9999 resolves only tens of µs.
         let tolerance = (expected.abs() * 4.0 * f64::EPSILON).max(1e-6);

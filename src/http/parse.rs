@@ -1,117 +1,16 @@
-//! HTTP/1.1, the part an exporter needs: requests in, responses out.
-//!
-//! The parser works on bytes, not on sockets. [`parse_request`] is handed
-//! whatever has arrived so far and answers [`Parse::Partial`] ("come back
-//! with more") or [`Parse::Complete`] with the request and how many bytes it
-//! used, so whatever follows is the next, pipelined, request. The caller
-//! owns the socket, the buffer and the clock; this file can be tested (and
-//! fuzzed) without any of them.
-//!
-//! Only what a scraper sends is supported: `GET` and `HEAD` with no body,
-//! HTTP/1.0 and HTTP/1.1 (a later HTTP/1.x is read as 1.1). Every limit is
-//! an error with the status code that RFC 9110 gives for it, so a client
-//! always learns why. Whatever could make two servers disagree on where a
-//! request ends or which host it is for, such as a second `Host` or a
-//! `Transfer-Encoding` next to a `Content-Length`, is refused, not guessed.
+//! Bytes into a request head: the request line, the header lines, and the
+//! checks that keep two servers from disagreeing on where a request ends or
+//! which host it is for. Sans-IO: the caller owns the socket and the buffer.
 
 use std::fmt;
-use std::io::{self, Write};
-use std::net::Ipv6Addr;
-use std::time::SystemTime;
 
-use crate::timestamp;
-
-/// The request line may be at most this long (answered with 414). Empty
-/// lines before it count toward the limit, so that a client cannot send
-/// them without end, and so that a head is judged the same however the
-/// network split it into reads.
-pub const MAX_REQUEST_LINE: usize = 8 * 1024;
-/// All header lines together may be at most this long (answered with 431).
-pub const MAX_HEADER_BYTES: usize = 16 * 1024;
-/// At most this many header lines (answered with 431).
-pub const MAX_HEADERS: usize = 100;
-
-/// A parsed request head. Everything is owned, so a request outlives the
-/// buffer it was read from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Request {
-    /// The method as sent, e.g. `GET`; methods are case-sensitive.
-    pub method: String,
-    /// The request target as sent, e.g. `/probe?target=a%3A1`.
-    pub target: String,
-    /// The percent-decoded path, e.g. `/probe`. Empty for the `*` of
-    /// `OPTIONS *` and the `host:port` of `CONNECT`, which name no path.
-    pub path: String,
-    /// The percent-decoded query pairs, in order.
-    pub query: Vec<(String, String)>,
-    /// The HTTP version of the request line.
-    pub version: Version,
-    /// The header lines as `(name, value)`, in order: names as sent, values
-    /// with the white space around them trimmed.
-    pub headers: Vec<(String, String)>,
-}
-
-/// The HTTP version of a request, which decides the keep-alive default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Version {
-    /// HTTP/1.0: the connection closes after the response unless the
-    /// client asks for `keep-alive`.
-    Http10,
-    /// HTTP/1.1, and any later HTTP/1.x: RFC 9110 section 2.5 has a
-    /// recipient read a higher minor version as the highest it implements.
-    Http11,
-}
-
-impl Request {
-    /// The first header of that name; names compare case-insensitively.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    /// The values of every header line of that name, in order.
-    fn header_values(&self, name: &'static str) -> impl Iterator<Item = &str> {
-        self.headers
-            .iter()
-            .filter(move |(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    /// The first query parameter of that name.
-    pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
-    }
-
-    /// Whether the client wants the connection kept open after the
-    /// response: the default in HTTP/1.1 unless it says `close`, and in
-    /// HTTP/1.0 only when it asks for `keep-alive` (RFC 9112 section 9.3).
-    pub fn wants_keep_alive(&self) -> bool {
-        let has_option = |option: &str| {
-            self.header_values("connection")
-                .flat_map(|value| value.split(','))
-                .any(|token| token.trim().eq_ignore_ascii_case(option))
-        };
-        match self.version {
-            Version::Http11 => !has_option("close"),
-            Version::Http10 => has_option("keep-alive"),
-        }
-    }
-
-    /// Whether a body follows the head: a chunked one, or a
-    /// `Content-Length` other than 0. We never read request bodies, so a
-    /// connection whose request has one cannot be reused: where the next
-    /// request would start is unknown.
-    pub fn has_body(&self) -> bool {
-        let content_length = self.header("content-length").map(str::trim);
-        self.header("transfer-encoding").is_some() || content_length.is_some_and(|len| len != "0")
-    }
-}
+use super::request::{Request, Version, MAX_HEADERS, MAX_HEADER_BYTES, MAX_REQUEST_LINE};
+use super::response::Status;
+use super::uri::{parse_host_port, parse_target};
 
 /// What [`parse_request`] made of the bytes it was given.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Parse {
+pub enum Parsed {
     /// A whole request head, and the number of bytes it took.
     Complete(Request, usize),
     /// The head is not complete yet; read more and call again.
@@ -216,13 +115,13 @@ impl std::error::Error for ParseError {}
 /// [`MAX_REQUEST_LINE`] + [`MAX_HEADER_BYTES`] and one read. A limit gives
 /// the same answer however the input is split: a prefix of a head that
 /// fits never exceeds one.
-pub fn parse_request(buf: &[u8]) -> Result<Parse, ParseError> {
+pub fn parse_request(buf: &[u8]) -> Result<Parsed, ParseError> {
     let Some((request_line, mut lines)) = find_request_line(buf)? else {
-        return Ok(Parse::Partial);
+        return Ok(Parsed::Partial);
     };
     let (method, target, version) = parse_request_line(request_line)?;
     let Some(headers) = parse_headers(&mut lines)? else {
-        return Ok(Parse::Partial);
+        return Ok(Parsed::Partial);
     };
     let (path, query) = parse_target(method, target)?;
     let request = Request {
@@ -235,7 +134,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Parse, ParseError> {
     };
     check_host(&request)?;
     check_framing(&request)?;
-    Ok(Parse::Complete(request, lines.pos))
+    Ok(Parsed::Complete(request, lines.pos))
 }
 
 /// Iterates over lines ending in LF, without the line ending (and
@@ -380,230 +279,6 @@ fn is_token(text: &str) -> bool {
         && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-/// A decoded path and its query pairs.
-type PathAndQuery = (String, Vec<(String, String)>);
-
-/// Decodes the request target into its path and query pairs.
-///
-/// ```text
-/// request-target = origin-form / absolute-form / authority-form / asterisk-form
-/// ```
-///
-/// RFC 9112 section 3.2 also says who may use which form: any method
-/// origin-form (`/metrics?a=1`) and absolute-form
-/// (`http://example.com:9/metrics`), but authority-form (`example.com:443`)
-/// "is only used for CONNECT requests" (§3.2.3) and asterisk-form (`*`)
-/// "is only used for a server-wide OPTIONS request" (§3.2.4). Anything
-/// else is not a request target: `%2Fmetrics` is not decoded into
-/// `/metrics`, or a server would serve a path the client never sent.
-fn parse_target(method: &str, target: &str) -> Result<PathAndQuery, ParseError> {
-    if target.starts_with('/') {
-        return split_path_and_query(target);
-    }
-    if let Some(path_and_query) = strip_http_authority(target) {
-        return split_path_and_query(path_and_query);
-    }
-    let no_path = (String::new(), Vec::new());
-    match method {
-        "OPTIONS" if target == "*" => Ok(no_path),
-        "CONNECT" if is_authority_form(target) => Ok(no_path),
-        _ => Err(ParseError::RequestTarget),
-    }
-}
-
-/// Splits `absolute-path [ "?" query ]` into the decoded path and query
-/// pairs; an empty path, as `http://host?a=1` has, is `/`.
-///
-/// A fragment (`#…`) is no part of a request target: neither a path nor a
-/// query may hold `#` (RFC 3986 sections 3.3 and 3.4), and the target URI
-/// "excludes the reference's fragment component, if any, since fragment
-/// identifiers are reserved for client-side processing" (RFC 9110 section
-/// 7.1). A target with one is refused, not served as another path.
-fn split_path_and_query(target: &str) -> Result<PathAndQuery, ParseError> {
-    if target.contains('#') {
-        return Err(ParseError::RequestTarget);
-    }
-    let (raw_path, raw_query) = match target.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (target, None),
-    };
-    let path = if raw_path.is_empty() { "/".to_string() } else { percent_decode(raw_path, false)? };
-    let query = match raw_query {
-        Some(query) => parse_query(query)?,
-        None => Vec::new(),
-    };
-    Ok((path, query))
-}
-
-/// The path and query of an `absolute-form` target (RFC 9112 §3.2.2) with
-/// one of the schemes this server is: `http://example.com:9/metrics?a=1`
-/// gives `/metrics?a=1`. `None` for any other target.
-///
-/// The authority must name a host, and no user. RFC 9110 section 4.2.1:
-/// "A sender MUST NOT generate an "http" URI with an empty host
-/// identifier. A recipient that processes such a URI reference MUST reject
-/// it as invalid." Section 4.2.4: "A recipient SHOULD parse for userinfo
-/// and treat its presence as an error".
-fn strip_http_authority(target: &str) -> Option<&str> {
-    let rest = strip_prefix_ignore_case(target, "http://")
-        .or_else(|| strip_prefix_ignore_case(target, "https://"))?;
-    // The path starts at the first `/` or `?` after the authority.
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, path_and_query) = rest.split_at(authority_end);
-    let (host, _port) = parse_host_port(authority)?;
-    (!host.is_empty()).then_some(path_and_query)
-}
-
-/// `text` without `prefix`, which it starts with in any case: URI schemes
-/// compare case-insensitively (RFC 3986 section 3.1).
-fn strip_prefix_ignore_case<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
-    let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
-}
-
-/// `authority-form = uri-host ":" port` (RFC 9112 §3.2.3), e.g.
-/// `example.com:443`. CONNECT has no default port (RFC 9110 §9.3.6), so
-/// both the host and the port must be there.
-fn is_authority_form(target: &str) -> bool {
-    matches!(parse_host_port(target), Some((host, Some(port))) if !host.is_empty() && !port.is_empty())
-}
-
-/// Checks `uri-host [ ":" port ]`, the value of `Host` (RFC 9110 §7.2) and
-/// the authority of a request target, and splits it into the host and,
-/// after a colon, the port. Nothing is decoded.
-///
-/// ```text
-/// uri-host = IP-literal / IPv4address / reg-name   (RFC 3986 §3.2.2)
-/// port     = *DIGIT                                (RFC 3986 §3.2.3)
-/// ```
-///
-/// Example: `[::1]:9100` gives `[::1]` and `9100`. The port may be empty
-/// (`a:`) and so may a reg-name: RFC 9110 section 7.2 has a client send an
-/// empty `Host` when the target URI has no authority.
-fn parse_host_port(text: &str) -> Option<(&str, Option<&str>)> {
-    // Only an IP-literal may hold a colon, and it ends at its `]`.
-    let host_end = if text.starts_with('[') {
-        text.find(']')? + 1
-    } else {
-        text.find(':').unwrap_or(text.len())
-    };
-    let (host, rest) = text.split_at(host_end);
-    let port = match rest.strip_prefix(':') {
-        Some(port) => Some(port),
-        None if rest.is_empty() => None,
-        None => return None,
-    };
-    let port_is_digits = port.is_none_or(|port| port.bytes().all(|b| b.is_ascii_digit()));
-    (is_uri_host(host) && port_is_digits).then_some((host, port))
-}
-
-/// ```text
-/// host       = IP-literal / IPv4address / reg-name
-/// IP-literal = "[" ( IPv6address / IPvFuture ) "]"
-/// ```
-///
-/// An IPv4address is made of digits and dots, so it is a reg-name too and
-/// needs no test of its own.
-fn is_uri_host(host: &str) -> bool {
-    match host.strip_prefix('[').and_then(|inner| inner.strip_suffix(']')) {
-        Some(literal) => literal.parse::<Ipv6Addr>().is_ok() || is_ipv_future(literal),
-        None => is_reg_name(host),
-    }
-}
-
-/// `IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )`
-fn is_ipv_future(text: &str) -> bool {
-    let Some((version, address)) = text.strip_prefix(['v', 'V']).and_then(|t| t.split_once('.'))
-    else {
-        return false;
-    };
-    let is_address_byte = |b: u8| is_unreserved(b) || is_sub_delim(b) || b == b':';
-    !version.is_empty()
-        && version.bytes().all(|b| b.is_ascii_hexdigit())
-        && !address.is_empty()
-        && address.bytes().all(is_address_byte)
-}
-
-/// `reg-name = *( unreserved / pct-encoded / sub-delims )`, where
-/// `pct-encoded = "%" HEXDIG HEXDIG`.
-fn is_reg_name(host: &str) -> bool {
-    let bytes = host.as_bytes();
-    let mut idx = 0;
-    while idx < bytes.len() {
-        match bytes[idx] {
-            b'%' => {
-                let hex = bytes.get(idx + 1..idx + 3);
-                if !hex.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) {
-                    return false;
-                }
-                idx += 3;
-            }
-            byte if is_unreserved(byte) || is_sub_delim(byte) => idx += 1,
-            _ => return false,
-        }
-    }
-    true
-}
-
-/// `unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"` (RFC 3986 §2.3)
-fn is_unreserved(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"-._~".contains(&byte)
-}
-
-/// `sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="`
-/// (RFC 3986 §2.2)
-fn is_sub_delim(byte: u8) -> bool {
-    b"!$&'()*+,;=".contains(&byte)
-}
-
-/// Splits `a=1&b=2` into pairs, decoding `%XX` and `+` (a space, as HTML
-/// forms encode it). A key without `=` has an empty value.
-fn parse_query(query: &str) -> Result<Vec<(String, String)>, ParseError> {
-    let mut pairs = Vec::new();
-    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        pairs.push((percent_decode(key, true)?, percent_decode(value, true)?));
-    }
-    Ok(pairs)
-}
-
-/// Decodes `%XX` escapes (RFC 3986 section 2.1); with `plus_is_space`,
-/// also `+` as a space.
-pub fn percent_decode(text: &str, plus_is_space: bool) -> Result<String, ParseError> {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut idx = 0;
-    while idx < bytes.len() {
-        match bytes[idx] {
-            b'%' => {
-                let hex = bytes.get(idx + 1..idx + 3).ok_or(ParseError::PercentEncoding)?;
-                let high = hex_value(hex[0]).ok_or(ParseError::PercentEncoding)?;
-                let low = hex_value(hex[1]).ok_or(ParseError::PercentEncoding)?;
-                decoded.push(high * 16 + low);
-                idx += 3;
-            }
-            b'+' if plus_is_space => {
-                decoded.push(b' ');
-                idx += 1;
-            }
-            byte => {
-                decoded.push(byte);
-                idx += 1;
-            }
-        }
-    }
-    String::from_utf8(decoded).map_err(|_| ParseError::PercentEncoding)
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// RFC 9112 section 3.2: "A server MUST respond with a 400 (Bad Request)
 /// status code to any HTTP/1.1 request message that lacks a Host header
 /// field and to any request message that contains more than one Host
@@ -673,179 +348,13 @@ fn check_content_length(request: &Request) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// Whether `method` is one that HTTP defines (RFC 9110 §9, and PATCH from
-/// RFC 5789). A resource that does not allow a known method answers 405;
-/// a method the server does not know at all is 501 (RFC 9110 §9.1).
-pub fn is_known_method(method: &str) -> bool {
-    const KNOWN: [&str; 9] =
-        ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
-    KNOWN.contains(&method)
-}
-
-/// An HTTP status code with its reason phrase.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Status(pub u16);
-
-impl Status {
-    /// 200: here is the answer.
-    pub const OK: Status = Status(200);
-    /// 400: the request is malformed, or its parameters are.
-    pub const BAD_REQUEST: Status = Status(400);
-    /// 403: `/probe` is off, or its target is not in the allow-list.
-    pub const FORBIDDEN: Status = Status(403);
-    /// 404: no such path.
-    pub const NOT_FOUND: Status = Status(404);
-    /// 405: a known method this path does not take; sent with `Allow`.
-    pub const METHOD_NOT_ALLOWED: Status = Status(405);
-    /// 408: the client sent its request head too slowly.
-    pub const REQUEST_TIMEOUT: Status = Status(408);
-    /// 414: the request line is longer than [`MAX_REQUEST_LINE`].
-    pub const URI_TOO_LONG: Status = Status(414);
-    /// 431: the headers exceed [`MAX_HEADER_BYTES`] or [`MAX_HEADERS`].
-    pub const HEADERS_TOO_LARGE: Status = Status(431);
-    /// 500: a bug (a panic) or a failed reload.
-    pub const INTERNAL_SERVER_ERROR: Status = Status(500);
-    /// 501: a method HTTP does not define.
-    pub const NOT_IMPLEMENTED: Status = Status(501);
-    /// 503: too busy or stopping; try again later.
-    pub const SERVICE_UNAVAILABLE: Status = Status(503);
-    /// 505: a well-formed version that is not HTTP/1.x.
-    pub const VERSION_NOT_SUPPORTED: Status = Status(505);
-
-    /// The reason phrase of the status line, e.g. `Not Found`.
-    pub fn reason(self) -> &'static str {
-        match self.0 {
-            200 => "OK",
-            400 => "Bad Request",
-            403 => "Forbidden",
-            404 => "Not Found",
-            405 => "Method Not Allowed",
-            408 => "Request Timeout",
-            414 => "URI Too Long",
-            431 => "Request Header Fields Too Large",
-            500 => "Internal Server Error",
-            501 => "Not Implemented",
-            503 => "Service Unavailable",
-            505 => "HTTP Version Not Supported",
-            _ => "Unknown",
-        }
-    }
-}
-
-/// A response as plain data: handlers build one and the connection loop
-/// writes it, so handlers are tested without sockets.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Response {
-    /// The status code.
-    pub status: Status,
-    /// The `Content-Type` header's value, e.g. [`TEXT_PLAIN`].
-    pub content_type: &'static str,
-    /// Extra headers, e.g. `Allow` or `Retry-After`.
-    pub headers: Vec<(&'static str, String)>,
-    /// The body; its length is sent as `Content-Length`.
-    pub body: Vec<u8>,
-}
-
-/// How a response goes out: with its body or, answering `HEAD`, without;
-/// and whether the connection stays open after it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Delivery {
-    /// Whether to leave the body out, answering `HEAD`.
-    pub head_only: bool,
-    /// Whether the connection stays open for another request; sent as
-    /// `Connection: keep-alive` or `Connection: close`.
-    pub keep_alive: bool,
-}
-
-impl Delivery {
-    /// The whole response, then the connection is closed.
-    pub const CLOSE: Delivery = Delivery { head_only: false, keep_alive: false };
-}
-
-/// The content type of plain-text answers, such as errors.
-pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
-/// The content type of the landing page.
-pub const TEXT_HTML: &str = "text/html; charset=utf-8";
-
-impl Response {
-    /// A response with no extra headers.
-    pub fn new(status: Status, content_type: &'static str, body: impl Into<Vec<u8>>) -> Response {
-        Response { status, content_type, headers: Vec::new(), body: body.into() }
-    }
-
-    /// A short plain-text answer, e.g. for an error: the reason phrase, or
-    /// a more precise sentence.
-    pub fn text(status: Status, text: &str) -> Response {
-        Response::new(status, TEXT_PLAIN, format!("{text}\n"))
-    }
-
-    /// The same response with one more header.
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
-        self.headers.push((name, value.into()));
-        self
-    }
-
-    /// Writes the response in one `write_all`: a head and a body sent in
-    /// two writes would meet Nagle's algorithm and the client's delayed
-    /// ACK, and cost a scrape 40 ms. `Content-Length` is always sent, and
-    /// for a `HEAD` request it is the length the body would have had.
-    pub fn write_to(&self, out: &mut impl Write, delivery: Delivery) -> io::Result<()> {
-        let mut bytes = self.head(delivery.keep_alive).into_bytes();
-        if !delivery.head_only {
-            bytes.extend_from_slice(&self.body);
-        }
-        out.write_all(&bytes)?;
-        out.flush()
-    }
-
-    /// The status line and headers, ending in the empty line.
-    /// Every response carries `Date`, the time it was written, as RFC 9110
-    /// section 6.6.1 asks of an origin server with a clock.
-    pub fn head(&self, keep_alive: bool) -> String {
-        let mut head = String::with_capacity(160);
-        head.push_str("HTTP/1.1 ");
-        push_number(&mut head, usize::from(self.status.0));
-        head.push(' ');
-        head.push_str(self.status.reason());
-        head.push_str("\r\nContent-Type: ");
-        head.push_str(self.content_type);
-        head.push_str("\r\nContent-Length: ");
-        push_number(&mut head, self.body.len());
-        head.push_str("\r\n");
-        for (name, value) in &self.headers {
-            for part in [name, ": ", value.as_str(), "\r\n"] {
-                head.push_str(part);
-            }
-        }
-        head.push_str("Date: ");
-        timestamp::write_imf_fixdate(&mut head, SystemTime::now());
-        head.push_str("\r\n");
-        head.push_str(if keep_alive {
-            "Connection: keep-alive\r\n"
-        } else {
-            "Connection: close\r\n"
-        });
-        head.push_str("\r\n");
-        head
-    }
-}
-
-/// Appends the decimal digits of `number`.
-fn push_number(out: &mut String, number: usize) {
-    let first_digits = number / 10;
-    if first_digits > 0 {
-        push_number(out, first_digits);
-    }
-    out.push(char::from(b'0' + (number % 10) as u8));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn complete(input: &[u8]) -> (Request, usize) {
         match parse_request(input) {
-            Ok(Parse::Complete(request, used)) => (request, used),
+            Ok(Parsed::Complete(request, used)) => (request, used),
             other => panic!(
                 "expected a complete request from {:?}, got {other:?}",
                 String::from_utf8_lossy(input)
@@ -867,7 +376,7 @@ mod tests {
     fn check_partial(input: &[u8]) {
         assert_eq!(
             parse_request(input),
-            Ok(Parse::Partial),
+            Ok(Parsed::Partial),
             "input: {:?}",
             String::from_utf8_lossy(input)
         );
@@ -1182,9 +691,9 @@ mod tests {
     /// What a connection makes of `input` when it arrives in two reads,
     /// split at `split`: the first part alone, and then, if that was
     /// partial, all of it.
-    fn parse_in_two_reads(input: &[u8], split: usize) -> Result<Parse, ParseError> {
+    fn parse_in_two_reads(input: &[u8], split: usize) -> Result<Parsed, ParseError> {
         match parse_request(&input[..split]) {
-            Ok(Parse::Partial) => parse_request(input),
+            Ok(Parsed::Partial) => parse_request(input),
             answer => answer,
         }
     }
@@ -1294,34 +803,5 @@ mod tests {
         check_status(ParseError::ContentLength, 400);
         check_status(ParseError::TransferEncoding, 400);
         check_status(ParseError::TransferEncodingWithContentLength, 400);
-    }
-
-    /// The response without its `Date` line, and the date.
-    fn without_date(response: &str) -> (String, String) {
-        let start = response.find("\r\nDate: ").expect("a Date header") + 2;
-        let end = start + response[start..].find("\r\n").expect("the end of the line") + 2;
-        let date = response[start + "Date: ".len()..end - 2].to_string();
-        (format!("{}{}", &response[..start], &response[end..]), date)
-    }
-
-    #[test]
-    fn writes_responses_with_content_length() {
-        let response = Response::text(Status::NOT_FOUND, "not found").with_header("X-A", "b");
-        let mut out = Vec::new();
-        response.write_to(&mut out, Delivery { head_only: false, keep_alive: true }).unwrap();
-        let (text, date) = without_date(&String::from_utf8(out).unwrap());
-        // IMF-fixdate (RFC 9110 section 5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
-        let shape: Vec<usize> = date.split(' ').map(str::len).collect();
-        assert_eq!(shape, [4, 2, 3, 4, 8, 3], "{date}");
-        assert!(date.ends_with(" GMT") && date.as_bytes()[3] == b',', "{date}");
-        assert_eq!(
-            text,
-            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 10\r\nX-A: b\r\nConnection: keep-alive\r\n\r\nnot found\n"
-        );
-        let mut head_only = Vec::new();
-        response.write_to(&mut head_only, Delivery { head_only: true, keep_alive: false }).unwrap();
-        let head_only = String::from_utf8(head_only).unwrap();
-        assert!(head_only.ends_with("Connection: close\r\n\r\n"), "{head_only}");
-        assert!(head_only.contains("Content-Length: 10\r\n"));
     }
 }

@@ -1,0 +1,19 @@
+//! Time as the probed services write it, and as others expect to read it.
+//!
+//! The counter service reports when it started as an ISO 8601 date-time
+//! with no zone ([`iso8601`]); a daytime server's line names the remote
+//! clock in one of a handful of formats ([`daytime`]); the demo services, the
+//! log, the HTTP `Date` header and `--version` write instants in theirs
+//! ([`format`]). All of it rests on one proleptic Gregorian [`calendar`] in
+//! UTC.
+//!
+//! This module is a leaf: it uses nothing from the rest of the crate and
+//! does no I/O. That is what lets `build.rs` compile this very folder to
+//! stamp the build date, so the calendar exists once; keep it that way.
+
+pub mod calendar;
+pub mod iso8601;
+pub mod format;
+pub mod daytime;
+
+pub use iso8601::{parse_iso8601, Offset};
