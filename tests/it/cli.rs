@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 
-use crate::probes::ConfigFile;
+use crate::support::{ExporterCommand, TempFile};
 
 /// A process that exits by itself does so well within this.
 const EXIT_WITHIN: Duration = Duration::from_secs(10);
@@ -87,7 +87,7 @@ fn version_prints_the_version_in_the_prometheus_shape() {
 
 #[test]
 fn config_check_prints_what_would_be_probed_and_exits() {
-    let config = ConfigFile::new(
+    let config = TempFile::new(
         "[target clock]\nkind = daytime\naddress = 127.0.0.1:13\n\n[probe]\nallow = 10.0.0.0/8\n",
     );
     let output = run(&["--config.file", config.path(), "--config.check"], 0);
@@ -96,7 +96,7 @@ fn config_check_prints_what_would_be_probed_and_exits() {
     assert!(stdout.contains("10.0.0.0/8"), "{stdout}");
     assert!(!String::from_utf8_lossy(&output.stderr).contains("listening"));
 
-    let broken = ConfigFile::new("[target clock]\nkind = daytime\naddres = 127.0.0.1:13\n");
+    let broken = TempFile::new("[target clock]\nkind = daytime\naddres = 127.0.0.1:13\n");
     let output = run(&["--config.file", broken.path(), "--config.check"], 2);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.starts_with(&format!("probe_exporter: {}:3: ", broken.path())), "{stderr}");
@@ -148,7 +148,7 @@ fn a_bad_value_names_its_flag() {
 
 #[test]
 fn an_unknown_key_in_the_file_names_the_file_and_line() {
-    let config = ConfigFile::new(
+    let config = TempFile::new(
         "# A target with a typo.\n[target clock]\nkind = daytime\ntimeuot = 2s\naddress = 127.0.0.1:13\n",
     );
     check_rejected(
@@ -160,7 +160,7 @@ fn an_unknown_key_in_the_file_names_the_file_and_line() {
 
 #[test]
 fn a_target_name_in_both_a_flag_and_the_file_is_an_error() {
-    let config = ConfigFile::new("[target clock]\nkind = daytime\naddress = 127.0.0.1:13\n");
+    let config = TempFile::new("[target clock]\nkind = daytime\naddress = 127.0.0.1:13\n");
     let args = ["--config.file", config.path(), "--target", "clock=daytime://127.0.0.1:1113"];
     let stderr = check_rejected(&args, "probe_exporter: ", &["`clock`", "twice"]);
     // The line names where the clash is: the flag, or the file and line.
@@ -176,7 +176,7 @@ fn a_config_file_that_is_not_a_small_regular_file_is_refused() {
     // A 2 MiB comment is valid text, but no configuration is that large:
     // it is some other file named by mistake, and reading it whole could
     // exhaust memory.
-    let huge = ConfigFile::new(&format!("# {}\n", "x".repeat(2 << 20)));
+    let huge = TempFile::new(&format!("# {}\n", "x".repeat(2 << 20)));
     check_rejected(
         &["--config.file", huge.path(), "--config.check"],
         &format!("probe_exporter: cannot read {}: ", huge.path()),
@@ -184,13 +184,13 @@ fn a_config_file_that_is_not_a_small_regular_file_is_refused() {
     );
     // Cut at the cap in the middle of a character, it is still too large,
     // not text that is not UTF-8.
-    let huge_accented = ConfigFile::new(&format!("# {}\n", "é".repeat(1 << 20)));
+    let huge_accented = TempFile::new(&format!("# {}\n", "é".repeat(1 << 20)));
     check_rejected(
         &["--config.file", huge_accented.path(), "--config.check"],
         &format!("probe_exporter: cannot read {}: ", huge_accented.path()),
         &["larger than"],
     );
-    let binary = ConfigFile::new("");
+    let binary = TempFile::new("");
     std::fs::write(binary.path(), b"\xff\xfe[target a]\n").expect("write the file");
     check_rejected(
         &["--config.file", binary.path(), "--config.check"],
@@ -221,34 +221,18 @@ fn config_check_into_a_pipe_closed_early_exits_quietly() {
     let sections: String = (0..3000)
         .map(|idx| format!("[target t{idx}]\nkind = daytime\naddress = 127.0.0.1:13\n"))
         .collect();
-    let config = ConfigFile::new(&sections);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("probe_exporter"))
-        .args(["--config.file", config.path(), "--config.check"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn probe_exporter");
+    let config = TempFile::new(&sections);
+    let mut process = ExporterCommand::exactly(&["--config.file", config.path(), "--config.check"])
+        .capture_stdout()
+        .spawn();
     let mut first_line = String::new();
-    let stdout = child.stdout.take().expect("stdout is piped");
+    let stdout = process.take_stdout();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut first_line)
         .expect("read the first line");
     assert!(first_line.starts_with("configuration is valid"), "{first_line}");
     // The reader is gone now; the exporter must neither panic nor fail.
-    let deadline = std::time::Instant::now() + EXIT_WITHIN;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("still running after its reader went away");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut stderr)
-        .expect("read stderr");
+    let status = process.wait_exit(EXIT_WITHIN).expect("exits after its reader went away");
+    let stderr = process.log().to_end(EXIT_WITHIN).join("\n");
     assert!(status.success(), "{status}: {stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }

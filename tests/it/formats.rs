@@ -7,7 +7,7 @@
 
 use std::net::TcpListener;
 
-use crate::support::{Exporter, Fixture, Response};
+use crate::support::{ExporterCommand, Fixture, Request, Response, RunningExporter};
 
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -29,8 +29,8 @@ const OUTCOMES: [&str; 8] = [
 ];
 
 /// The demo: a daytime target `clock` and a counter target `app`.
-fn demo() -> Exporter {
-    Exporter::start_raw(&[
+fn demo() -> RunningExporter {
+    ExporterCommand::exactly(&[
         "demo",
         "--web.listen-address",
         "127.0.0.1:0",
@@ -39,21 +39,24 @@ fn demo() -> Exporter {
         "--counter.listen",
         "127.0.0.1:0",
     ])
+    .start()
 }
 
 /// Scrapes `/metrics`, with an `Accept` header if one is given.
-fn scrape(exporter: &Exporter, accept: Option<&str>) -> Response {
-    let accept = accept.map(|accept| format!("Accept: {accept}\r\n")).unwrap_or_default();
-    exporter.request(&format!(
-        "GET /metrics HTTP/1.1\r\nHost: test\r\n{accept}Connection: close\r\n\r\n"
-    ))
+fn scrape(exporter: &RunningExporter, accept: Option<&str>) -> Response {
+    let request = Request::get("/metrics");
+    let request = match accept {
+        Some(accept) => request.header("Accept", accept),
+        None => request,
+    };
+    request.send(exporter.addr)
 }
 
 #[test]
 fn the_accept_header_chooses_the_format() {
     let exporter = demo();
     #[track_caller]
-    fn check(exporter: &Exporter, accept: Option<&str>, expected: &str) {
+    fn check(exporter: &RunningExporter, accept: Option<&str>, expected: &str) {
         let response = scrape(exporter, accept);
         assert_eq!(response.status, 200, "{accept:?}");
         assert_eq!(response.header("content-type"), Some(expected), "{accept:?}");
@@ -164,7 +167,7 @@ fn the_outcome_is_an_enum_in_both_formats() {
         })
         .collect();
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let exporter = Exporter::start(&flags);
+    let exporter = RunningExporter::start(&flags);
 
     for (accept, family_type) in [(None, "gauge"), (Some(PROMETHEUS_ACCEPT), "stateset")] {
         let body = scrape(&exporter, accept).body;

@@ -4,162 +4,23 @@
 //! targets in one scrape.
 //!
 //! These tests watch the process from outside, through /proc/PID (memory,
-//! threads, CPU time), so they start the exporter themselves:
-//! `support::Exporter` does not give out its pid.
+//! threads, CPU time), and start it under limits on its files and threads.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::probes::unresolvable_address;
-use crate::support::{self, Fixture, Response, IO_TIMEOUT};
-
-/// A daytime reply, as RFC 867 servers customarily write it.
-const DAYTIME_LINE: &[u8] = b"Sat Oct 31 18:15:12 2020\r\n";
+use crate::support::{
+    self, target_section, unresolvable_address, ExporterCommand, Fixture, Request, Response,
+    RunningExporter, TempFile, DAYTIME_LINE,
+};
 
 // ---------------------------------------------------------------------------
 // An exporter watched through /proc
-
-/// A resource limit to start the exporter under.
-enum Limit {
-    None,
-    Files(u32),
-    Threads(u64),
-}
-
-/// A probe_exporter process with a known pid, killed when dropped.
-struct Watched {
-    child: Child,
-    addr: SocketAddr,
-    /// Log lines after the `listening` one.
-    log: mpsc::Receiver<String>,
-}
-
-impl Watched {
-    /// Starts `probe_exporter --web.listen-address 127.0.0.1:0 ARGS...`.
-    fn start(args: &[&str]) -> Watched {
-        Watched::spawn(Limit::None, args)
-    }
-
-    /// Like [`Watched::start`], with at most `max_fds` open files
-    /// (`ulimit -n`, soft and hard).
-    fn start_with_fd_limit(max_fds: u32, args: &[&str]) -> Watched {
-        Watched::spawn(Limit::Files(max_fds), args)
-    }
-
-    /// Like [`Watched::start`], as user `nobody` allowed at most
-    /// `max_threads` threads (`ulimit -u`; root is exempt from it).
-    fn start_with_thread_limit(max_threads: u64, args: &[&str]) -> Watched {
-        Watched::spawn(Limit::Threads(max_threads), args)
-    }
-
-    fn spawn(limit: Limit, args: &[&str]) -> Watched {
-        let binary = assert_cmd::cargo::cargo_bin("probe_exporter");
-        let mut command = match limit {
-            Limit::None => Command::new(&binary),
-            Limit::Files(limit) => {
-                // The shell lowers the limit, then becomes the exporter,
-                // which keeps the shell's pid.
-                let mut command = Command::new("sh");
-                command.arg("-c").arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""));
-                command.arg(&binary);
-                command
-            }
-            Limit::Threads(limit) => {
-                // setpriv becomes prlimit, which becomes the exporter.
-                let mut command = Command::new("setpriv");
-                command.args(["--reuid=65534", "--regid=65534", "--clear-groups", "prlimit"]);
-                command.arg(format!("--nproc={limit}")).arg(&binary);
-                command
-            }
-        };
-        command.args(["--web.listen-address", "127.0.0.1:0"]).args(args);
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn probe_exporter");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (line_tx, log) = mpsc::channel();
-        // The log is always drained: a full pipe would block the exporter.
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = line_tx.send(line);
-            }
-        });
-        match listening_address(&log) {
-            Some(addr) => Watched { child, addr, log },
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("probe_exporter {args:?} did not log a listening address");
-            }
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn get(&self, path: &str) -> Response {
-        get(self.addr, path)
-    }
-
-    /// Whether the process is still running.
-    fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// Waits up to `patience` for a log line containing `text`.
-    fn wait_for_log(&self, text: &str, patience: Duration) -> Option<String> {
-        let deadline = Instant::now() + patience;
-        loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let line = self.log.recv_timeout(remaining).ok()?;
-            if line.contains(text) {
-                return Some(line);
-            }
-        }
-    }
-}
-
-impl Drop for Watched {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The address of the exporter's `listening` line (not a demo service's).
-fn listening_address(log: &mpsc::Receiver<String>) -> Option<SocketAddr> {
-    let deadline = Instant::now() + IO_TIMEOUT;
-    loop {
-        let line = log.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok()?;
-        if line.contains("msg=\"listening\"") && !line.contains("service=") {
-            return line.rsplit("address=").next()?.trim().parse().ok();
-        }
-    }
-}
-
-fn get(addr: SocketAddr, path: &str) -> Response {
-    get_with(addr, path, "")
-}
-
-/// `GET path` with extra header lines, each ending in CRLF.
-fn get_with(addr: SocketAddr, path: &str, headers: &str) -> Response {
-    let mut stream = support::connect(addr);
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: test\r\n{headers}Connection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).expect("write request");
-    support::read_response(&mut stream).expect("read response")
-}
 
 /// A number from a `Name:  value` line of /proc/PID/status: `VmRSS` and
 /// `VmHWM` (peak RSS) are in kB, `Threads` is a count.
@@ -229,37 +90,6 @@ fn has_queued_connection(port: u16) -> bool {
     false
 }
 
-/// A configuration file in the temporary directory, removed when dropped.
-struct ConfigFile(PathBuf);
-
-impl ConfigFile {
-    fn new(name: &str, text: &str) -> ConfigFile {
-        let file_name = format!("probe_exporter-hostile-{}-{name}.conf", std::process::id());
-        let path = std::env::temp_dir().join(file_name);
-        fs::write(&path, text).expect("write configuration file");
-        ConfigFile(path)
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().expect("a UTF-8 temporary path")
-    }
-}
-
-impl Drop for ConfigFile {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-    }
-}
-
-fn target_section(
-    name: &str,
-    kind: &str,
-    address: impl std::fmt::Display,
-    timeout: &str,
-) -> String {
-    format!("[target {name}]\nkind = {kind}\naddress = {address}\ntimeout = {timeout}\n\n")
-}
-
 // ---------------------------------------------------------------------------
 // Hostile clients
 
@@ -318,7 +148,7 @@ fn slow_loris_neither_locks_out_a_scrape_nor_grows_memory() {
     }
     let clock = Fixture::replying(DAYTIME_LINE);
     let target = format!("clock=daytime://{}", clock.addr);
-    let exporter = Watched::start(&["--target", &target]);
+    let exporter = RunningExporter::start(&["--target", &target]);
 
     let stop = Arc::new(AtomicBool::new(false));
     let (round_tx, rounds) = mpsc::channel();
@@ -407,7 +237,7 @@ fn slow_reader(
 fn clients_slow_to_read_do_not_lock_out_a_scrape() {
     // Eight clients, as many as the cap, each with megabytes of answers
     // waiting and taking 2 KiB a second: every worker is stuck writing.
-    let exporter = Watched::start(&["--web.max-connections", "8"]);
+    let exporter = RunningExporter::start(&["--web.max-connections", "8"]);
     let stop = Arc::new(AtomicBool::new(false));
     let (answered, answers) = mpsc::channel();
     // The wait below ends well before the 10 s write timeout, which runs
@@ -458,7 +288,7 @@ fn clients_slow_to_read_do_not_lock_out_a_scrape() {
 
 #[test]
 fn a_client_that_never_reads_is_closed_within_the_write_timeout() {
-    let exporter = Watched::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let mut stream = support::connect(exporter.addr);
     let pipelined = "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n".repeat(4000);
     let mut sender = stream.try_clone().unwrap();
@@ -488,7 +318,8 @@ fn a_client_that_never_reads_is_closed_within_the_write_timeout() {
 
 #[test]
 fn a_request_head_has_one_deadline_and_an_idle_connection_is_closed() {
-    let exporter = Watched::start(&["--web.read-timeout", "1s", "--web.idle-timeout", "1s"]);
+    let exporter =
+        RunningExporter::start(&["--web.read-timeout", "1s", "--web.idle-timeout", "1s"]);
 
     // A byte every 200 ms would satisfy a per-read timeout until all 86
     // bytes are sent, 17 s on; the whole head has one deadline, so the
@@ -529,8 +360,8 @@ fn clients_that_vanish_mid_response_cost_nothing() {
     let config: String = (0..200)
         .map(|idx| target_section(&format!("t{idx}"), "daytime", closed_port, "1s"))
         .collect();
-    let config = ConfigFile::new("vanish", &config);
-    let mut exporter = Watched::start(&["--config.file", config.path()]);
+    let config = TempFile::new(&config);
+    let mut exporter = RunningExporter::start(&["--config.file", config.path()]);
     let idle_fds = open_fds(exporter.pid());
 
     let request = b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n";
@@ -569,9 +400,9 @@ fn running_out_of_file_descriptors_slows_accepting_and_then_recovers() {
     // connection table's clone. Whether the last free one goes to an
     // accept() that fails (EMFILE) or to a clone that fails depends on the
     // parity of the limit, so both parities are tried.
-    let mut exporters: Vec<Watched> = [64, 65]
+    let mut exporters: Vec<RunningExporter> = [64, 65]
         .iter()
-        .map(|&limit| Watched::start_with_fd_limit(limit, &["--target", &target]))
+        .map(|&limit| ExporterCommand::new(&["--target", &target]).max_open_files(limit).start())
         .collect();
     let idle_fds: Vec<usize> = exporters.iter().map(|exporter| open_fds(exporter.pid())).collect();
     let clients: Vec<TcpStream> = exporters
@@ -579,7 +410,7 @@ fn running_out_of_file_descriptors_slows_accepting_and_then_recovers() {
         .flat_map(|exporter| (0..80).map(|_| support::connect(exporter.addr)))
         .collect();
     for exporter in &exporters {
-        let logged = exporter.wait_for_log("os error 24", Duration::from_secs(10));
+        let logged = exporter.log().wait_for("os error 24", Duration::from_secs(10));
         let line = logged.expect("no log line about running out of file descriptors");
         println!("out of file descriptors, the exporter logs: {line}");
     }
@@ -622,19 +453,19 @@ fn without_a_thread_for_a_connection_the_accept_loop_answers_503() {
     // Every thread is started before the `listening` line: were one
     // started later, a connection's worker could take its slot and the
     // exporter exit, closing the connection unanswered.
-    let idle = Watched::start(&[]);
+    let idle = RunningExporter::start(&[]);
     let idle_threads = status_field(idle.pid(), "Threads");
     thread::sleep(Duration::from_millis(200));
     let settled = status_field(idle.pid(), "Threads");
     assert_eq!(settled, idle_threads, "a thread was started after the `listening` line");
     drop(idle);
-    let exporter = Watched::start_with_thread_limit(idle_threads, &[]);
+    let exporter = ExporterCommand::new(&[]).max_threads_as_nobody(idle_threads).start();
     for attempt in 0..3 {
         let response = exporter.get("/-/healthy");
         assert_eq!(response.status, 503, "attempt {attempt}: {response:?}");
         assert!(response.header("Retry-After").is_some(), "{response:?}");
     }
-    let logged = exporter.wait_for_log("cannot start a thread", Duration::from_secs(5));
+    let logged = exporter.log().wait_for("cannot start a thread", Duration::from_secs(5));
     assert!(logged.is_some_and(|line| line.contains("level=error")), "no error line was logged");
 }
 
@@ -647,7 +478,7 @@ fn scrapes_start_no_thread_once_the_probe_threads_exist() {
     for target in &targets {
         args.extend(["--target", target]);
     }
-    let exporter = Watched::start(&args);
+    let exporter = RunningExporter::start(&args);
     assert_eq!(exporter.get("/metrics").status, 200);
     let after_first = probe_threads(exporter.pid());
     for _ in 0..3 {
@@ -699,16 +530,16 @@ fn a_probe_without_a_file_descriptor_is_the_exporters_error_not_the_targets() {
     // left for the probe's socket. The limit caps descriptor *numbers*,
     // and a new one takes the lowest free number, so the limit is the
     // second free number of the idle exporter, plus one.
-    let free = free_fd_numbers(Watched::start(&["--target", &target]).pid());
+    let free = free_fd_numbers(RunningExporter::start(&["--target", &target]).pid());
     let limit = u32::try_from(free[1] + 1).expect("a small number");
-    let exporter = Watched::start_with_fd_limit(limit, &["--target", &target]);
+    let exporter = ExporterCommand::new(&["--target", &target]).max_open_files(limit).start();
     let response = exporter.get("/metrics");
     assert_eq!(response.status, 200);
     let series = "target=\"clock\",kind=\"daytime\"";
     assert_eq!(response.sample(&format!("probe_success{{{series}}}")), Some(0.0));
     let outcome = format!("probe_outcome{{{series},probe_outcome=\"exporter_error\"}}");
     assert_eq!(response.sample(&outcome), Some(1.0), "{}", outcome_of(&response, "clock"));
-    let logged = exporter.wait_for_log("out of file descriptors", Duration::from_secs(5));
+    let logged = exporter.log().wait_for("out of file descriptors", Duration::from_secs(5));
     assert!(logged.is_some_and(|line| line.contains("level=error")), "no error line was logged");
 }
 
@@ -769,14 +600,14 @@ fn hostile_targets_fail_within_their_timeout() {
             target_section(name, kind, address, &format!("{}s", timeout.as_secs()))
         })
         .collect();
-    let config = ConfigFile::new("targets", &config);
-    let exporter = Watched::start(&["--config.file", config.path()]);
+    let config = TempFile::new(&config);
+    let exporter = RunningExporter::start(&["--config.file", config.path()]);
 
     let exporter_addr = exporter.addr;
     let (response, elapsed) = thread::scope(|scope| {
         let scrape = scope.spawn(move || {
             let started = Instant::now();
-            (get(exporter_addr, "/metrics"), started.elapsed())
+            (Request::get("/metrics").send(exporter_addr), started.elapsed())
         });
         // The kernel's connection table is the only witness that the
         // probe has connected; it is polled until then, for no longer
@@ -824,8 +655,8 @@ fn a_thousand_targets_are_scraped_within_the_deadline_on_bounded_threads() {
     let config: String = (0..1000)
         .map(|idx| target_section(&format!("t{idx}"), "daytime", clock.addr, "5s"))
         .collect();
-    let config = ConfigFile::new("thousand", &config);
-    let exporter = Watched::start(&["--config.file", config.path()]);
+    let config = TempFile::new(&config);
+    let exporter = RunningExporter::start(&["--config.file", config.path()]);
     let pid = exporter.pid();
 
     // The design's bound: one thread per probe running at once
@@ -850,8 +681,9 @@ fn a_thousand_targets_are_scraped_within_the_deadline_on_bounded_threads() {
             }
         });
         let started = Instant::now();
-        let response =
-            get_with(exporter.addr, "/metrics", "X-Prometheus-Scrape-Timeout-Seconds: 10\r\n");
+        let response = Request::get("/metrics")
+            .header("X-Prometheus-Scrape-Timeout-Seconds", "10")
+            .send(exporter.addr);
         let elapsed = started.elapsed();
         drop(scrape_done);
         (response, elapsed, sampler.join().unwrap())

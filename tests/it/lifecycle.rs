@@ -5,150 +5,23 @@
 //!
 //! Signals are sent with kill(1), to the exporter's own pid.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::probes::ConfigFile;
-use crate::support::{self, read_response, Fixture, Response, IO_TIMEOUT};
-
-/// A daytime reply, as RFC 867 servers customarily write it.
-const DAYTIME_LINE: &[u8] = b"Sat Oct 31 18:15:12 2020\r\n";
-
-/// An exporter process whose signals, exit and whole log the test sees.
-struct Process {
-    child: Child,
-    /// Every address it logged a `listening` line for.
-    addrs: Vec<SocketAddr>,
-    /// Every line of standard error, the start-up lines included.
-    log: mpsc::Receiver<String>,
-    /// The lines read while waiting for the listening addresses.
-    early_log: Vec<String>,
-}
-
-impl Process {
-    /// Starts `probe_exporter ARGS...` and waits for `listeners` lines
-    /// saying where it listens (logfmt or JSON).
-    fn start(args: &[&str], listeners: usize) -> Process {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("probe_exporter"))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn probe_exporter");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (line_tx, log) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = line_tx.send(line);
-            }
-        });
-        let mut process = Process { child, addrs: Vec::new(), log, early_log: Vec::new() };
-        let deadline = Instant::now() + IO_TIMEOUT;
-        while process.addrs.len() < listeners {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let Ok(line) = process.log.recv_timeout(remaining) else {
-                panic!("no {listeners} listening lines; the log so far: {:?}", process.early_log);
-            };
-            if let Some(addr) = listening_address(&line) {
-                process.addrs.push(addr);
-            }
-            process.early_log.push(line);
-        }
-        process
-    }
-
-    fn addr(&self) -> SocketAddr {
-        self.addrs[0]
-    }
-
-    fn get(&self, path: &str) -> Response {
-        request(
-            self.addr(),
-            &format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"),
-        )
-    }
-
-    fn post(&self, path: &str) -> Response {
-        let raw = format!(
-            "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        );
-        request(self.addr(), &raw)
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -{name} failed");
-    }
-
-    /// Waits up to `patience` for the process to exit by itself.
-    fn wait_exit(&mut self, patience: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + patience;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
-        None
-    }
-
-    /// The log lines that arrive within `patience`, until one contains
-    /// `text` (included), or all of them if none does.
-    fn log_until(&self, text: &str, patience: Duration) -> Vec<String> {
-        let deadline = Instant::now() + patience;
-        let mut lines = Vec::new();
-        while let Ok(line) =
-            self.log.recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            let found = line.contains(text);
-            lines.push(line);
-            if found {
-                break;
-            }
-        }
-        lines
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The address of an exporter's `listening` line, in either log format.
-fn listening_address(line: &str) -> Option<SocketAddr> {
-    if line.contains("service") || !line.contains("listening") {
-        return None;
-    }
-    let value = line.split("address").nth(1)?;
-    let value = value.trim_start_matches(['=', '"', ':']);
-    value.split(['"', ' ', '}']).next()?.parse().ok()
-}
-
-fn request(addr: SocketAddr, raw: &str) -> Response {
-    use std::io::Write;
-    let mut stream = support::connect(addr);
-    stream.write_all(raw.as_bytes()).expect("write request");
-    read_response(&mut stream).expect("read response")
-}
+use crate::support::{
+    self, request, target_section, ExporterCommand, Fixture, Request, Response, RunningExporter,
+    TempFile, DAYTIME_LINE, IO_TIMEOUT,
+};
 
 fn daytime_section(name: &str, addr: SocketAddr) -> String {
-    format!("[target {name}]\nkind = daytime\naddress = {addr}\ntimeout = 2s\n\n")
+    target_section(name, "daytime", addr, "2s")
 }
 
 /// Scrapes until `done` holds for the response, for at most five seconds.
-fn scrape_until(process: &Process, done: impl Fn(&Response) -> bool) -> Response {
+fn scrape_until(process: &RunningExporter, done: impl Fn(&Response) -> bool) -> Response {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let response = process.get("/metrics");
@@ -166,11 +39,10 @@ fn count_of(response: &Response, name: &str) -> Option<f64> {
 #[test]
 fn sighup_reloads_the_targets_and_a_surviving_target_keeps_its_histogram() {
     let clock = Fixture::replying(DAYTIME_LINE);
-    let config = ConfigFile::new(
+    let config = TempFile::new(
         &(daytime_section("kept", clock.addr) + &daytime_section("removed", clock.addr)),
     );
-    let process =
-        Process::start(&["--web.listen-address", "127.0.0.1:0", "--config.file", config.path()], 1);
+    let process = RunningExporter::start(&["--config.file", config.path()]);
     process.get("/metrics");
     let before = process.get("/metrics");
     assert_eq!(count_of(&before, "kept"), Some(2.0), "{}", before.body);
@@ -189,14 +61,13 @@ fn sighup_reloads_the_targets_and_a_surviving_target_keeps_its_histogram() {
 #[test]
 fn a_broken_file_changes_nothing_and_post_reload_says_why() {
     let clock = Fixture::replying(DAYTIME_LINE);
-    let config = ConfigFile::new(&daytime_section("clock", clock.addr));
-    let process =
-        Process::start(&["--web.listen-address", "127.0.0.1:0", "--config.file", config.path()], 1);
+    let config = TempFile::new(&daytime_section("clock", clock.addr));
+    let process = RunningExporter::start(&["--config.file", config.path()]);
     assert_eq!(process.get("/-/reload").status, 405, "GET may not reload");
 
     config.rewrite("[target clock]\nkind = daytime\naddres = 127.0.0.1:13\n");
     process.signal("HUP");
-    let lines = process.log_until("reload failed", Duration::from_secs(5));
+    let lines = process.log().lines_until("reload failed", Duration::from_secs(5));
     let failed = lines.last().cloned().unwrap_or_default();
     assert!(
         failed.contains("level=error") && failed.contains(&format!("{}:3:", config.path())),
@@ -206,12 +77,12 @@ fn a_broken_file_changes_nothing_and_post_reload_says_why() {
     assert_eq!(response.sample("probe_exporter_config_last_reload_successful"), Some(0.0));
     assert_eq!(count_of(&response, "clock"), Some(1.0), "the old target stays");
 
-    let refused = process.post("/-/reload");
+    let refused = Request::post("/-/reload").send(process.addr);
     assert_eq!(refused.status, 500);
     assert!(refused.body.contains(&format!("{}:3: ", config.path())), "{}", refused.body);
 
     config.rewrite(&daytime_section("fixed", clock.addr));
-    let accepted = process.post("/-/reload");
+    let accepted = Request::post("/-/reload").send(process.addr);
     assert_eq!(accepted.status, 200, "{}", accepted.body);
     let response = process.get("/metrics");
     assert_eq!(response.sample("probe_exporter_config_last_reload_successful"), Some(1.0));
@@ -225,7 +96,6 @@ fn a_broken_file_changes_nothing_and_post_reload_says_why() {
 fn slow_daytime(delay: Duration) -> (Fixture, mpsc::Receiver<()>) {
     let (probed_tx, probed) = mpsc::channel();
     let fixture = Fixture::start(move |mut stream| {
-        use std::io::Write;
         let _ = probed_tx.send(());
         thread::sleep(delay);
         let _ = stream.write_all(DAYTIME_LINE);
@@ -238,9 +108,8 @@ fn slow_daytime(delay: Duration) -> (Fixture, mpsc::Receiver<()>) {
 fn check_graceful_stop(signal: &str) {
     let (slow, probed) = slow_daytime(Duration::from_secs(1));
     let target = format!("slow=daytime://{}", slow.addr);
-    let mut process =
-        Process::start(&["--web.listen-address", "127.0.0.1:0", "--target", &target], 1);
-    let addr = process.addr();
+    let mut process = RunningExporter::start(&["--target", &target]);
+    let addr = process.addr;
     let scrape = thread::spawn(move || {
         request(addr, "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     });
@@ -255,7 +124,7 @@ fn check_graceful_stop(signal: &str) {
     let status = process.wait_exit(Duration::from_secs(7)).expect("exits within the drain timeout");
     assert_eq!(status.code(), Some(0), "{status:?}");
     assert!(started.elapsed() < Duration::from_secs(7), "{:?}", started.elapsed());
-    let lines = process.log_until("exiting", Duration::from_secs(1));
+    let lines = process.log().lines_until("exiting", Duration::from_secs(1));
     assert!(lines.iter().any(|line| line.contains(&format!("SIG{signal}"))), "{lines:?}");
     assert!(lines.last().is_some_and(|line| line.contains("msg=\"exiting\"")), "{lines:?}");
 }
@@ -274,18 +143,16 @@ fn sigint_lets_a_scrape_in_flight_finish_then_exits_0() {
 fn a_second_sigterm_exits_at_once() {
     let (slow, probed) = slow_daytime(Duration::from_secs(4));
     let target = format!("slow=daytime://{}", slow.addr);
-    let mut process =
-        Process::start(&["--web.listen-address", "127.0.0.1:0", "--target", &target], 1);
-    let addr = process.addr();
+    let mut process = RunningExporter::start(&["--target", &target]);
+    let addr = process.addr;
     let _scrape = thread::spawn(move || {
         let mut stream = support::connect(addr);
-        use std::io::Write;
         let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
         let _ = stream.read(&mut [0u8; 1]);
     });
     probed.recv_timeout(IO_TIMEOUT).expect("the scrape probes the slow target");
     process.signal("TERM");
-    process.log_until("stopping gracefully", Duration::from_secs(5));
+    process.log().lines_until("stopping gracefully", Duration::from_secs(5));
     let started = Instant::now();
     process.signal("TERM");
     let status = process.wait_exit(Duration::from_secs(2)).expect("exits at once");
@@ -295,17 +162,16 @@ fn a_second_sigterm_exits_at_once() {
 
 #[test]
 fn ready_is_200_while_serving() {
-    let process = Process::start(&["--web.listen-address", "127.0.0.1:0"], 1);
+    let process = RunningExporter::start(&[]);
     let ready = process.get("/-/ready");
     assert_eq!(ready.status, 200, "{ready:?}");
 }
 
 #[test]
 fn every_listen_address_is_served() {
-    let process = Process::start(
-        &["--web.listen-address", "127.0.0.1:0", "--web.listen-address", "127.0.0.1:0"],
-        2,
-    );
+    let process = ExporterCommand::new(&["--web.listen-address", "127.0.0.1:0"])
+        .wait_for_listeners(2)
+        .start();
     assert_ne!(process.addrs[0], process.addrs[1]);
     for addr in &process.addrs {
         let response =
@@ -316,12 +182,11 @@ fn every_listen_address_is_served() {
 
 #[test]
 fn json_log_lines_are_json_objects_with_the_same_keys() {
-    let mut process =
-        Process::start(&["--web.listen-address", "127.0.0.1:0", "--log.format", "json"], 1);
+    let mut process = RunningExporter::start(&["--log.format", "json"]);
     process.signal("TERM");
     process.wait_exit(Duration::from_secs(10)).expect("exits");
-    let mut lines = process.early_log.clone();
-    lines.extend(process.log_until("exiting", Duration::from_secs(2)));
+    process.log().lines_until("exiting", Duration::from_secs(2));
+    let lines = process.log().read_so_far();
     assert!(lines.len() >= 4, "{lines:?}");
     for line in &lines {
         let value = probe_exporter::json::parse(line.as_bytes())
@@ -337,24 +202,17 @@ fn json_log_lines_are_json_objects_with_the_same_keys() {
 fn log_level_warn_leaves_out_the_info_lines() {
     // Without its info lines the exporter does not say where it listens,
     // so this one is watched from start to exit.
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("probe_exporter"))
-        .args(["--web.listen-address", "127.0.0.1:0", "--log.level", "warn"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn probe_exporter");
+    let mut process = ExporterCommand::new(&["--log.level", "warn"]).spawn();
     // A SIGTERM before `main` blocks it would kill the process by default;
     // once blocked, it waits for the signal thread, however slow the start.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !blocks_sigterm(child.id()) {
+    while !blocks_sigterm(process.pid()) {
         assert!(Instant::now() < deadline, "SIGTERM was never blocked");
         thread::sleep(Duration::from_millis(10));
     }
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-    let mut stderr = String::new();
-    let _ = child.stderr.take().expect("piped").read_to_string(&mut stderr);
-    let status = child.wait().expect("exits");
+    process.signal("TERM");
+    let stderr = process.log().to_end(Duration::from_secs(10)).join("\n");
+    let status = process.wait_exit(Duration::from_secs(10)).expect("exits");
     assert_eq!(status.code(), Some(0));
     assert!(!stderr.contains("level=info"), "{stderr}");
 }
@@ -372,7 +230,7 @@ fn blocks_sigterm(pid: u32) -> bool {
 
 #[test]
 fn every_response_has_a_date() {
-    let process = Process::start(&["--web.listen-address", "127.0.0.1:0"], 1);
+    let process = RunningExporter::start(&[]);
     let before = SystemTime::now();
     let date = process.get("/-/healthy").header("Date").map(str::to_string);
     // IMF-fixdate, RFC 9110 section 5.6.7: within a second or two of now.

@@ -20,7 +20,8 @@ mod cli;
 mod hostile;
 // The request-head rules of RFC 9110 and 9112: Host, framing, targets, versions.
 mod rfc;
-// Properties over generated input, with a small seeded generator.
+// Properties over generated input, with a small seeded generator, one
+// file a parser or writer.
 mod properties;
 // Socket activation and readiness notification.
 mod systemd;

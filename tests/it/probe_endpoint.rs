@@ -8,14 +8,12 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::support::{connect, Exporter, Fixture, Response, IO_TIMEOUT};
-
-const DAYTIME_LINE: &[u8] = b"Sat Oct 31 18:15:12 2020\r\n";
+use crate::support::{connect, Fixture, Response, RunningExporter, DAYTIME_LINE, IO_TIMEOUT};
 
 /// A daytime fixture, and an exporter whose allow-list admits it alone.
-fn exporter_allowing_a_daytime_fixture() -> (Exporter, Fixture) {
+fn exporter_allowing_a_daytime_fixture() -> (RunningExporter, Fixture) {
     let fixture = Fixture::replying(DAYTIME_LINE);
-    let exporter = Exporter::start(&["--probe.allow", &fixture.addr.to_string()]);
+    let exporter = RunningExporter::start(&["--probe.allow", &fixture.addr.to_string()]);
     (exporter, fixture)
 }
 
@@ -55,7 +53,7 @@ fn a_target_outside_the_allow_list_is_never_connected_to() {
 fn a_missing_or_malformed_request_is_a_bad_request() {
     let (exporter, fixture) = exporter_allowing_a_daytime_fixture();
     #[track_caller]
-    fn check(exporter: &Exporter, path: &str) {
+    fn check(exporter: &RunningExporter, path: &str) {
         check_status(&exporter.get(path), 400);
     }
     check(&exporter, "/probe?module=daytime");
@@ -67,7 +65,7 @@ fn a_missing_or_malformed_request_is_a_bad_request() {
 #[test]
 fn without_an_allow_rule_the_endpoint_is_off() {
     let fixture = Fixture::replying(DAYTIME_LINE);
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let response = exporter.get(&format!("/probe?target={}&module=daytime", fixture.addr));
     check_status(&response, 403);
     assert!(response.body.contains("off"), "{}", response.body);
@@ -78,7 +76,7 @@ fn a_counter_is_probed_through_the_endpoint() {
     let fixture =
         Fixture::replying(br#"{"launched": "2020-11-04T17:57:42.448578", "requests": 2}"#);
     let exporter =
-        Exporter::start(&["--probe.allow", &format!("127.0.0.1:{}", fixture.addr.port())]);
+        RunningExporter::start(&["--probe.allow", &format!("127.0.0.1:{}", fixture.addr.port())]);
     // Prometheus percent-encodes the `:` of the target parameter.
     let target = fixture.addr.to_string().replace(':', "%3A");
     let response = exporter.get(&format!("/probe?module=counter&target={target}"));
@@ -112,7 +110,7 @@ fn debug_true_shows_the_steps_then_the_metrics() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_addr = closed.local_addr().unwrap();
     drop(closed);
-    let refused = Exporter::start(&["--probe.allow", &closed_addr.to_string()]);
+    let refused = RunningExporter::start(&["--probe.allow", &closed_addr.to_string()]);
     let response = refused.get(&format!("/probe?target={closed_addr}&module=daytime&debug=true"));
     assert!(response.body.contains("msg=\"Probe failed\" module=daytime"), "{}", response.body);
     assert!(response.body.contains("phase=connect"), "{}", response.body);
@@ -125,12 +123,16 @@ fn a_failed_probe_is_logged_at_debug() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_addr = closed.local_addr().unwrap();
     drop(closed);
-    let exporter =
-        Exporter::start(&["--probe.allow", &closed_addr.to_string(), "--log.level", "debug"]);
+    let exporter = RunningExporter::start(&[
+        "--probe.allow",
+        &closed_addr.to_string(),
+        "--log.level",
+        "debug",
+    ]);
     exporter.get(&format!("/probe?target={closed_addr}&module=daytime"));
     let deadline = std::time::Instant::now() + IO_TIMEOUT;
     let line = loop {
-        let line = exporter.log.recv_timeout(IO_TIMEOUT).expect("a log line");
+        let line = exporter.log().next_line(IO_TIMEOUT).expect("a log line");
         if line.contains("probe failed") || std::time::Instant::now() > deadline {
             break line;
         }
@@ -146,7 +148,7 @@ fn a_failed_probe_is_logged_at_debug() {
 fn the_blackbox_parity_metrics_say_how_the_address_was_found() {
     let fixture = Fixture::replying(DAYTIME_LINE);
     let port = fixture.addr.port();
-    let exporter = Exporter::start(&[
+    let exporter = RunningExporter::start(&[
         "--probe.allow",
         &format!("127.0.0.1:{port}"),
         "--probe.allow",
@@ -172,7 +174,7 @@ fn the_blackbox_parity_metrics_say_how_the_address_was_found() {
             let _ = stream.write_all(DAYTIME_LINE);
         }
     });
-    let exporter = Exporter::start(&["--probe.allow", &v6_addr.to_string()]);
+    let exporter = RunningExporter::start(&["--probe.allow", &v6_addr.to_string()]);
     let response = exporter.get(&format!("/probe?target={v6_addr}&module=daytime"));
     assert_eq!(response.sample("probe_ip_protocol"), Some(6.0), "{}", response.body);
     assert_eq!(response.sample("probe_success"), Some(1.0), "{}", response.body);
@@ -182,12 +184,12 @@ fn the_blackbox_parity_metrics_say_how_the_address_was_found() {
 fn a_module_of_the_file_names_the_fields_its_service_uses() {
     let renamed = Fixture::replying(br#"{"hits": 41, "booted": "2020-11-04T17:57:42Z"}"#);
     let no_launch = Fixture::replying(br#"{"hits": 7}"#);
-    let config = crate::probes::ConfigFile::new(
+    let config = crate::support::TempFile::new(
         "[module sidecar]\nkind = counter\nmetric = sidecar_hits\nrequests_field = hits\nlaunched_field = booted\n\n\
          [module bare]\nkind = counter\nrequests_field = hits\nlaunched_field = none\n\n\
          [probe]\nallow = 127.0.0.1:*\n",
     );
-    let exporter = Exporter::start(&["--config.file", config.path()]);
+    let exporter = RunningExporter::start(&["--config.file", config.path()]);
 
     let response = exporter.get(&format!("/probe?module=sidecar&target={}", renamed.addr));
     check_status(&response, 200);

@@ -9,13 +9,15 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::support::{Exporter, Fixture, Response, IO_TIMEOUT};
+use crate::support::{
+    target_section, unresolvable_address, Fixture, Response, RunningExporter, TempFile,
+    DAYTIME_LINE, IO_TIMEOUT,
+};
 
 /// The timeout of the target in the tests that wait for it to run out,
 /// set in a configuration file since no flag sets it.
@@ -33,47 +35,8 @@ const REPLY_TIMEOUT: &str = "5s";
 /// A scrape of a target with a 5 s timeout must answer within this.
 const REPLY_SCRAPE_LIMIT: Duration = Duration::from_secs(7);
 
-/// The line the talk's daytime service sends.
-const DAYTIME_LINE: &[u8] = b"Sat Oct 31 18:15:12 2020\r\n";
-
 /// The reply the talk's counter service sends.
 const COUNTER_REPLY: &[u8] = br#"{"launched": "2020-11-04T17:57:42.448578", "requests": 2}"#;
-
-/// A configuration file in the temporary directory, removed when dropped.
-pub struct ConfigFile {
-    path: PathBuf,
-}
-
-impl ConfigFile {
-    pub fn new(text: &str) -> ConfigFile {
-        static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let name = format!("probe_exporter-it-{}-{id}.conf", std::process::id());
-        let path = std::env::temp_dir().join(name);
-        std::fs::write(&path, text).expect("write the configuration file");
-        ConfigFile { path }
-    }
-
-    pub fn path(&self) -> &str {
-        self.path.to_str().expect("the temporary directory has a UTF-8 path")
-    }
-
-    /// Replaces the file's text, as an operator editing it would.
-    pub fn rewrite(&self, text: &str) {
-        std::fs::write(&self.path, text).expect("rewrite the configuration file");
-    }
-}
-
-impl Drop for ConfigFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// One `[target NAME]` section of a configuration file.
-fn target_section(name: &str, kind: &str, address: &str, timeout: &str) -> String {
-    format!("[target {name}]\nkind = {kind}\naddress = {address}\ntimeout = {timeout}\n\n")
-}
 
 /// What a scrape answered, and how long it took to answer.
 struct Scrape {
@@ -82,21 +45,21 @@ struct Scrape {
 }
 
 /// Sends `request` and times it, from the first byte out to the last in.
-fn timed(exporter: &Exporter, request: &str) -> Scrape {
+fn timed(exporter: &RunningExporter, request: &str) -> Scrape {
     let started = Instant::now();
     let response = exporter.request(request);
     Scrape { response, elapsed: started.elapsed() }
 }
 
-fn get_metrics(exporter: &Exporter) -> Scrape {
+fn get_metrics(exporter: &RunningExporter) -> Scrape {
     timed(exporter, "GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
 }
 
 /// Starts an exporter whose only target is `t`, of `kind` at `address`
 /// with `timeout`, and scrapes it once.
 fn scrape_target(kind: &str, address: &str, timeout: &str) -> Scrape {
-    let config = ConfigFile::new(&target_section("t", kind, address, timeout));
-    let exporter = Exporter::start(&["--config.file", config.path()]);
+    let config = TempFile::new(&target_section("t", kind, address, timeout));
+    let exporter = RunningExporter::start(&["--config.file", config.path()]);
     get_metrics(&exporter)
 }
 
@@ -150,15 +113,6 @@ fn check_fails_within(kind: &str, address: &str, timeout: &str, limit: Duration,
     // A failed counter probe exports no count: an old one would look current.
     let total = "service_requests_total{target=\"t\"";
     assert!(!response.body.lines().any(|line| line.starts_with(total)), "{}", response.body);
-}
-
-/// A host and port whose name no resolver can look up: a label may be at
-/// most 63 bytes long (RFC 1035, section 2.3.4), so the lookup fails
-/// before any query is sent, and the test stays off the network. The
-/// `.invalid` top-level domain (RFC 6761, section 6.4) never resolves
-/// anyway.
-pub fn unresolvable_address() -> String {
-    format!("{}.invalid:13", "x".repeat(64))
 }
 
 /// A loopback port where nothing listens: bound, then released.
@@ -327,7 +281,7 @@ fn twenty_slow_targets_are_probed_at_once() {
         .flat_map(|idx| ["--target".to_string(), format!("t{idx}=daytime://{}", slow.addr)])
         .collect();
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let exporter = Exporter::start(&flags);
+    let exporter = RunningExporter::start(&flags);
 
     // One after another, twenty probes of 300 ms would take 6 s.
     let Scrape { response, elapsed } = get_metrics(&exporter);
@@ -344,10 +298,10 @@ fn the_scrape_timeout_header_caps_every_probe() {
     let fixture = silent();
     let mut config = String::new();
     for name in ["a", "b"] {
-        config.push_str(&target_section(name, "daytime", &fixture.addr.to_string(), "5s"));
+        config.push_str(&target_section(name, "daytime", fixture.addr, "5s"));
     }
-    let config = ConfigFile::new(&config);
-    let exporter = Exporter::start(&["--config.file", config.path()]);
+    let config = TempFile::new(&config);
+    let exporter = RunningExporter::start(&["--config.file", config.path()]);
 
     // Prometheus will wait 1.5 s; less the default 0.5 s offset, each
     // probe gets 1 s of its 5 s. Uncapped, the scrape would take 5 s.
@@ -387,7 +341,7 @@ fn a_failure_is_logged_once_not_at_every_scrape() {
         };
         let _ = stream.write_all(reply);
     });
-    let exporter = Exporter::start(&["--target", &format!("t=daytime://{}", flaky.addr)]);
+    let exporter = RunningExporter::start(&["--target", &format!("t=daytime://{}", flaky.addr)]);
     for expected_success in [0.0, 0.0, 1.0] {
         let response = get_metrics(&exporter).response;
         assert_eq!(response.sample(&series("probe_success", "daytime")), Some(expected_success));
@@ -395,7 +349,7 @@ fn a_failure_is_logged_once_not_at_every_scrape() {
 
     let mut log = String::new();
     loop {
-        let line = exporter.log.recv_timeout(IO_TIMEOUT).unwrap_or_else(|_| {
+        let line = exporter.log().next_line(IO_TIMEOUT).unwrap_or_else(|| {
             panic!("no \"probe succeeded again\" line within {IO_TIMEOUT:?}; the log:\n{log}")
         });
         if line.contains("msg=\"probe succeeded again\"") {
@@ -448,7 +402,8 @@ fn a_daytime_clock_ten_seconds_ahead_reads_as_an_offset_of_ten() {
             let _ = stream.write_all(format!("{line}\r\n").as_bytes());
             let _ = lines_tx.send(format!("{format} `{line}`"));
         });
-        let exporter = Exporter::start(&["--target", &format!("t=daytime://{}", clock.addr)]);
+        let exporter =
+            RunningExporter::start(&["--target", &format!("t=daytime://{}", clock.addr)]);
         let response = exporter.get("/metrics");
         let served = lines.recv_timeout(IO_TIMEOUT).expect("the scrape probes the clock");
         let series = "probe_daytime_clock_offset_seconds{target=\"t\",kind=\"daytime\"}";
@@ -461,11 +416,11 @@ fn a_daytime_clock_ten_seconds_ahead_reads_as_an_offset_of_ten() {
 #[test]
 fn expect_date_fails_a_line_that_is_no_date() {
     let clock = Fixture::replying(b"hello world\r\n");
-    let config = ConfigFile::new(&format!(
+    let config = TempFile::new(&format!(
         "[target t]\nkind = daytime\naddress = {}\nexpect = date\n",
         clock.addr
     ));
-    let exporter = Exporter::start(&["--config.file", config.path()]);
+    let exporter = RunningExporter::start(&["--config.file", config.path()]);
     let response = exporter.get("/metrics");
     assert_eq!(
         response.sample(&series("probe_success", "daytime")),
@@ -474,10 +429,10 @@ fn expect_date_fails_a_line_that_is_no_date() {
         response.body
     );
     assert_eq!(outcomes_set(&response, "t", "daytime"), ["protocol_error"], "{}", response.body);
-    let logged = exporter.log.recv_timeout(IO_TIMEOUT).expect("a log line");
+    let logged = exporter.log().next_line(IO_TIMEOUT).expect("a log line");
     assert!(logged.contains("probe failed") && logged.contains("not a date"), "{logged}");
     // Without `expect = date`, any line of text is a daytime reply.
-    let lenient = Exporter::start(&["--target", &format!("t=daytime://{}", clock.addr)]);
+    let lenient = RunningExporter::start(&["--target", &format!("t=daytime://{}", clock.addr)]);
     let response = lenient.get("/metrics");
     assert_eq!(
         response.sample(&series("probe_success", "daytime")),

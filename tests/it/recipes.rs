@@ -15,8 +15,8 @@ use std::sync::{mpsc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::probes::ConfigFile;
-use crate::support::{self, Exporter, Fixture, IO_TIMEOUT};
+use crate::support::TempFile;
+use crate::support::{self, Fixture, RunningExporter, DAYTIME_LINE, IO_TIMEOUT};
 
 const README: &str = include_str!("../../README.md");
 
@@ -65,7 +65,7 @@ fn the_bad_config_example_prints_what_the_binary_prints() {
     let expected_line = printed(&session, "probe_exporter --config.file bad.conf").join("\n");
     let expected_status: i32 = printed(&session, "echo $?").join("").parse().expect("a status");
 
-    let config = ConfigFile::new(&file_text);
+    let config = TempFile::new(&file_text);
     let output = assert_cmd::Command::cargo_bin("probe_exporter")
         .expect("the binary is built")
         .args(["--config.file", config.path()])
@@ -90,13 +90,13 @@ fn say_skipped(reason: &str) {
 /// when dropped.
 struct Xinetd {
     child: Child,
-    log: ConfigFile,
+    log: TempFile,
 }
 
 impl Xinetd {
-    fn start(program: &Path, config: &ConfigFile) -> Xinetd {
+    fn start(program: &Path, config: &TempFile) -> Xinetd {
         // A file of our own for its log, which otherwise goes to syslog.
-        let log = ConfigFile::new("");
+        let log = TempFile::new("");
         let child = Command::new(program)
             .args(["-dontfork", "-stayalive", "-filelog", log.path(), "-f", config.path()])
             .stdin(Stdio::null())
@@ -179,14 +179,14 @@ fn the_xinetd_recipe_serves_daytime_to_the_exporter() {
     assert!(command.ends_with(&readme_target), "`{command}` does not probe port {readme_port}");
 
     let port = free_loopback_port();
-    let config = ConfigFile::new(&with_port(config, port));
+    let config = TempFile::new(&with_port(config, port));
     let mut xinetd = Xinetd::start(&xinetd, &config);
     xinetd.wait_serving(SocketAddr::from(([127, 0, 0, 1], port)));
 
     let command = command.replace(&readme_target, &format!(":{port}"));
     let args: Vec<&str> = command.split_whitespace().collect();
     let target = args.iter().find_map(|arg| arg.split_once("=daytime://")).expect("a target").0;
-    let exporter = Exporter::start(&args);
+    let exporter = RunningExporter::start(&args);
     let scrape = exporter.get("/metrics");
     let series = |family: &str| format!("{family}{{target=\"{target}\",kind=\"daytime\"}}");
     let context = || format!("{}\nxinetd's log:\n{}", scrape.body, xinetd.log());
@@ -242,7 +242,7 @@ fn held_daytime() -> (Fixture, mpsc::Receiver<()>, mpsc::Sender<()>) {
     let fixture = Fixture::start(move |mut stream| {
         let _ = probed_tx.send(());
         let _ = released.lock().map(|released| released.recv_timeout(IO_TIMEOUT));
-        let _ = stream.write_all(b"Sat Oct 31 18:15:12 2020\r\n");
+        let _ = stream.write_all(DAYTIME_LINE);
     });
     (fixture, probed, release)
 }
@@ -250,11 +250,11 @@ fn held_daytime() -> (Fixture, mpsc::Receiver<()>, mpsc::Sender<()>) {
 #[test]
 fn a_stop_refuses_new_connections_closes_idle_ones_and_answers_the_scrape_in_flight() {
     let (slow, probed, release) = held_daytime();
-    let config = ConfigFile::new(&format!(
+    let config = TempFile::new(&format!(
         "[target slow]\nkind = daytime\naddress = {}\ntimeout = 20s\n",
         slow.addr
     ));
-    let exporter = Exporter::start(&["--config.file", config.path()]);
+    let exporter = RunningExporter::start(&["--config.file", config.path()]);
     let mut idle = exporter.connect();
     idle.write_all(b"GET /-/ready HTTP/1.1\r\nHost: t\r\n\r\n").expect("ask /-/ready");
     assert_eq!(support::read_response(&mut idle).expect("an answer").status, 200);
@@ -266,8 +266,7 @@ fn a_stop_refuses_new_connections_closes_idle_ones_and_answers_the_scrape_in_fli
     });
     probed.recv_timeout(IO_TIMEOUT).expect("the scrape probes the held target");
 
-    let kill = Command::new("kill").args(["-TERM", &exporter.pid().to_string()]).status();
-    assert!(kill.as_ref().is_ok_and(|status| status.success()), "{kill:?}");
+    exporter.signal("TERM");
     // The idle connection is closed rather than answered...
     support::assert_closed(&mut idle);
     // ...and by then the listener is gone: a readiness check cannot connect.

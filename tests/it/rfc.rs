@@ -9,22 +9,21 @@
 use std::io::Write;
 use std::net::TcpStream;
 
-use crate::support::{assert_closed, read_response, Exporter, Response};
+use crate::support::{assert_closed, exchange, read_response, Response, RunningExporter};
 
 /// Sends `raw` on a new connection and reads one response; the connection
 /// is returned for whatever the test does next. Its reads time out (see
 /// `support::connect`), so a server that never answers fails the test.
-fn send(exporter: &Exporter, raw: &str) -> (Response, TcpStream) {
+fn send(exporter: &RunningExporter, raw: &str) -> (Response, TcpStream) {
     let mut stream = exporter.connect();
-    stream.write_all(raw.as_bytes()).expect("write request");
-    let response = read_response(&mut stream).expect("read response");
+    let response = exchange(&mut stream, raw);
     (response, stream)
 }
 
 /// `raw` is answered 400 and its connection closed, and a new connection
 /// is still served.
 #[track_caller]
-fn check_bad_request(exporter: &Exporter, raw: &str) {
+fn check_bad_request(exporter: &RunningExporter, raw: &str) {
     let (response, mut stream) = send(exporter, raw);
     assert_eq!(response.status, 400, "{raw:?}: {}", response.body);
     assert_closed(&mut stream);
@@ -38,7 +37,7 @@ fn a_second_host_line_is_400() {
     // Host header field and to any request message that contains more than
     // one Host header field line or a Host header field with an invalid
     // field value."
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     check_bad_request(&exporter, "GET /-/healthy HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
     check_bad_request(&exporter, "GET /-/healthy HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n");
 }
@@ -46,7 +45,7 @@ fn a_second_host_line_is_400() {
 #[test]
 fn a_host_that_is_not_host_and_port_is_400() {
     // RFC 9110 section 7.2: `Host = uri-host [ ":" port ]`.
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     check_bad_request(&exporter, "GET /-/healthy HTTP/1.1\r\nHost: a b\r\n\r\n");
     check_bad_request(&exporter, "GET /-/healthy HTTP/1.1\r\nHost: user@a.test\r\n\r\n");
 }
@@ -58,7 +57,7 @@ fn a_transfer_encoding_not_ending_in_chunked_is_400_and_closes() {
     // encoding, the message body length cannot be determined reliably; the
     // server MUST respond with the 400 (Bad Request) status code and then
     // close the connection."
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let gzip = "GET /-/healthy HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nabc";
     check_bad_request(&exporter, gzip);
     // Section 6.1 lets a server reject Transfer-Encoding with
@@ -74,7 +73,7 @@ fn targets_in_no_form_get_may_use_are_400_not_404() {
     // absolute-form (`http://a/metrics`); `*` "is only used for a
     // server-wide OPTIONS request" (§3.2.4), `host:port` "is only used for
     // CONNECT requests" (§3.2.3).
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     // Decoded, this would be `/metrics`, and would be served.
     check_bad_request(&exporter, "GET %2Fmetrics HTTP/1.1\r\nHost: a\r\n\r\n");
     check_bad_request(&exporter, "GET * HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -90,7 +89,7 @@ fn http_1_2_is_answered_as_http_1_1() {
     // process the message as if it were in the highest minor version
     // within that major version to which the recipient is conformant".
     // So it is answered, and kept alive as HTTP/1.1 is.
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let request = "GET /-/healthy HTTP/1.2\r\nHost: a\r\n\r\n";
     let (first, mut stream) = send(&exporter, request);
     assert_eq!(first.status, 200, "{}", first.body);

@@ -13,7 +13,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    assert_closed, read_head_response, read_response, Exporter, Fixture, Response, IO_TIMEOUT,
+    assert_closed, connect, exchange, read_response, Fixture, Request, Response, RunningExporter,
+    TempFile, IO_TIMEOUT,
 };
 
 /// The content type of the Prometheus text format, version 0.0.4.
@@ -26,24 +27,18 @@ const PROMPT: Duration = Duration::from_secs(5);
 
 /// One keep-alive HTTP/1.1 request for `path`.
 fn get(path: &str) -> String {
-    format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n")
-}
-
-/// Writes `raw` on a connection that stays open and reads one answer.
-fn exchange(stream: &mut TcpStream, raw: &str) -> Response {
-    stream.write_all(raw.as_bytes()).expect("write request");
-    read_response(stream).expect("read response")
+    Request::get(path).keep_alive().text()
 }
 
 /// The exporter still answers a scrape on a new connection.
 #[track_caller]
-fn assert_still_serving(exporter: &Exporter) {
+fn assert_still_serving(exporter: &RunningExporter) {
     assert_eq!(exporter.get("/metrics").status, 200, "a scrape after a bad request");
 }
 
 #[test]
 fn metrics_are_served_in_the_prometheus_text_format() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let response = exporter.get("/metrics");
     assert_eq!(response.status, 200);
     assert_eq!(response.header("Content-Type"), Some(PROMETHEUS_TEXT));
@@ -53,10 +48,9 @@ fn metrics_are_served_in_the_prometheus_text_format() {
 
 #[test]
 fn head_sends_the_headers_without_the_body() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let mut stream = exporter.connect();
-    stream.write_all(b"HEAD /metrics HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
-    let head = read_head_response(&mut stream).unwrap();
+    let head = Request::head("/metrics").keep_alive().send_on(&mut stream);
     assert_eq!(head.status, 200);
     assert_eq!(head.header("Content-Type"), Some(PROMETHEUS_TEXT));
     let length: usize = head.header("Content-Length").expect("Content-Length").parse().unwrap();
@@ -70,7 +64,7 @@ fn head_sends_the_headers_without_the_body() {
 
 #[test]
 fn http_1_1_keeps_the_connection_alive_between_requests() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let mut stream = exporter.connect();
     assert_eq!(exchange(&mut stream, &get("/-/healthy")).status, 200);
     assert_eq!(exchange(&mut stream, &get("/metrics")).status, 200);
@@ -78,7 +72,7 @@ fn http_1_1_keeps_the_connection_alive_between_requests() {
 
 #[test]
 fn http_1_0_without_keep_alive_is_closed_after_the_response() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let mut stream = exporter.connect();
     let response = exchange(&mut stream, "GET /-/healthy HTTP/1.0\r\n\r\n");
     assert_eq!(response.status, 200);
@@ -88,7 +82,7 @@ fn http_1_0_without_keep_alive_is_closed_after_the_response() {
 
 #[test]
 fn http_1_0_with_keep_alive_stays_open() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let mut stream = exporter.connect();
     let keep_alive = "GET /-/healthy HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
     assert_eq!(exchange(&mut stream, keep_alive).status, 200);
@@ -97,7 +91,7 @@ fn http_1_0_with_keep_alive_stays_open() {
 
 #[test]
 fn pipelined_requests_are_answered_in_order() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let mut stream = exporter.connect();
     let both = format!("{}{}", get("/-/healthy"), get("/nope"));
     stream.write_all(both.as_bytes()).unwrap();
@@ -107,14 +101,14 @@ fn pipelined_requests_are_answered_in_order() {
 
 #[test]
 fn unknown_path_is_404_and_the_server_keeps_serving() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     assert_eq!(exporter.get("/nope").status, 404);
     assert_still_serving(&exporter);
 }
 
 #[test]
 fn post_is_405_with_allow_and_the_server_keeps_serving() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let response = exporter.request(
         "POST /metrics HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
     );
@@ -129,7 +123,7 @@ fn an_unknown_method_is_501_and_a_known_one_405() {
     // method that is unrecognized or not implemented SHOULD respond with
     // the 501 (Not Implemented) status code"; 405 is for a method the
     // server knows but the resource does not allow.
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let unknown =
         exporter.request("BREW /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
     assert_eq!(unknown.status, 501);
@@ -141,7 +135,7 @@ fn an_unknown_method_is_501_and_a_known_one_405() {
 
 #[test]
 fn garbage_bytes_are_400_and_the_server_keeps_serving() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let mut stream = exporter.connect();
     // The start of a TLS handshake, as a client that expected HTTPS sends.
     stream.write_all(b"\x16\x03\x01 hello\r\n\r\n").unwrap();
@@ -152,7 +146,7 @@ fn garbage_bytes_are_400_and_the_server_keeps_serving() {
 
 #[test]
 fn huge_headers_are_431_and_the_server_keeps_serving() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let huge = "a".repeat(17 * 1024);
     let response = exporter.request(&format!(
         "GET /metrics HTTP/1.1\r\nHost: test\r\nX-Huge: {huge}\r\nConnection: close\r\n\r\n"
@@ -163,7 +157,7 @@ fn huge_headers_are_431_and_the_server_keeps_serving() {
 
 #[test]
 fn huge_request_line_is_414_and_the_server_keeps_serving() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let long_path = format!("/{}", "a".repeat(9 * 1024));
     let response = exporter.get(&long_path);
     assert_eq!(response.status, 414);
@@ -172,7 +166,7 @@ fn huge_request_line_is_414_and_the_server_keeps_serving() {
 
 #[test]
 fn http_2_0_is_505_and_the_server_keeps_serving() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let mut stream = exporter.connect();
     stream.write_all(b"GET /metrics HTTP/2.0\r\nHost: test\r\n\r\n").unwrap();
     assert_eq!(read_response(&mut stream).unwrap().status, 505);
@@ -182,7 +176,7 @@ fn http_2_0_is_505_and_the_server_keeps_serving() {
 
 #[test]
 fn landing_page_is_html_that_links_to_the_metrics() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let response = exporter.get("/");
     assert_eq!(response.status, 200);
     let content_type = response.header("Content-Type").unwrap_or_default();
@@ -192,13 +186,13 @@ fn landing_page_is_html_that_links_to_the_metrics() {
 
 #[test]
 fn health_endpoint_answers_200() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     assert_eq!(exporter.get("/-/healthy").status, 200);
 }
 
 #[test]
 fn idle_kept_alive_connections_do_not_delay_a_scrape() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let mut idle: Vec<TcpStream> = (0..100)
         .map(|_| {
             let mut stream = exporter.connect();
@@ -216,7 +210,7 @@ fn idle_kept_alive_connections_do_not_delay_a_scrape() {
 
 #[test]
 fn silent_connections_at_the_cap_do_not_lock_out_a_scrape() {
-    let exporter = Exporter::start(&["--web.max-connections", "4"]);
+    let exporter = RunningExporter::start(&["--web.max-connections", "4"]);
     let _silent: Vec<TcpStream> = (0..4).map(|_| exporter.connect()).collect();
     assert_eq!(exporter.get("/metrics").status, 200);
 }
@@ -224,8 +218,9 @@ fn silent_connections_at_the_cap_do_not_lock_out_a_scrape() {
 #[test]
 fn busy_connections_at_the_cap_refuse_a_new_one_with_503() {
     let silent = SilentTarget::start();
-    let config = silent.config_file("busy_connections");
-    let exporter = Exporter::start(&["--config.file", config.path(), "--web.max-connections", "2"]);
+    let config = silent.config_file();
+    let exporter =
+        RunningExporter::start(&["--config.file", config.path(), "--web.max-connections", "2"]);
     let first = scrape_in_background(exporter.addr);
     silent.wait_for_probe();
     let second = scrape_in_background(exporter.addr);
@@ -240,7 +235,7 @@ fn busy_connections_at_the_cap_refuse_a_new_one_with_503() {
 
 #[test]
 fn a_slow_client_does_not_delay_another_clients_scrape() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let trickle = Trickle::start(exporter.connect(), &get("/metrics"), Duration::from_millis(200));
     let started = Instant::now();
     let response = exporter.get("/metrics");
@@ -251,7 +246,7 @@ fn a_slow_client_does_not_delay_another_clients_scrape() {
 
 #[test]
 fn a_request_head_slower_than_the_read_timeout_is_answered_408_and_closed() {
-    let exporter = Exporter::start(&["--web.read-timeout", "1s"]);
+    let exporter = RunningExporter::start(&["--web.read-timeout", "1s"]);
     let mut stream = exporter.connect();
     let started = Instant::now();
     let trickle =
@@ -267,8 +262,9 @@ fn a_request_head_slower_than_the_read_timeout_is_answered_408_and_closed() {
 #[test]
 fn scrapes_beyond_max_requests_are_answered_503_with_retry_after() {
     let silent = SilentTarget::start();
-    let config = silent.config_file("max_requests");
-    let exporter = Exporter::start(&["--config.file", config.path(), "--web.max-requests", "1"]);
+    let config = silent.config_file();
+    let exporter =
+        RunningExporter::start(&["--config.file", config.path(), "--web.max-requests", "1"]);
     let first = scrape_in_background(exporter.addr);
     silent.wait_for_probe();
 
@@ -283,8 +279,9 @@ fn scrapes_beyond_max_requests_are_answered_503_with_retry_after() {
 #[test]
 fn scrapes_after_a_503_from_max_requests_are_answered_again() {
     let silent = SilentTarget::start();
-    let config = silent.config_file("after_max_requests");
-    let exporter = Exporter::start(&["--config.file", config.path(), "--web.max-requests", "1"]);
+    let config = silent.config_file();
+    let exporter =
+        RunningExporter::start(&["--config.file", config.path(), "--web.max-requests", "1"]);
     // Two slow scrapes at once: one runs, the other is refused.
     let first = scrape_in_background(exporter.addr);
     silent.wait_for_probe();
@@ -300,7 +297,7 @@ fn scrapes_after_a_503_from_max_requests_are_answered_again() {
 
 #[test]
 fn responses_are_counted_by_status_code() {
-    let exporter = Exporter::start(&[]);
+    let exporter = RunningExporter::start(&[]);
     let mut stream = exporter.connect();
     let not_found = "GET /nope HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
     assert_eq!(exchange(&mut stream, not_found).status, 404);
@@ -315,7 +312,7 @@ fn responses_are_counted_by_status_code() {
 /// while; the caller joins it for the response.
 fn scrape_in_background(addr: SocketAddr) -> thread::JoinHandle<Response> {
     thread::spawn(move || {
-        let mut stream = crate::support::connect(addr);
+        let mut stream = connect(addr);
         let close = "GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
         exchange(&mut stream, close)
     })
@@ -349,37 +346,13 @@ impl SilentTarget {
     }
 
     /// A configuration file with this target alone, named `silent`.
-    fn config_file(&self, test_name: &str) -> TempFile {
+    fn config_file(&self) -> TempFile {
         let text = format!(
             "[target silent]\nkind = daytime\naddress = {}\ntimeout = {}\n",
             self.fixture.addr,
             SilentTarget::TIMEOUT
         );
-        TempFile::new(test_name, &text)
-    }
-}
-
-/// A file in the temporary directory, removed when dropped.
-struct TempFile {
-    path: String,
-}
-
-impl TempFile {
-    fn new(test_name: &str, text: &str) -> TempFile {
-        let name = format!("probe_exporter_it_server_{test_name}_{}.conf", std::process::id());
-        let path = std::env::temp_dir().join(name).to_string_lossy().into_owned();
-        std::fs::write(&path, text).expect("write the configuration file");
-        TempFile { path }
-    }
-
-    fn path(&self) -> &str {
-        &self.path
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        TempFile::new(&text)
     }
 }
 
