@@ -10,16 +10,25 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use probe_exporter::demo;
+
+// Shared with `make bench`, which uses parts this soak does not.
+#[allow(dead_code)]
+mod support;
+
+use support::http_client::{connect, Client};
+use support::process::{ExporterCommand, RunningExporter};
+use support::scratch::Scratch;
+use support::IO_TIMEOUT;
 
 /// Load before the first measurement, so that pools and buffers have grown
 /// to their steady size: at least this long, and at least a quarter of the
@@ -29,8 +38,6 @@ use probe_exporter::demo;
 const MIN_WARM_UP: Duration = Duration::from_secs(5);
 /// How often the figures are printed during the run.
 const REPORT_EVERY: Duration = Duration::from_secs(10);
-/// Every read and connect gives up after this long.
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 const SCRAPERS: usize = 12;
 const HEALTH_CHECKERS: usize = 4;
@@ -68,9 +75,11 @@ fn soak() -> Result<bool, String> {
     // release) for every benchmark, and names its path here.
     let binary = PathBuf::from(env!("CARGO_BIN_EXE_probe_exporter"));
     let targets = Targets::start().map_err(|err| format!("cannot start the targets: {err}"))?;
-    let config = ConfigFile::new(&targets.config_text())?;
-    let mut exporter = Exporter::start(&binary, &["--config.file", config.path()])?;
-    let pid = exporter.pid();
+    let scratch = Scratch::create("soak").map_err(|err| err.to_string())?;
+    let config =
+        scratch.write("soak.conf", &targets.config_text()).map_err(|err| err.to_string())?;
+    let mut exporter = start_exporter(&binary, &config)?;
+    let pid = exporter.pid;
     let idle_before = Figures::read(pid)?;
 
     println!("soak: {seconds} s of mixed load on {} (pid {pid})", binary.display());
@@ -99,7 +108,7 @@ fn soak() -> Result<bool, String> {
     // With every client gone, every connection must close again.
     let idle_after = wait_for_idle_fds(pid, idle_before.fds, Duration::from_secs(15))?;
     println!("  idle:  {idle_after}");
-    let running = exporter.is_running();
+    let running = matches!(exporter.exited(), Ok(None));
     let counted = exporter_counts(exporter.addr);
     drop(exporter);
 
@@ -151,10 +160,7 @@ fn wait_for_idle_fds(pid: u32, idle_fds: usize, patience: Duration) -> Result<Fi
 /// `probe_exporter_http_responses_total` by code, from one last scrape.
 fn exporter_counts(addr: SocketAddr) -> String {
     let request = "GET /metrics HTTP/1.1\r\nHost: soak\r\nConnection: close\r\n\r\n";
-    let response = connect(addr).and_then(|mut stream| {
-        stream.write_all(request.as_bytes())?;
-        read_response(&mut stream)
-    });
+    let response = Client::connect(addr).and_then(|mut client| client.send(request.as_bytes()));
     let Ok(response) = response else {
         return "no answer".to_string();
     };
@@ -170,59 +176,12 @@ fn exporter_counts(addr: SocketAddr) -> String {
 // ---------------------------------------------------------------------------
 // The exporter process and what /proc says about it
 
-struct Exporter {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Exporter {
-    fn start(binary: &Path, args: &[&str]) -> Result<Exporter, String> {
-        if !binary.exists() {
-            return Err(format!("{} is missing; run `cargo bench --bench soak`", binary.display()));
-        }
-        let mut child = Command::new(binary)
-            .args(["--web.listen-address", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|err| format!("cannot start {}: {err}", binary.display()))?;
-        let stderr = child.stderr.take().ok_or("stderr is not piped")?;
-        let (addr_tx, addr_rx) = mpsc::channel();
-        // The log is read to its end, so a full pipe never blocks the exporter.
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("msg=\"listening\"") {
-                    let addr = line.rsplit("address=").next().and_then(|a| a.trim().parse().ok());
-                    let _ = addr_tx.send(addr);
-                }
-            }
-        });
-        match addr_rx.recv_timeout(IO_TIMEOUT) {
-            Ok(Some(addr)) => Ok(Exporter { child, addr }),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                Err("the exporter did not log its address".to_string())
-            }
-        }
+fn start_exporter(binary: &Path, config: &Path) -> Result<RunningExporter, String> {
+    if !binary.exists() {
+        return Err(format!("{} is missing; run `cargo bench --bench soak`", binary.display()));
     }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    let command = ExporterCommand::new(binary).arg("--config.file").arg(config);
+    command.start().map_err(|err| format!("cannot start {}: {err}", binary.display()))
 }
 
 /// The exporter's resident memory, open files and threads at one moment.
@@ -257,28 +216,6 @@ impl std::fmt::Display for Figures {
             "RSS {:>6} kB  open fds {:>4}  threads {:>4}",
             self.rss_kb, self.fds, self.threads
         )
-    }
-}
-
-/// The configuration file, in the temporary directory while the soak runs.
-struct ConfigFile(PathBuf);
-
-impl ConfigFile {
-    fn new(text: &str) -> Result<ConfigFile, String> {
-        let path =
-            std::env::temp_dir().join(format!("probe_exporter-soak-{}.conf", std::process::id()));
-        fs::write(&path, text).map_err(|err| format!("cannot write {}: {err}", path.display()))?;
-        Ok(ConfigFile(path))
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap_or_default()
-    }
-}
-
-impl Drop for ConfigFile {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
     }
 }
 
@@ -441,8 +378,8 @@ fn health_checker(addr: SocketAddr, _idx: usize, stop: &AtomicBool, tally: &Tall
 
 fn keep_alive_loop(addr: SocketAddr, request: &str, stop: &AtomicBool, tally: &Tally) {
     while !stop.load(Ordering::SeqCst) {
-        let mut stream = match connect(addr) {
-            Ok(stream) => stream,
+        let mut client = match Client::connect(addr) {
+            Ok(client) => client,
             Err(err) => {
                 tally.add_error(&err);
                 thread::sleep(Duration::from_millis(100));
@@ -453,8 +390,7 @@ fn keep_alive_loop(addr: SocketAddr, request: &str, stop: &AtomicBool, tally: &T
             if stop.load(Ordering::SeqCst) {
                 return;
             }
-            let response =
-                stream.write_all(request.as_bytes()).and_then(|()| read_response(&mut stream));
+            let response = client.send(request.as_bytes());
             match response {
                 Ok(response) => {
                     tally.add_status(response.status);
@@ -493,10 +429,10 @@ fn garbage_sender(addr: SocketAddr, idx: usize, stop: &AtomicBool, tally: &Tally
             garbage.splice(0..0, *b"GET /metrics HTTP/1.1\r\nHost: soak\r\n");
         }
         garbage.extend_from_slice(b"\r\n\r\n");
-        let result = connect(addr).and_then(|mut stream| {
-            stream.write_all(&garbage)?;
-            stream.shutdown(Shutdown::Write)?;
-            read_response(&mut stream)
+        let result = Client::connect(addr).and_then(|mut client| {
+            client.stream.write_all(&garbage)?;
+            client.stream.shutdown(Shutdown::Write)?;
+            client.read_response()
         });
         match result {
             Ok(response) => tally.add_status(response.status),
@@ -552,40 +488,4 @@ fn slow_loris(addr: SocketAddr, n: usize, stop: &AtomicBool, tally: &Tally) {
             thread::sleep(Duration::from_secs(1) / n as u32);
         }
     }
-}
-
-fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-    let stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
-    stream.set_read_timeout(Some(IO_TIMEOUT))?;
-    stream.set_write_timeout(Some(IO_TIMEOUT))?;
-    Ok(stream)
-}
-
-struct Response {
-    status: u16,
-    /// The server said `Connection: close`.
-    closes: bool,
-    body: String,
-}
-
-/// Reads one response: the head, then `Content-Length` bytes of body.
-fn read_response(stream: &mut TcpStream) -> io::Result<Response> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte)? == 0 {
-            return Err(io::Error::new(ErrorKind::UnexpectedEof, "closed before a whole head"));
-        }
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
-    let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-    let header = |name: &str| {
-        head.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(':').map(str::trim))
-    };
-    let length: usize = header("content-length").and_then(|n| n.parse().ok()).unwrap_or(0);
-    let closes = header("connection") == Some("close");
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body)?;
-    Ok(Response { status, closes, body: String::from_utf8_lossy(&body).into_owned() })
 }
