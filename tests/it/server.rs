@@ -30,6 +30,17 @@ fn get(path: &str) -> String {
     Request::get(path).keep_alive().text()
 }
 
+/// `raw`, sent on a new connection, is answered `status` and the
+/// connection closed; the exporter still serves a new one.
+#[track_caller]
+fn check_answered_then_closed(exporter: &RunningExporter, raw: &[u8], status: u16) {
+    let mut stream = exporter.connect();
+    stream.write_all(raw).unwrap();
+    assert_eq!(read_response(&mut stream).unwrap().status, status, "{raw:?}");
+    assert_closed(&mut stream);
+    assert_still_serving(exporter);
+}
+
 /// The exporter still answers a scrape on a new connection.
 #[track_caller]
 fn assert_still_serving(exporter: &RunningExporter) {
@@ -136,12 +147,8 @@ fn an_unknown_method_is_501_and_a_known_one_405() {
 #[test]
 fn garbage_bytes_are_400_and_the_server_keeps_serving() {
     let exporter = RunningExporter::start(&[]);
-    let mut stream = exporter.connect();
     // The start of a TLS handshake, as a client that expected HTTPS sends.
-    stream.write_all(b"\x16\x03\x01 hello\r\n\r\n").unwrap();
-    assert_eq!(read_response(&mut stream).unwrap().status, 400);
-    assert_closed(&mut stream);
-    assert_still_serving(&exporter);
+    check_answered_then_closed(&exporter, b"\x16\x03\x01 hello\r\n\r\n", 400);
 }
 
 #[test]
@@ -167,11 +174,7 @@ fn huge_request_line_is_414_and_the_server_keeps_serving() {
 #[test]
 fn http_2_0_is_505_and_the_server_keeps_serving() {
     let exporter = RunningExporter::start(&[]);
-    let mut stream = exporter.connect();
-    stream.write_all(b"GET /metrics HTTP/2.0\r\nHost: test\r\n\r\n").unwrap();
-    assert_eq!(read_response(&mut stream).unwrap().status, 505);
-    assert_closed(&mut stream);
-    assert_still_serving(&exporter);
+    check_answered_then_closed(&exporter, b"GET /metrics HTTP/2.0\r\nHost: test\r\n\r\n", 505);
 }
 
 #[test]

@@ -239,7 +239,9 @@ impl RunningExporter {
         self.process.pid()
     }
 
-    /// Its log after the `listening` lines.
+    /// Its log: the lines up to the `listening` ones are read already
+    /// ([`ExporterLog::read_so_far`]); [`ExporterLog::next_line`] gives the
+    /// ones after.
     pub fn log(&self) -> &ExporterLog {
         self.process.log()
     }
