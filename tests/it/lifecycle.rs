@@ -16,6 +16,7 @@ use crate::support::{
     TempFile, DAYTIME_LINE, IO_TIMEOUT,
 };
 
+/// A daytime target's section of a configuration file, timeout 2 s.
 fn daytime_section(name: &str, addr: SocketAddr) -> String {
     target_section(name, "daytime", addr, "2s")
 }
