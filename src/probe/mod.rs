@@ -168,7 +168,7 @@ fn timed<T>(took: &mut Option<Duration>, step: impl FnOnce() -> T) -> T {
 fn reply_shape(kind: &Kind) -> (usize, ReadUntil) {
     match kind {
         Kind::Daytime(_) => (daytime::MAX_REPLY, ReadUntil::LineEnd),
-        Kind::Counter(_) => (counter::MAX_REPLY, ReadUntil::Close),
+        Kind::Counter(_) => (counter::MAX_REPLY, ReadUntil::json_value()),
     }
 }
 
