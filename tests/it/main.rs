@@ -10,6 +10,8 @@ mod support;
 mod server;
 // The probes against fixture services that behave and misbehave.
 mod probes;
+// The counter protocol: where a reply ends, and what a count is.
+mod counter;
 // Formats and negotiation: 0.0.4, OpenMetrics, histogram, enum.
 mod formats;
 // The /probe endpoint and its allow-list.
