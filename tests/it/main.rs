@@ -16,6 +16,8 @@ mod counter;
 mod formats;
 // The /probe endpoint and its allow-list.
 mod probe_endpoint;
+// What /probe?debug=true shows: the reply read and the module's settings.
+mod debug_page;
 // Flags and the configuration file: mistakes exit 2 and say where.
 mod cli;
 // Hostile clients and targets: slow-loris, floods, resets.
