@@ -720,13 +720,26 @@ impl ValueEnd {
     /// Looks at `more`, the bytes that followed those seen before, and
     /// says whether the value has ended (and stays ended).
     pub fn found_in(&mut self, more: &[u8]) -> bool {
-        for &byte in more {
-            if self.state == ScanState::Ended {
-                break;
-            }
-            self.state = self.after(byte);
+        let mut rest = more;
+        while self.state != ScanState::Ended {
+            // Most bytes of a reply change nothing: the text of a string,
+            // the numbers and names between brackets. They are skipped in
+            // one search; only the others step the state.
+            let Some(at) = rest.iter().position(|&byte| self.may_change(byte)) else { break };
+            self.state = self.after(rest[at]);
+            rest = &rest[at + 1..];
         }
         self.state == ScanState::Ended
+    }
+
+    /// Whether `byte` may change the state: inside a string only a quote
+    /// or a backslash can, in an array or object only a quote or a bracket.
+    fn may_change(&self, byte: u8) -> bool {
+        match self.state {
+            ScanState::InString { escaped: false } => matches!(byte, b'"' | b'\\'),
+            ScanState::Nested => matches!(byte, b'"' | b'[' | b']' | b'{' | b'}'),
+            _ => true,
+        }
     }
 
     /// The state after `byte`.
