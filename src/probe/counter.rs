@@ -10,9 +10,9 @@
 //! service need not close after its reply; this reader stops as soon as
 //! the bytes read hold one whole JSON value ([`crate::json::ValueEnd`]),
 //! or at a close, the byte cap or the deadline, whichever comes first.
-//! What came in the same reads after the value is judged with it (white
-//! space is fine, anything else is not JSON); what the service sends
-//! later is never read. The count is a whole number however it is
+//! Bytes that came in the same read as the value's end are judged with
+//! it (white space is fine, anything else is not JSON); what the service
+//! sends later is never read. The count is a whole number however it is
 //! written: a service that counts in floats sends `2.0`.
 //!
 //! The count becomes a counter, `<metric>_total`, and the launch time its
@@ -28,8 +28,9 @@ use crate::timestamp;
 /// A counter reply is one small object; 64 KiB is far more than enough.
 pub const MAX_REPLY: usize = 64 * 1024;
 
-/// The largest count a float holds exactly: 2^53. Prometheus stores
-/// samples as floats, so a larger count would be silently rounded.
+/// The largest count a float holds exactly: 2^53, which itself counts.
+/// Prometheus stores samples as floats, so a larger count would be
+/// silently rounded.
 pub const MAX_REQUESTS: u64 = 1 << 53;
 
 /// Finds the count and the launch time in a reply.
@@ -63,14 +64,13 @@ pub fn parse_reply(reply: &[u8], spec: &CounterSpec) -> Result<Reading, ProbeErr
     Ok(Reading::Counter { requests, launched })
 }
 
-/// The number as a count: a whole number from 0 to [`MAX_REQUESTS`],
-/// however it is written; otherwise why not, as a message ends.
-fn count(number: &json::Number) -> Result<u64, String> {
-    let out_of_range = || "out of range (a count is from 0 to 2^53)".to_string();
+/// The number as a count, a whole number from 0 to [`MAX_REQUESTS`]
+/// however it is written; or why it is none, as the message ends.
+fn count(number: &json::Number) -> Result<u64, &'static str> {
     match number.as_u64() {
         Ok(count) if count <= MAX_REQUESTS => Ok(count),
-        Ok(_) | Err(IntegerError::OutOfRange) => Err(out_of_range()),
-        Err(IntegerError::Fraction) => Err(IntegerError::Fraction.to_string()),
+        Ok(_) | Err(IntegerError::OutOfRange) => Err("out of range (a count is from 0 to 2^53)"),
+        Err(IntegerError::Fraction) => Err("not a whole number"),
     }
 }
 
