@@ -21,7 +21,10 @@
 //! 9. 20 concurrent scrapes under a 128 MiB address-space limit, and the
 //!    resident memory left 10 s after a burst of 2 MB scrapes, both with
 //!    the shipped unit's `Environment=` (glibc's malloc settings);
-//! 10. binary sizes.
+//! 10. binary sizes;
+//! 11. the cost a byte of finding the end of a counter reply that comes a
+//!     byte a read, at 64 KiB against 4 KiB: linear, not quadratic (the
+//!     library's code, so measured once).
 //!
 //! **The CPU floor** is what any exporter must spend to answer the same
 //! scrape, measured in this run by this process on the thread doing the
@@ -69,6 +72,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
 use probe_exporter::demo;
+use probe_exporter::json::{self, ValueEnd};
 use probe_exporter::time::format;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -120,6 +124,8 @@ const RSS_SETTLE: Duration = Duration::from_secs(10);
 /// Daytime services the many-target configurations are spread over, so
 /// that no single accept queue overflows.
 const FAST_SERVICES: usize = 4;
+/// Runs of figure 11; the fastest counts, as the least disturbed.
+const REPLY_END_RUNS: usize = 200;
 
 // ---------------------------------------------------------------------------
 // The targets.
@@ -266,6 +272,11 @@ const FIGURES: &[Figure] = &[
         title: "10. binary size",
         rows: &[Heading { name: "10 binary size", target: "≤737,576 B (musl)" }],
         measure: figure_size,
+    },
+    Figure {
+        title: "11. the end of a counter reply a byte a read (json::ValueEnd): 64 KiB vs 4 KiB",
+        rows: &[Heading { name: "11 reply end, per byte, 64 vs 4 KiB", target: "≤1.5×" }],
+        measure: figure_reply_end,
     },
 ];
 
@@ -1393,6 +1404,59 @@ fn figure_size(_bench: &Bench, binary: &Binary) -> Result<Vec<Cell>> {
         Libc::Musl => Cell::at_most(shown, bytes as f64, MAX_MUSL_BYTES as f64),
         Libc::Glibc => Cell::shown(shown),
     }])
+}
+
+/// The cost a byte of finding the end of a counter reply that arrives a
+/// byte a read, as from a service that writes a byte at a time: at 64 KiB,
+/// the cap, against at 4 KiB. Work linear in the reply keeps them alike;
+/// parsing the bytes so far after each read would make the larger reply
+/// cost 16 times as much a byte.
+fn figure_reply_end(_bench: &Bench, binary: &Binary) -> Result<Vec<Cell>> {
+    if binary.libc == Libc::Musl {
+        return Ok(vec![Cell::Skipped("the library's code, measured once".to_string())]);
+    }
+    let small = counter_reply_of(4 * 1024);
+    let large = counter_reply_of(64 * 1024);
+    let [small_per_byte, large_per_byte] = [&small, &large].map(|reply| {
+        let fastest = fastest_of(REPLY_END_RUNS, || {
+            let mut end = ValueEnd::new();
+            black_box(reply).chunks(1).any(|byte| end.found_in(byte))
+        });
+        fastest.as_secs_f64() * 1e9 / reply.len() as f64
+    });
+    let whole = fastest_of(REPLY_END_RUNS, || ValueEnd::new().found_in(black_box(&large)));
+    let parse = fastest_of(REPLY_END_RUNS, || json::parse(black_box(&large)).is_ok());
+    println!(
+        "  a byte a read: {small_per_byte:.1} ns a byte at 4 KiB, {large_per_byte:.1} at 64 KiB; \
+         64 KiB in one read {whole:?}, one json::parse of it {parse:?} (after each of \
+         65,536 reads: ≈ {:?})",
+        parse * 32_768,
+    );
+    let ratio = large_per_byte / small_per_byte;
+    Ok(vec![Cell::at_most(format!("{ratio:.2}×"), ratio, 1.5)])
+}
+
+/// The talk's counter reply, `len` bytes long: a long string before the count.
+fn counter_reply_of(len: usize) -> Vec<u8> {
+    let head = br#"{"launched": "2020-11-04T17:57:42.448578", "note": ""#;
+    let tail = br#"", "requests": 2}"#;
+    let mut reply = head.to_vec();
+    reply.resize(len - tail.len(), b'x');
+    reply.extend_from_slice(tail);
+    reply
+}
+
+/// The fastest of `runs` runs of `find`, which must find the end: the
+/// least disturbed by the machine's other work.
+fn fastest_of(runs: usize, find: impl Fn() -> bool) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let started = Instant::now();
+            assert!(black_box(find()), "the value's end was not found");
+            started.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 //! A small JSON parser (RFC 8259) for the replies of the counter service.
 //!
-//! It turns bytes into a [`Value`] tree and does nothing else: no writer, no
-//! streaming. Numbers keep the exact text they were written as, so a counter
-//! is read as an integer without a detour through `f64`. An object that names
+//! It turns bytes into a [`Value`] tree, and tells a reader when the bytes
+//! it has hold a whole value ([`ValueEnd`]); no writer, no streaming parse.
+//! Numbers keep the exact text they were written as, so a counter is read
+//! as an integer without a detour through `f64`. An object that names
 //! the same key twice is rejected: an exporter must not guess which of two
 //! `requests` counts is the true one. Nesting is capped at [`MAX_DEPTH`] so
 //! hostile input ends in an error, never in a stack overflow.
@@ -75,20 +76,95 @@ impl Number {
         self.lexeme.parse().expect("a JSON number is valid f64 syntax")
     }
 
-    /// The value as a `u64` if it is written as digits only (no `-`, `.` or
-    /// exponent) and fits; `2.0` and `2e0` give `None`, as does `-0`.
-    pub fn as_u64(&self) -> Option<u64> {
-        // The digit check matters: `u64::from_str` would also accept `+2`.
-        if !self.lexeme.bytes().all(|byte| byte.is_ascii_digit()) {
-            return None;
-        }
-        self.lexeme.parse().ok()
+    /// The value as a `u64` when it is a whole number from 0 to
+    /// `u64::MAX`, however it is written: `2`, `2.0`, `2e0`, `2.000` and
+    /// `0.2e1` are all 2, and `-0` is 0. The text is read exactly, in
+    /// decimal: `2.5` is a fraction even where `f64` would round it, and
+    /// `1e400` is out of range, not infinite.
+    pub fn as_u64(&self) -> Result<u64, IntegerError> {
+        exact_u64(&self.lexeme)
     }
 
     /// The number exactly as it appeared in the input.
     pub fn as_str(&self) -> &str {
         &self.lexeme
     }
+}
+
+/// Why a [`Number`] is not a `u64`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntegerError {
+    /// It has a fractional part: `2.5`, `25e-1`.
+    Fraction,
+    /// It is a whole number below 0 or above `u64::MAX`: `-1`, `1e400`.
+    OutOfRange,
+}
+
+impl fmt::Display for IntegerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IntegerError::Fraction => "not a whole number",
+            IntegerError::OutOfRange => "out of range",
+        })
+    }
+}
+
+impl std::error::Error for IntegerError {}
+
+/// The exact value of a JSON number as a `u64`. A number is its digits,
+/// integer part then fraction, times ten to the power of its exponent
+/// less the fraction's length; zeros trimmed from both ends of the digits
+/// leave the same value, and what is left is whole exactly when that
+/// power is not negative.
+fn exact_u64(lexeme: &str) -> Result<u64, IntegerError> {
+    let (negative, unsigned) = match lexeme.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, lexeme),
+    };
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => (mantissa, saturating_exponent(exponent)),
+        None => (unsigned, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
+    let Some(first) = digits.iter().position(|&digit| digit != b'0') else {
+        return Ok(0); // All zeros, `-0` too: zero whatever the exponent.
+    };
+    let last = digits.iter().rposition(|&digit| digit != b'0').unwrap_or(first);
+    let significant = &digits[first..=last];
+    let trailing_zeros = digits.len() - 1 - last;
+    // A reply is at most a few KiB long, so these lengths fit an `i64`
+    // many times over; the exponent saturates instead.
+    let power = exponent.saturating_sub(frac.len() as i64).saturating_add(trailing_zeros as i64);
+    if power < 0 {
+        return Err(IntegerError::Fraction);
+    }
+    if negative {
+        return Err(IntegerError::OutOfRange);
+    }
+    let out_of_range = IntegerError::OutOfRange;
+    // `u64::MAX` has 20 digits: anything longer is out of range.
+    let power = u32::try_from(power)
+        .ok()
+        .filter(|&power| significant.len() as u64 + u64::from(power) <= 20)
+        .ok_or(out_of_range)?;
+    let value = significant.iter().try_fold(0u64, |value, &digit| {
+        value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
+    });
+    value.and_then(|value| value.checked_mul(10u64.checked_pow(power)?)).ok_or(out_of_range)
+}
+
+/// The exponent of a number (`+3`, `-12`, `400`), saturated at the bounds
+/// of `i64` rather than overflowing: a reply may write any number of digits.
+fn saturating_exponent(text: &str) -> i64 {
+    let (sign, digits) = match text.as_bytes().first() {
+        Some(b'-') => (-1, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text),
+    };
+    digits.bytes().fold(0i64, |value, digit| {
+        value.saturating_mul(10).saturating_add(sign * i64::from(digit - b'0'))
+    })
 }
 
 /// Why the input is not JSON, and the byte offset where that became clear.
@@ -599,6 +675,116 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Where the first JSON value in a stream of bytes ends, found a read at a
+/// time: a reader asks it after each read whether the bytes so far hold a
+/// whole value, and can stop reading there, before the peer closes.
+///
+/// Each byte is looked at once, so a reply that arrives a byte at a time
+/// costs what it costs in one piece; parsing the bytes so far after every
+/// read would cost time quadratic in their length. It tracks only what
+/// decides where a value ends: whether the cursor is in a string, whether
+/// the byte before was a backslash, and how deeply arrays and objects
+/// nest. Whether the value is valid is for [`parse`] to say afterwards;
+/// a first byte that can begin no value ends the search at once too, as
+/// nothing after it can make the text JSON.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ValueEnd {
+    state: ScanState,
+    /// How many arrays and objects enclose the cursor.
+    depth: usize,
+}
+
+/// Where the cursor of a [`ValueEnd`] is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum ScanState {
+    /// In the whitespace before the value.
+    #[default]
+    Before,
+    /// In a number or `true`, `false` or `null` at the top level, which
+    /// ends only at a byte that cannot continue it: `2` may become `23`.
+    Bare,
+    /// In a string; `escaped` just after its backslash.
+    InString { escaped: bool },
+    /// In an array or object, outside any string.
+    Nested,
+    /// Past the end of the value, or past a byte that begins none.
+    Ended,
+}
+
+impl ValueEnd {
+    /// A search that has seen no byte yet.
+    pub fn new() -> ValueEnd {
+        ValueEnd::default()
+    }
+
+    /// Looks at `more`, the bytes that followed those seen before, and
+    /// says whether the value has ended (and stays ended).
+    pub fn found_in(&mut self, more: &[u8]) -> bool {
+        let mut rest = more;
+        while self.state != ScanState::Ended {
+            // Most bytes of a reply change nothing: the text of a string,
+            // the numbers and names between brackets. They are skipped in
+            // one search; only the others step the state.
+            let Some(at) = rest.iter().position(|&byte| self.may_change(byte)) else { break };
+            self.state = self.after(rest[at]);
+            rest = &rest[at + 1..];
+        }
+        self.state == ScanState::Ended
+    }
+
+    /// Whether `byte` may change the state: inside a string only a quote
+    /// or a backslash can, in an array or object only a quote or a bracket.
+    fn may_change(&self, byte: u8) -> bool {
+        match self.state {
+            ScanState::InString { escaped: false } => matches!(byte, b'"' | b'\\'),
+            ScanState::Nested => matches!(byte, b'"' | b'[' | b']' | b'{' | b'}'),
+            _ => true,
+        }
+    }
+
+    /// The state after `byte`.
+    fn after(&mut self, byte: u8) -> ScanState {
+        match (self.state, byte) {
+            (ScanState::Before, b' ' | b'\t' | b'\n' | b'\r') => ScanState::Before,
+            (ScanState::Before | ScanState::Nested, b'"') => ScanState::InString { escaped: false },
+            (ScanState::Before | ScanState::Nested, b'[' | b'{') => {
+                self.depth += 1;
+                ScanState::Nested
+            }
+            (ScanState::Before, b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => ScanState::Bare,
+            (ScanState::Before, _) => ScanState::Ended,
+            (ScanState::Bare, byte) if is_bare_byte(byte) => ScanState::Bare,
+            (ScanState::Bare, _) => ScanState::Ended,
+            (ScanState::InString { escaped: false }, b'\\') => {
+                ScanState::InString { escaped: true }
+            }
+            (ScanState::InString { escaped: false }, b'"') => self.closed(),
+            (ScanState::InString { .. }, _) => ScanState::InString { escaped: false },
+            (ScanState::Nested, b']' | b'}') => {
+                self.depth -= 1;
+                self.closed()
+            }
+            (ScanState::Nested, _) => ScanState::Nested,
+            (ScanState::Ended, _) => ScanState::Ended,
+        }
+    }
+
+    /// The state after a string, array or object closes: the value has
+    /// ended if nothing encloses it.
+    fn closed(&self) -> ScanState {
+        if self.depth == 0 {
+            ScanState::Ended
+        } else {
+            ScanState::Nested
+        }
+    }
+}
+
+/// A byte that can continue a number or a literal: `1.5e-3`, `true`.
+fn is_bare_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'+' | b'-')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -620,7 +806,7 @@ mod tests {
         };
         assert_eq!(number.as_str(), input);
         assert_eq!(number.as_f64(), as_f64);
-        assert_eq!(number.as_u64(), as_u64);
+        assert_eq!(number.as_u64().ok(), as_u64);
     }
 
     #[track_caller]
@@ -743,7 +929,7 @@ mod tests {
         let value = parse(reply).unwrap();
         assert_eq!(value.get("launched"), Some(&string("2020-11-04T17:57:42.448578")));
         let Some(Value::Number(requests)) = value.get("requests") else { panic!("no requests") };
-        assert_eq!(requests.as_u64(), Some(2));
+        assert_eq!(requests.as_u64(), Ok(2));
         assert_eq!(value.get("missing"), None);
         assert_eq!(number("2").get("requests"), None);
     }
@@ -780,16 +966,113 @@ mod tests {
     #[test]
     fn numbers_keep_their_text_and_convert_exactly() {
         check_number("0", 0.0, Some(0));
-        check_number("-0", -0.0, None);
+        check_number("-0", -0.0, Some(0));
         check_number("2", 2.0, Some(2));
-        check_number("2.0", 2.0, None);
-        check_number("2e0", 2.0, None);
-        check_number("1E+2", 100.0, None);
+        check_number("2.0", 2.0, Some(2));
+        check_number("2e0", 2.0, Some(2));
+        check_number("1E+2", 100.0, Some(100));
         check_number("-1.5e-3", -0.0015, None);
         check_number("0.5", 0.5, None);
         check_number("18446744073709551615", 2f64.powi(64), Some(u64::MAX));
         check_number("18446744073709551616", 2f64.powi(64), None);
         check_number("1e400", f64::INFINITY, None);
+    }
+
+    #[track_caller]
+    fn check_u64(lexeme: &str, expected: Result<u64, IntegerError>) {
+        let Ok(Value::Number(number)) = parse(lexeme.as_bytes()) else {
+            panic!("{lexeme:?} did not parse as a number");
+        };
+        assert_eq!(number.as_u64(), expected, "{lexeme}");
+    }
+
+    #[test]
+    fn a_whole_number_is_one_however_it_is_written() {
+        for two in ["2", "2.0", "2.000", "2e0", "2E+0", "0.2e1", "20e-1", "200.0e-2", "0.00002e5"] {
+            check_u64(two, Ok(2));
+        }
+        for zero in ["0", "-0", "0.0", "-0.0", "0e5", "0e-99999999999999999999999", "-0E+3"] {
+            check_u64(zero, Ok(0));
+        }
+        check_u64("1e3", Ok(1000));
+        check_u64("10.5e1", Ok(105));
+        check_u64("9007199254740992", Ok(1 << 53));
+        check_u64("9.007199254740993e15", Ok((1 << 53) + 1));
+        check_u64("18446744073709551615", Ok(u64::MAX));
+        check_u64("1.8446744073709551615e19", Ok(u64::MAX));
+    }
+
+    #[test]
+    fn a_fraction_or_a_number_out_of_range_is_no_u64() {
+        use IntegerError::{Fraction, OutOfRange};
+        for fraction in ["2.5", "0.5", "25e-1", "2.0000000000000000001", "1e-400", "-2.5", "5e-1"] {
+            check_u64(fraction, Err(Fraction));
+        }
+        // A fraction of any size: the exponent saturates, it never wraps.
+        check_u64("1e-99999999999999999999999", Err(Fraction));
+        for too_large in ["18446744073709551616", "1e20", "2e19", "1e400", "1.5e400"] {
+            check_u64(too_large, Err(OutOfRange));
+        }
+        check_u64("1e99999999999999999999999", Err(OutOfRange));
+        for negative in ["-1", "-1e3", "-0.1e1"] {
+            check_u64(negative, Err(OutOfRange));
+        }
+        assert_eq!(Fraction.to_string(), "not a whole number");
+        assert_eq!(OutOfRange.to_string(), "out of range");
+    }
+
+    /// Where [`ValueEnd`] says the value ends when fed `text` one byte at
+    /// a time: the length of the shortest prefix that holds it, if any.
+    fn end_of_value(text: &[u8]) -> Option<usize> {
+        let mut end = ValueEnd::new();
+        (0..text.len()).find(|&at| end.found_in(&text[at..=at])).map(|at| at + 1)
+    }
+
+    #[test]
+    fn a_value_ends_at_its_last_byte_and_not_before() {
+        let reply = br#"{"launched": "2020-11-04T17:57:42.448578", "requests": 2}"#;
+        assert_eq!(end_of_value(reply), Some(reply.len()));
+        // Braces and quotes inside strings, escaped quotes and backslashes.
+        let tricky = br#" {"a}": "\"}]", "b\\": ["\\", {"c": "{["}], "d": "\u0022"} "#;
+        assert_eq!(end_of_value(tricky), Some(tricky.len() - 1));
+        assert_eq!(end_of_value(b"[[], {}, [[1]]]"), Some(15));
+        assert_eq!(end_of_value(br#""a string\" still""#), Some(18));
+        // A number or a literal ends only at a byte that cannot continue it.
+        assert_eq!(end_of_value(b"23"), None);
+        assert_eq!(end_of_value(b"23 "), Some(3));
+        assert_eq!(end_of_value(b"-1.5e+3,"), Some(8));
+        assert_eq!(end_of_value(b"true\n"), Some(5));
+        // Not yet whole: inside a string, an escape, an object.
+        for open in [&br#"{"a": "}"#[..], br#"{"a": "\"#, br#"{"a": "\""#, b"{", b"[{}", b"  "] {
+            assert_eq!(end_of_value(open), None, "{}", String::from_utf8_lossy(open));
+        }
+        // A byte that begins no value ends the search: nothing can mend it.
+        assert_eq!(end_of_value(b"} x"), Some(1));
+        assert_eq!(end_of_value(b"HTTP/1.1 200 OK"), Some(1));
+    }
+
+    #[test]
+    fn a_value_ends_where_it_ends_however_the_reads_split_it() {
+        let reply = br#"{"s": "a\\\"b\u00e9", "n": [1, 2.0, {"x": null}], "t": true} trailing"#;
+        let whole = end_of_value(reply).expect("the value ends");
+        assert_eq!(reply[..whole].strip_suffix(b"}"), reply.strip_suffix(b"} trailing"));
+        for first in 0..reply.len() {
+            for second in first..reply.len() {
+                let mut end = ValueEnd::new();
+                let parts = [&reply[..first], &reply[first..second], &reply[second..]];
+                // The read in which the value ends: the first whose end
+                // lies at or past it.
+                let ended_in = parts.iter().position(|part| end.found_in(part));
+                let expected = if whole <= first {
+                    0
+                } else if whole <= second {
+                    1
+                } else {
+                    2
+                };
+                assert_eq!(ended_in, Some(expected), "split at {first} and {second}");
+            }
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::metrics::{self, ScrapeReading};
 use crate::negotiate;
 use crate::probe::{self, trace, Report};
 use crate::process;
-use crate::target::{Address, Kind, Module, Target};
+use crate::target::{Address, Module, Target};
 
 /// The answer to `request`.
 pub fn respond(request: &Request, exporter: &Exporter) -> Response {
@@ -163,7 +163,11 @@ fn probe_one(request: &Request, exporter: &Exporter) -> Response {
     };
     let budget = scrape_budget(request, exporter);
     let timeout = budget.map_or(target.timeout, |budget| budget.min(target.timeout));
-    let report = probe::run(&target, timeout);
+    let report = if wants_debug(request) {
+        probe::run_traced(&target, timeout)
+    } else {
+        probe::run(&target, timeout)
+    };
     // The module exists: `probe_target` found it.
     let module = request.query_param("module").unwrap_or_default();
     if let Err(err) = &report.result {
@@ -198,16 +202,7 @@ fn debug_page(report: &Report, target: &Target, module: &str) -> Response {
     page.push_str("\n\n\nMetrics that would have been returned:\n");
     metrics::write_probe(&mut page, target, report, Format::Prometheus);
     page.push_str("\n\n\nModule configuration:\n");
-    page.push_str(&format!("prober: {}\ntimeout: {:?}\n", target.kind.name(), target.timeout));
-    if let Kind::Counter(spec) = &target.kind {
-        page.push_str(&format!(
-            "metric: {}\nrequests_field: {}\nlaunched_field: {}\nlaunched_offset: {}\n",
-            spec.metric,
-            spec.requests_field,
-            spec.launched_field.as_deref().unwrap_or("none"),
-            spec.launched_offset
-        ));
-    }
+    page.push_str(&trace::module_settings(module, target));
     Response::new(Status::OK, http::TEXT_PLAIN, page)
 }
 

@@ -47,6 +47,9 @@ pub struct Report {
     pub looked_up: bool,
     /// The length of the reply read, in bytes.
     pub reply_bytes: usize,
+    /// The first bytes of the reply, at most [`trace::SHOWN_REPLY`], for
+    /// the debug trace; empty unless the probe ran by [`run_traced`].
+    pub reply_start: Vec<u8>,
 }
 
 /// The time each step of a probe took.
@@ -124,6 +127,17 @@ pub enum Reading {
 /// Runs the probe that fits the target, within `timeout`: resolve,
 /// connect, read, parse, each step timed and all bounded by one deadline.
 pub fn run(target: &Target, timeout: Duration) -> Report {
+    run_keeping(target, timeout, 0)
+}
+
+/// Like [`run`], and keeps the start of the reply in the report, for
+/// `/probe?debug=true`: a copy no other probe needs to pay for.
+pub fn run_traced(target: &Target, timeout: Duration) -> Report {
+    run_keeping(target, timeout, trace::SHOWN_REPLY)
+}
+
+/// Runs the probe, keeping at most `keep` bytes of the reply.
+fn run_keeping(target: &Target, timeout: Duration, keep: usize) -> Report {
     let started = Instant::now();
     let mut report = Report {
         duration: Duration::ZERO,
@@ -134,8 +148,9 @@ pub fn run(target: &Target, timeout: Duration) -> Report {
         peer: None,
         looked_up: target.address.ip().is_none(),
         reply_bytes: 0,
+        reply_start: Vec::new(),
     };
-    report.result = walk_the_steps(target, started + timeout, &mut report);
+    report.result = walk_the_steps(target, started + timeout, keep, &mut report);
     report.duration = started.elapsed();
     report
 }
@@ -143,6 +158,7 @@ pub fn run(target: &Target, timeout: Duration) -> Report {
 fn walk_the_steps(
     target: &Target,
     deadline: Instant,
+    keep: usize,
     report: &mut Report,
 ) -> Result<Reading, ProbeError> {
     let steps = &mut report.steps;
@@ -153,6 +169,7 @@ fn walk_the_steps(
     let (limit, until) = reply_shape(&target.kind);
     let reply = timed(&mut steps.read, || net::read_reply(&mut stream, deadline, limit, until))?;
     report.reply_bytes = reply.len();
+    report.reply_start = reply[..reply.len().min(keep)].to_vec();
     timed(&mut steps.parse, || parse(&target.kind, reply))
 }
 
@@ -168,7 +185,7 @@ fn timed<T>(took: &mut Option<Duration>, step: impl FnOnce() -> T) -> T {
 fn reply_shape(kind: &Kind) -> (usize, ReadUntil) {
     match kind {
         Kind::Daytime(_) => (daytime::MAX_REPLY, ReadUntil::LineEnd),
-        Kind::Counter(_) => (counter::MAX_REPLY, ReadUntil::Close),
+        Kind::Counter(_) => (counter::MAX_REPLY, ReadUntil::json_value()),
     }
 }
 

@@ -7,7 +7,8 @@
 //!   hangs cannot pile up threads.
 //! - [`connect`]: tries each address in turn with the time that remains.
 //! - [`read_reply`]: reads with the time that remains before each read,
-//!   and fails once the reply passes a byte cap.
+//!   until the reply's end ([`ReadUntil`]) or a close, and fails once the
+//!   reply passes a byte cap.
 
 use std::io::{self, ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -17,6 +18,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{Phase, ProbeError};
+use crate::json::ValueEnd;
 use crate::limits;
 use crate::target::Address;
 
@@ -80,13 +82,31 @@ pub fn connect(
     Err(last_error)
 }
 
-/// When [`read_reply`] stops reading.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a reply ends, besides at a close: what [`read_reply`] asks after
+/// each read, with the bytes that read brought.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReadUntil {
-    /// At the first line feed, or when the peer closes.
+    /// At the first line feed: a daytime line.
     LineEnd,
-    /// When the peer closes.
-    Close,
+    /// At the end of the first JSON value: a counter's reply, whether or
+    /// not the service closes after it. The search keeps its place from
+    /// one read to the next, so each byte is looked at once.
+    JsonValue(ValueEnd),
+}
+
+impl ReadUntil {
+    /// The end of one JSON value, none of it read yet.
+    pub fn json_value() -> ReadUntil {
+        ReadUntil::JsonValue(ValueEnd::new())
+    }
+
+    /// Whether `chunk`, the bytes the latest read brought, ends the reply.
+    fn is_reached_in(&mut self, chunk: &[u8]) -> bool {
+        match self {
+            ReadUntil::LineEnd => chunk.contains(&b'\n'),
+            ReadUntil::JsonValue(end) => end.found_in(chunk),
+        }
+    }
 }
 
 /// What a reply's buffer starts with: a daytime line or a counter's JSON
@@ -101,7 +121,7 @@ pub fn read_reply(
     stream: &mut TcpStream,
     deadline: Instant,
     limit: usize,
-    until: ReadUntil,
+    mut until: ReadUntil,
 ) -> Result<Vec<u8>, ProbeError> {
     // Small: a daytime line or a counter's JSON fits, and the chunk is
     // zeroed at every probe.
@@ -130,7 +150,7 @@ pub fn read_reply(
             return Err(ProbeError::TooLarge { limit });
         }
         reply.extend_from_slice(&chunk[..n]);
-        if until == ReadUntil::LineEnd && chunk[..n].contains(&b'\n') {
+        if until.is_reached_in(&chunk[..n]) {
             return Ok(reply);
         }
     }
@@ -209,7 +229,8 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let server = thread::spawn(move || {
-            for reply in [&b"line one\r\nline two\r\n"[..], &[b'x'; 100][..]] {
+            // A hundred `[` open arrays that never close: no end in sight.
+            for reply in [&b"line one\r\nline two\r\n"[..], &[b'['; 100][..]] {
                 let (mut stream, _) = listener.accept().unwrap();
                 stream.write_all(reply).unwrap();
             }
@@ -220,8 +241,32 @@ mod tests {
         let line = read_reply(&mut first, deadline, 512, ReadUntil::LineEnd).unwrap();
         assert!(line.starts_with(b"line one\r\n"));
         let (mut second, _) = connect(&[addr], deadline).unwrap();
-        let result = read_reply(&mut second, deadline, 50, ReadUntil::Close);
+        let result = read_reply(&mut second, deadline, 50, ReadUntil::json_value());
         assert!(matches!(result, Err(ProbeError::TooLarge { limit: 50 })), "{result:?}");
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_json_reply_ends_with_its_value_while_the_peer_stays() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            // Split inside a string, and between a backslash and the
+            // quote it escapes.
+            for part in [&br#"{"s": "}\"#[..], br#""""#, br#", "n": 2}"#] {
+                stream.write_all(part).unwrap();
+                thread::sleep(Duration::from_millis(20));
+            }
+            // Stays until the reader hangs up: only the value can end it.
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let _ = stream.read(&mut [0u8; 1]);
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (mut stream, _) = connect(&[addr], deadline).unwrap();
+        let reply = read_reply(&mut stream, deadline, 512, ReadUntil::json_value()).unwrap();
+        assert_eq!(reply, br#"{"s": "}\"", "n": 2}"#);
+        drop(stream);
         server.join().unwrap();
     }
 }

@@ -743,6 +743,16 @@ fn hostile_targets_fail_within_their_timeout() {
             thread::sleep(Duration::from_secs(1));
         }
     });
+    // The same for a counter, in JSON: a byte that can begin no JSON
+    // value would end its reply at once.
+    let trickles_json = Fixture::start(|mut stream| {
+        for &byte in br#"{"requests": 2}"# {
+            if stream.write_all(&[byte]).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_secs(1));
+        }
+    });
     let floods = Fixture::start(|mut stream| {
         let chunk = [b'x'; 64 * 1024];
         while stream.write_all(&chunk).is_ok() {}
@@ -758,7 +768,7 @@ fn hostile_targets_fail_within_their_timeout() {
         ("full_backlog", "daytime", never_accepts_addr.to_string(), short, "timeout"),
         ("resets", "daytime", resets_addr.to_string(), long, "reset"),
         ("trickles", "daytime", trickles.addr.to_string(), short, "timeout"),
-        ("trickles_json", "counter", trickles.addr.to_string(), short, "timeout"),
+        ("trickles_json", "counter", trickles_json.addr.to_string(), short, "timeout"),
         ("floods", "daytime", floods.addr.to_string(), long, "protocol_error"),
         ("floods_json", "counter", floods.addr.to_string(), long, "protocol_error"),
         ("unresolvable", "daytime", unresolvable_address(), long, "dns_failure"),

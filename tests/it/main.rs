@@ -10,10 +10,14 @@ mod support;
 mod server;
 // The probes against fixture services that behave and misbehave.
 mod probes;
+// The counter protocol: where a reply ends, and what a count is.
+mod counter;
 // Formats and negotiation: 0.0.4, OpenMetrics, histogram, enum.
 mod formats;
 // The /probe endpoint and its allow-list.
 mod probe_endpoint;
+// What /probe?debug=true shows: the reply read and the module's settings.
+mod debug_page;
 // Flags and the configuration file: mistakes exit 2 and say where.
 mod cli;
 // Hostile clients and targets: slow-loris, floods, resets.
