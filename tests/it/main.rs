@@ -26,3 +26,5 @@ mod properties;
 mod systemd;
 // Reload, graceful stop, signals, listeners, the log's shapes.
 mod lifecycle;
+// Deadlines on a busy host, /metrics beside /probe, HEAD without probing.
+mod deadlines;
