@@ -14,8 +14,10 @@
 //! virtual machine runs late against that clock (by over a second in 30 s);
 //! so no read waits longer than [`WAKE_EVERY`] before the time left is
 //! worked out again from `Instant`, and a late timer costs at most a few
-//! milliseconds of its last slice. `connect_timeout` and a channel's
-//! `recv_timeout` already count down from `Instant` each time they wake.
+//! milliseconds of its last slice. A name lookup is waited for in the same
+//! slices. `connect` is the one wait not cut in slices, since a connect
+//! cannot be resumed: std's `connect_timeout` waits in `poll`, whose timer
+//! keeps the monotonic clock, and counts down from `Instant` when it wakes.
 
 use std::io::{self, ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -40,7 +42,7 @@ pub fn resolve(address: &Address, deadline: Instant) -> Result<Vec<SocketAddr>, 
     if let Some(ip) = address.ip() {
         return Ok(vec![SocketAddr::new(ip, address.port)]);
     }
-    let remaining = time_left(deadline, Phase::Resolve)?;
+    time_left(deadline, Phase::Resolve)?;
     if PENDING_LOOKUPS.fetch_add(1, Ordering::AcqRel) >= MAX_PENDING_LOOKUPS {
         PENDING_LOOKUPS.fetch_sub(1, Ordering::AcqRel);
         return Err(ProbeError::Exporter("too many name lookups under way".to_string()));
@@ -61,14 +63,25 @@ pub fn resolve(address: &Address, deadline: Instant) -> Result<Vec<SocketAddr>, 
         limits::report_no_thread("resolving a probe's target", &err);
         return Err(ProbeError::Exporter(format!("cannot start a lookup: {err}")));
     }
-    match receiver.recv_timeout(remaining) {
-        Ok(Ok(addrs)) if addrs.is_empty() => Err(ProbeError::Resolve("no address".to_string())),
-        Ok(Ok(addrs)) => Ok(addrs),
-        Ok(Err(err)) => Err(ProbeError::Resolve(err.to_string())),
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(ProbeError::Timeout(Phase::Resolve)),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            Err(ProbeError::Resolve("the lookup failed".to_string()))
-        }
+    wait_for_lookup(&receiver, deadline)
+}
+
+/// The lookup's answer, waited for in slices until the deadline.
+fn wait_for_lookup(
+    answer: &mpsc::Receiver<io::Result<Vec<SocketAddr>>>,
+    deadline: Instant,
+) -> Result<Vec<SocketAddr>, ProbeError> {
+    loop {
+        let slice = time_left(deadline, Phase::Resolve)?.min(WAKE_EVERY);
+        return match answer.recv_timeout(slice) {
+            Ok(Ok(addrs)) if addrs.is_empty() => Err(ProbeError::Resolve("no address".to_string())),
+            Ok(Ok(addrs)) => Ok(addrs),
+            Ok(Err(err)) => Err(ProbeError::Resolve(err.to_string())),
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(ProbeError::Resolve("the lookup failed".to_string()))
+            }
+        };
     }
 }
 
