@@ -39,7 +39,9 @@ pub struct Exporter {
     /// Held while a reload runs, so that two never interleave; it keeps
     /// the outcome of the last one.
     reloads: Mutex<ReloadStatus>,
-    scrapes_in_flight: AtomicUsize,
+    /// `/probe` requests probing now; `/metrics` scrapes are bounded
+    /// apart, as rounds of the [`ProbePool`], so neither starves the other.
+    probes_in_flight: AtomicUsize,
     stopping: AtomicBool,
     notifier: Notifier,
     probes: ProbePool,
@@ -119,14 +121,14 @@ impl Exporter {
         notifier: Notifier,
     ) -> Result<Exporter, BucketsError> {
         let loaded = Loaded::new(targets, None)?;
-        let probes = ProbePool::new(config.scrape_concurrency);
+        let probes = ProbePool::new(config.scrape_concurrency, config.max_requests);
         Ok(Exporter {
             probes,
             config,
             telemetry: Telemetry::new(),
             loaded: Mutex::new(Arc::new(loaded)),
             reloads: Mutex::new(ReloadStatus { successful: true, success_at: unix_now() }),
-            scrapes_in_flight: AtomicUsize::new(0),
+            probes_in_flight: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             notifier,
             last_scrape_size: AtomicUsize::new(0),
@@ -201,22 +203,24 @@ impl Exporter {
         Ok(summary)
     }
 
-    /// Claims a place for one scrape, or `None` if `--web.max-requests`
-    /// scrapes are already running. The place is freed when dropped.
-    pub fn begin_scrape(&self) -> Option<ScrapeSlot<'_>> {
+    /// Claims a place for one `/probe` request, or `None` if
+    /// `--web.max-requests` are already probing. The place is freed when
+    /// dropped. `/metrics` has a share of its own: at most as many rounds
+    /// of probes ([`ProbePool::join_or_start`]).
+    pub fn begin_probe(&self) -> Option<ProbeSlot<'_>> {
         let max = self.config.max_requests;
         let claimed = self
-            .scrapes_in_flight
+            .probes_in_flight
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
             .is_ok();
         // `then`, not `then_some`: the slot must exist only if the claim
         // succeeded, because dropping a slot releases a place.
-        claimed.then(|| ScrapeSlot { in_flight: &self.scrapes_in_flight })
+        claimed.then(|| ProbeSlot { in_flight: &self.probes_in_flight })
     }
 
-    /// How many scrapes are running now.
-    pub fn scrapes_in_flight(&self) -> usize {
-        self.scrapes_in_flight.load(Ordering::Acquire)
+    /// How many `/probe` requests are probing now.
+    pub fn probes_in_flight(&self) -> usize {
+        self.probes_in_flight.load(Ordering::Acquire)
     }
 
     /// Marks the exporter as stopping: `/-/ready` answers 503 from now on,
@@ -389,12 +393,12 @@ fn log_change(target: &Target, before: Option<Outcome>, report: &Report) {
     }
 }
 
-/// One running scrape; dropping it ends it.
-pub struct ScrapeSlot<'a> {
+/// One running `/probe` request; dropping it ends it.
+pub struct ProbeSlot<'a> {
     in_flight: &'a AtomicUsize,
 }
 
-impl Drop for ScrapeSlot<'_> {
+impl Drop for ProbeSlot<'_> {
     fn drop(&mut self) {
         self.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
@@ -411,31 +415,31 @@ mod tests {
     }
 
     #[test]
-    fn caps_scrapes_in_flight() {
+    fn caps_probes_in_flight() {
         let exporter = exporter(Config { max_requests: 2, ..Config::default() });
-        let first = exporter.begin_scrape();
-        let second = exporter.begin_scrape();
+        let first = exporter.begin_probe();
+        let second = exporter.begin_probe();
         assert!(first.is_some() && second.is_some());
-        assert!(exporter.begin_scrape().is_none());
+        assert!(exporter.begin_probe().is_none());
         drop(first);
-        assert!(exporter.begin_scrape().is_some());
+        assert!(exporter.begin_probe().is_some());
     }
 
     #[test]
     fn a_refused_scrape_frees_no_place() {
         let exporter = exporter(Config { max_requests: 1, ..Config::default() });
-        let running = exporter.begin_scrape();
+        let running = exporter.begin_probe();
         assert!(running.is_some());
-        assert!(exporter.begin_scrape().is_none(), "the cap is 1");
-        assert_eq!(exporter.scrapes_in_flight(), 1, "the refusal released the running scrape");
+        assert!(exporter.begin_probe().is_none(), "the cap is 1");
+        assert_eq!(exporter.probes_in_flight(), 1, "the refusal released the running probe");
         drop(running);
-        assert_eq!(exporter.scrapes_in_flight(), 0, "idle after the refusal");
+        assert_eq!(exporter.probes_in_flight(), 0, "idle after the refusal");
         for _ in 0..3 {
-            let slot = exporter.begin_scrape();
-            assert!(slot.is_some(), "a scrape after a refusal is refused");
-            assert!(exporter.begin_scrape().is_none(), "the cap is still enforced");
+            let slot = exporter.begin_probe();
+            assert!(slot.is_some(), "a probe after a refusal is refused");
+            assert!(exporter.begin_probe().is_none(), "the cap is still enforced");
         }
-        assert_eq!(exporter.scrapes_in_flight(), 0);
+        assert_eq!(exporter.probes_in_flight(), 0);
     }
 
     fn target(name: &str, port: u16) -> Target {

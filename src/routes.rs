@@ -11,8 +11,12 @@
 //!
 //! Handlers are plain functions from a request to a [`Response`]; the
 //! connection loop writes it. A failed probe is not an HTTP error: the
-//! scrape still answers 200, with `probe_success 0` in it.
+//! scrape still answers 200, with `probe_success 0` in it. A scrape's
+//! budget counts from the moment its request was read, as Prometheus's
+//! timeout counts from the moment it sent it. `HEAD` of `/metrics` or
+//! `/probe` gets the status and headers a `GET` would, without probing.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::allow;
@@ -22,12 +26,13 @@ use crate::http::{self, Request, Response, Status, TEXT_HTML};
 use crate::log;
 use crate::metrics::{self, ScrapeReading};
 use crate::negotiate;
-use crate::probe::{self, trace, Report};
+use crate::probe::{trace, Report};
 use crate::process;
 use crate::target::{Address, Module, Target};
 
 /// The answer to `request`.
 pub fn respond(request: &Request, exporter: &Exporter) -> Response {
+    let arrived = Instant::now();
     if !http::is_known_method(&request.method) {
         return Response::text(Status::NOT_IMPLEMENTED, "unknown method");
     }
@@ -38,8 +43,8 @@ pub fn respond(request: &Request, exporter: &Exporter) -> Response {
         return method_not_allowed("GET, HEAD");
     }
     match request.path.as_str() {
-        path if path == exporter.config().telemetry_path => metrics(request, exporter),
-        "/probe" => probe_one(request, exporter),
+        path if path == exporter.config().telemetry_path => metrics(request, exporter, arrived),
+        "/probe" => probe_one(request, exporter, arrived),
         "/" => landing_page(exporter),
         "/-/healthy" => Response::text(Status::OK, "Healthy"),
         "/-/ready" if exporter.is_stopping() => {
@@ -71,18 +76,21 @@ fn reload(request: &Request, exporter: &Exporter) -> Response {
 }
 
 /// The configured targets' metrics, then the exporter's own.
-fn metrics(request: &Request, exporter: &Exporter) -> Response {
-    let Some(_slot) = exporter.begin_scrape() else {
+/// A scrape that arrives while a round of probes of the same targets is
+/// under way may take its reports ([`crate::scrape`]).
+fn metrics(request: &Request, exporter: &Exporter, arrived: Instant) -> Response {
+    if request.method == "HEAD" {
+        return head_of_exposition(request);
+    }
+    let loaded = exporter.loaded();
+    let budget = scrape_budget(request, exporter);
+    let Some(round) = exporter.probes().join_or_start(&loaded.targets, arrived, budget) else {
         return too_many_scrapes();
     };
-    let loaded = exporter.loaded();
-    let started = Instant::now();
-    let budget = scrape_budget(request, exporter);
-    // The process's figures are read while the last probes finish.
-    let (reports, process) =
-        exporter.probes().probe_all_and(&loaded.targets, budget, process::read_self);
-    loaded.record(&reports);
-    let scrape_duration = started.elapsed();
+    // The process's figures are read while the probes run.
+    let process = process::read_self();
+    let reports = round.wait(|reports| loaded.record(reports));
+    let scrape_duration = arrived.elapsed();
 
     let latencies = loaded.latencies();
     let (reload_successful, reload_success_at) = exporter.reload_status();
@@ -140,7 +148,7 @@ fn scrape_budget(request: &Request, exporter: &Exporter) -> Option<Duration> {
 
 /// `/probe?target=HOST:PORT&module=NAME`: the multi-target
 /// pattern of blackbox_exporter, for targets the allow-list admits.
-fn probe_one(request: &Request, exporter: &Exporter) -> Response {
+fn probe_one(request: &Request, exporter: &Exporter, arrived: Instant) -> Response {
     let loaded = exporter.loaded();
     if loaded.allow.is_empty() {
         return Response::text(
@@ -158,16 +166,20 @@ fn probe_one(request: &Request, exporter: &Exporter) -> Response {
             &format!("target `{}` is not in the allow-list", target.address),
         );
     }
-    let Some(_slot) = exporter.begin_scrape() else {
+    if request.method == "HEAD" {
+        if wants_debug(request) {
+            return Response::head_without_body(Status::OK, http::TEXT_PLAIN);
+        }
+        return head_of_exposition(request);
+    }
+    let Some(_slot) = exporter.begin_probe() else {
         return too_many_scrapes();
     };
     let budget = scrape_budget(request, exporter);
-    let timeout = budget.map_or(target.timeout, |budget| budget.min(target.timeout));
-    let report = if wants_debug(request) {
-        probe::run_traced(&target, timeout)
-    } else {
-        probe::run(&target, timeout)
-    };
+    let targets: Arc<[Target]> = Arc::new([target]);
+    let keep_reply = if wants_debug(request) { trace::SHOWN_REPLY } else { 0 };
+    let reports = exporter.probes().probe_all(&targets, arrived, budget, keep_reply);
+    let (target, report) = (&targets[0], &reports[0]);
     // The module exists: `probe_target` found it.
     let module = request.query_param("module").unwrap_or_default();
     if let Err(err) = &report.result {
@@ -182,11 +194,19 @@ fn probe_one(request: &Request, exporter: &Exporter) -> Response {
         );
     }
     if wants_debug(request) {
-        return debug_page(&report, &target, module);
+        return debug_page(report, target, module);
     }
     exposition_response(request, exporter, PROBE_BODY_SIZE, |out, format| {
-        metrics::write_probe(out, &target, &report, format)
+        metrics::write_probe(out, target, report, format)
     })
+}
+
+/// The answer to `HEAD` of an exposition: its status and content type,
+/// without probing. Its length is known only once the targets have been
+/// probed, so no `Content-Length` is sent rather than a wrong one.
+fn head_of_exposition(request: &Request) -> Response {
+    let format = negotiate::negotiate(request.header("accept"));
+    Response::head_without_body(Status::OK, format.content_type())
 }
 
 /// `debug=true`, as blackbox_exporter takes it.
@@ -320,6 +340,20 @@ mod tests {
         assert!(post.headers.contains(&("Allow", "GET, HEAD".to_string())), "{post:?}");
         check(&exporter, "BREW /metrics HTTP/1.1", 501);
         check(&exporter, "GET /probe?target=127.0.0.1:13&module=daytime HTTP/1.1", 403);
+    }
+
+    #[test]
+    fn head_gets_the_headers_of_get_and_no_length_it_cannot_know() {
+        let exporter = exporter();
+        let get = check(&exporter, "GET /metrics HTTP/1.1", 200);
+        let head = check(&exporter, "HEAD /metrics HTTP/1.1", 200);
+        assert_eq!(head.content_type, get.content_type);
+        assert!(!head.length_known && head.body.is_empty(), "{head:?}");
+        let accept = "Accept: application/openmetrics-text;version=1.0.0\r\n";
+        let open = answer_with(&exporter, "HEAD /metrics HTTP/1.1", accept);
+        assert_eq!(open.content_type, Format::OpenMetrics.content_type());
+        let text = String::from_utf8(open.head(true).into_bytes()).unwrap();
+        assert!(!text.to_ascii_lowercase().contains("content-length"), "{text}");
     }
 
     #[test]

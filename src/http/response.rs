@@ -69,6 +69,11 @@ pub struct Response {
     pub headers: Vec<(&'static str, String)>,
     /// The body; its length is sent as `Content-Length`.
     pub body: Vec<u8>,
+    /// Whether `Content-Length` is sent: not for the answer to a `HEAD`
+    /// made without making the body, whose length nobody knows (RFC 9110
+    /// section 9.3.2 lets a field found only by making the body be left
+    /// out). Such a response must go out head only.
+    pub length_known: bool,
 }
 
 /// How a response goes out: with its body or, answering `HEAD`, without;
@@ -95,7 +100,19 @@ pub const TEXT_HTML: &str = "text/html; charset=utf-8";
 impl Response {
     /// A response with no extra headers.
     pub fn new(status: Status, content_type: &'static str, body: impl Into<Vec<u8>>) -> Response {
-        Response { status, content_type, headers: Vec::new(), body: body.into() }
+        Response {
+            status,
+            content_type,
+            headers: Vec::new(),
+            body: body.into(),
+            length_known: true,
+        }
+    }
+
+    /// The answer to a `HEAD` whose body was not made: the status and
+    /// headers a `GET` would get, less `Content-Length`.
+    pub fn head_without_body(status: Status, content_type: &'static str) -> Response {
+        Response { length_known: false, ..Response::new(status, content_type, Vec::new()) }
     }
 
     /// A short plain-text answer, e.g. for an error: the reason phrase, or
@@ -134,9 +151,12 @@ impl Response {
         head.push_str(self.status.reason());
         head.push_str("\r\nContent-Type: ");
         head.push_str(self.content_type);
-        head.push_str("\r\nContent-Length: ");
-        push_number(&mut head, self.body.len());
         head.push_str("\r\n");
+        if self.length_known {
+            head.push_str("Content-Length: ");
+            push_number(&mut head, self.body.len());
+            head.push_str("\r\n");
+        }
         for (name, value) in &self.headers {
             for part in [name, ": ", value.as_str(), "\r\n"] {
                 head.push_str(part);

@@ -6,9 +6,19 @@
 //!   how many may be under way at once is capped, so a resolver that
 //!   hangs cannot pile up threads.
 //! - [`connect`]: tries each address in turn with the time that remains.
-//! - [`read_reply`]: reads with the time that remains before each read,
-//!   until the reply's end ([`ReadUntil`]) or a close, and fails once the
-//!   reply passes a byte cap.
+//! - [`read_reply`]: reads in slices of at most [`WAKE_EVERY`], each cut
+//!   to the time that remains, until the reply's end ([`ReadUntil`]) or a
+//!   close, and fails once the reply passes a byte cap.
+//!
+//! One clock keeps every deadline: `Instant`, the monotonic clock. A
+//! socket's read timeout is a kernel timer of its own, which on a busy or
+//! virtual machine runs late against that clock (by over a second in 30 s);
+//! so no read waits longer than [`WAKE_EVERY`] before the time left is
+//! worked out again from `Instant`, and a late timer costs at most a few
+//! milliseconds of its last slice. A name lookup is waited for in the same
+//! slices. `connect` is the one wait not cut in slices, since a connect
+//! cannot be resumed: std's `connect_timeout` waits in `poll`, whose timer
+//! keeps the monotonic clock, and counts down from `Instant` when it wakes.
 
 use std::io::{self, ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -34,7 +44,7 @@ pub fn resolve(address: &Address, deadline: Instant) -> Result<Vec<SocketAddr>, 
     if let Some(ip) = address.ip() {
         return Ok(vec![SocketAddr::new(ip, address.port)]);
     }
-    let remaining = time_left(deadline, Phase::Resolve)?;
+    time_left(deadline, Phase::Resolve)?;
     if PENDING_LOOKUPS.fetch_add(1, Ordering::AcqRel) >= MAX_PENDING_LOOKUPS {
         PENDING_LOOKUPS.fetch_sub(1, Ordering::AcqRel);
         return Err(ProbeError::Exporter("too many name lookups under way".to_string()));
@@ -55,14 +65,25 @@ pub fn resolve(address: &Address, deadline: Instant) -> Result<Vec<SocketAddr>, 
         limits::report_no_thread("resolving a probe's target", &err);
         return Err(ProbeError::Exporter(format!("cannot start a lookup: {err}")));
     }
-    match receiver.recv_timeout(remaining) {
-        Ok(Ok(addrs)) if addrs.is_empty() => Err(ProbeError::Resolve("no address".to_string())),
-        Ok(Ok(addrs)) => Ok(addrs),
-        Ok(Err(err)) => Err(ProbeError::Resolve(err.to_string())),
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(ProbeError::Timeout(Phase::Resolve)),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            Err(ProbeError::Resolve("the lookup failed".to_string()))
-        }
+    wait_for_lookup(&receiver, deadline)
+}
+
+/// The lookup's answer, waited for in slices until the deadline.
+fn wait_for_lookup(
+    answer: &mpsc::Receiver<io::Result<Vec<SocketAddr>>>,
+    deadline: Instant,
+) -> Result<Vec<SocketAddr>, ProbeError> {
+    loop {
+        let slice = time_left(deadline, Phase::Resolve)?.min(WAKE_EVERY);
+        return match answer.recv_timeout(slice) {
+            Ok(Ok(addrs)) if addrs.is_empty() => Err(ProbeError::Resolve("no address".to_string())),
+            Ok(Ok(addrs)) => Ok(addrs),
+            Ok(Err(err)) => Err(ProbeError::Resolve(err.to_string())),
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(ProbeError::Resolve("the lookup failed".to_string()))
+            }
+        };
     }
 }
 
@@ -116,6 +137,11 @@ const REPLY_CAPACITY: usize = 128;
 /// How long a read timeout set on the socket is reused by the next read.
 const TIMEOUT_KEPT_FOR: Duration = Duration::from_millis(1);
 
+/// The longest any wait sleeps before it looks at the clock again: a
+/// target that never answers costs five wake-ups a second, and a kernel
+/// timer that runs late can only make the last slice late.
+pub const WAKE_EVERY: Duration = Duration::from_millis(200);
+
 /// Reads a reply of at most `limit` bytes before the deadline.
 pub fn read_reply(
     stream: &mut TcpStream,
@@ -129,21 +155,23 @@ pub fn read_reply(
     let mut reply = Vec::with_capacity(REPLY_CAPACITY.min(limit));
     let mut timeout_set_at: Option<Instant> = None;
     loop {
-        let remaining = time_left(deadline, Phase::Read)?;
+        let slice = time_left(deadline, Phase::Read)?.min(WAKE_EVERY);
         // The socket's timeout counts from the start of each read, so it
-        // is cut to the time left before each read, except a read that
-        // follows the last cut within a millisecond (the end-of-file
-        // after a reply, usually): one `setsockopt` saved per probe, for
-        // a deadline kept to within that millisecond.
+        // is set again before each read, except a read that follows the
+        // last setting within a millisecond (the end-of-file after a
+        // reply, usually): one `setsockopt` saved per probe, for a
+        // deadline kept to within that millisecond.
         let now = Instant::now();
         if timeout_set_at.is_none_or(|at| now - at > TIMEOUT_KEPT_FOR) {
-            stream.set_read_timeout(Some(remaining)).map_err(|err| classify(err, Phase::Read))?;
+            stream.set_read_timeout(Some(slice)).map_err(|err| classify(err, Phase::Read))?;
             timeout_set_at = Some(now);
         }
         let n = match stream.read(&mut chunk) {
             Ok(0) => return Ok(reply),
             Ok(n) => n,
-            Err(err) if err.kind() == ErrorKind::Interrupted => continue,
+            // A slice ran out, or a signal came: the clock says whether
+            // the deadline has passed.
+            Err(err) if is_a_wake_up(&err) => continue,
             Err(err) => return Err(classify(err, Phase::Read)),
         };
         if reply.len() + n > limit {
@@ -154,6 +182,12 @@ pub fn read_reply(
             return Ok(reply);
         }
     }
+}
+
+/// A read that ended without data or error of the peer's: its timeout
+/// (`WouldBlock` on Unix, `TimedOut` on Windows) or a signal.
+fn is_a_wake_up(err: &io::Error) -> bool {
+    matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted)
 }
 
 /// The time left before the deadline; none left is a timeout. (A zero
@@ -268,5 +302,24 @@ mod tests {
         assert_eq!(reply, br#"{"s": "}\"", "n": 2}"#);
         drop(stream);
         server.join().unwrap();
+    }
+
+    #[test]
+    fn a_silent_peer_is_waited_for_in_slices_until_the_deadline() {
+        // A listener that never accepts: the connection completes in the
+        // backlog and nothing is ever sent.
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(700);
+        let (mut stream, _) = connect(&[silent.local_addr().unwrap()], deadline).unwrap();
+        let result = read_reply(&mut stream, deadline, 512, ReadUntil::LineEnd);
+        let elapsed = started.elapsed();
+        assert!(matches!(result, Err(ProbeError::Timeout(Phase::Read))), "{result:?}");
+        assert!(elapsed >= Duration::from_millis(700), "gave up early: {elapsed:?}");
+        assert!(elapsed < Duration::from_millis(750), "late: {elapsed:?}");
+        // No one sleep was longer than a slice: the kernel's timer was
+        // never trusted with more than WAKE_EVERY.
+        let last = stream.read_timeout().unwrap().unwrap();
+        assert!(last <= WAKE_EVERY, "slept up to {last:?} at once");
     }
 }

@@ -32,3 +32,5 @@ mod systemd;
 mod lifecycle;
 // README's recipes and examples, run as written.
 mod recipes;
+// Deadlines on a busy host, /metrics beside /probe, HEAD without probing.
+mod deadlines;
