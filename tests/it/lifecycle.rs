@@ -221,6 +221,52 @@ fn a_broken_file_changes_nothing_and_post_reload_says_why() {
     assert!(at.is_some_and(|at| (now - at).abs() < 60.0), "{at:?}");
 }
 
+#[test]
+fn an_emptied_file_on_reload_keeps_the_targets() {
+    // `: > conf` and then a reload before the rewrite: the file holds
+    // nothing, and is taken for one caught mid-write, not for "probe
+    // nothing".
+    let clock = Fixture::replying(DAYTIME_LINE);
+    let config = ConfigFile::new(&daytime_section("clock", clock.addr));
+    let process =
+        Process::start(&["--web.listen-address", "127.0.0.1:0", "--config.file", config.path()], 1);
+    process.get("/metrics");
+
+    config.rewrite("");
+    process.signal("HUP");
+    let lines = process.log_until("reload failed", Duration::from_secs(5));
+    let failed = lines.last().cloned().unwrap_or_default();
+    assert!(failed.contains("level=error") && failed.contains("holds no section"), "{lines:?}");
+    let response = process.get("/metrics");
+    assert_eq!(response.sample("probe_exporter_config_last_reload_successful"), Some(0.0));
+    assert_eq!(count_of(&response, "clock"), Some(2.0), "the target and its history stay");
+
+    let refused = process.post("/-/reload");
+    assert_eq!(refused.status, 500, "{}", refused.body);
+    assert!(refused.body.contains("holds no section"), "{}", refused.body);
+    assert_eq!(count_of(&process.get("/metrics"), "clock"), Some(3.0));
+
+    // Written whole again, it loads; the target kept its history.
+    config.rewrite(&daytime_section("clock", clock.addr));
+    assert_eq!(process.post("/-/reload").status, 200);
+    let response = process.get("/metrics");
+    assert_eq!(response.sample("probe_exporter_config_last_reload_successful"), Some(1.0));
+    assert_eq!(count_of(&response, "clock"), Some(4.0));
+}
+
+#[test]
+fn without_a_file_post_reload_says_there_is_nothing_to_reload() {
+    let clock = Fixture::replying(DAYTIME_LINE);
+    let target = format!("clock=daytime://{}", clock.addr);
+    let process = Process::start(&["--web.listen-address", "127.0.0.1:0", "--target", &target], 1);
+    let refused = process.post("/-/reload");
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(refused.body, "nothing to reload: no --config.file was given\n");
+    let response = process.get("/metrics");
+    assert_eq!(response.sample("probe_exporter_config_last_reload_successful"), Some(1.0));
+    assert_eq!(count_of(&response, "clock"), Some(1.0), "the flags' target is still probed");
+}
+
 /// A daytime target that answers after `delay`.
 fn slow_daytime(delay: Duration) -> (Fixture, mpsc::Receiver<()>) {
     let (probed_tx, probed) = mpsc::channel();
