@@ -205,8 +205,8 @@ impl fmt::Display for AddressError {
                  255 (a resolver reads other spellings in octal or hex)"
             }
             AddressError::BadName => {
-                "the host is not a host name (RFC 1123: labels of letters, digits and `-`, none \
-                 empty, starting or ending with `-`, the last not all digits)"
+                "the host is not a host name (RFC 1123: labels of letters, digits and `-` \
+                 between dots, none empty or with `-` at an end, the last not all digits)"
             }
             AddressError::BadZone(message) => message,
         })
