@@ -36,8 +36,10 @@ pub struct Exporter {
     config: Config,
     telemetry: Telemetry,
     loaded: Mutex<Arc<Loaded>>,
-    /// Held while a reload runs, so that two never interleave; it keeps
-    /// the outcome of the last one.
+    /// Held while a reload runs, so that two never interleave.
+    reloading: Mutex<()>,
+    /// The outcome of the last reload, apart from `reloading`: a scrape
+    /// reads it, and must not wait while a reload reads the file.
     reloads: Mutex<ReloadStatus>,
     scrapes_in_flight: AtomicUsize,
     stopping: AtomicBool,
@@ -144,6 +146,7 @@ impl Exporter {
             config,
             telemetry: Telemetry::new(),
             loaded: Mutex::new(Arc::new(loaded)),
+            reloading: Mutex::new(()),
             reloads: Mutex::new(ReloadStatus { successful: true, success_at: unix_now() }),
             scrapes_in_flight: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
@@ -191,12 +194,12 @@ impl Exporter {
             log::warn("nothing to reload: no --config.file was given", &[]);
             return Err(ReloadError::NoFile);
         }
-        let mut status = lock(&self.reloads);
+        let _turn = lock(&self.reloading);
         self.notifier.reloading();
         let result = self.load_again();
         match &result {
             Ok(summary) => {
-                *status = ReloadStatus { successful: true, success_at: unix_now() };
+                *lock(&self.reloads) = ReloadStatus { successful: true, success_at: unix_now() };
                 log::info(
                     "reloaded the configuration",
                     &[
@@ -207,7 +210,7 @@ impl Exporter {
                 );
             }
             Err(err) => {
-                status.successful = false;
+                lock(&self.reloads).successful = false;
                 log::error("reload failed; the configuration is unchanged", &[("err", err)]);
             }
         }
@@ -565,6 +568,21 @@ mod tests {
         let exporter = Exporter::new(config, targets, Notifier::disabled()).unwrap();
         assert_eq!(exporter.reload().unwrap().targets, 0);
         let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_scrape_reads_the_reload_status_while_a_reload_runs() {
+        let exporter = exporter(Config::default());
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            // A reload under way: it holds its turn while it reads the
+            // file (at least two reads, config::SETTLE_TIME apart).
+            let turn = lock(&exporter.reloading);
+            scope.spawn(|| done.send(exporter.reload_status()).unwrap());
+            let status = finished.recv_timeout(std::time::Duration::from_secs(5));
+            drop(turn);
+            assert!(matches!(status, Ok((true, _))), "the scrape waited: {status:?}");
+        });
     }
 
     #[test]

@@ -255,6 +255,50 @@ fn an_emptied_file_on_reload_keeps_the_targets() {
 }
 
 #[test]
+fn a_file_rewritten_in_place_while_reloads_run_never_leaves_a_scrape_without_targets() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // A writer rewriting the file in place, over and over (truncate, then
+    // write), reloads on its heels, and scrapes: every scrape must see the
+    // targets, whichever moment of the writer's each reload caught.
+    let clock = Fixture::replying(DAYTIME_LINE);
+    let text = &(daytime_section("a", clock.addr) + &daytime_section("b", clock.addr));
+    let config = &ConfigFile::new(text);
+    let process =
+        Process::start(&["--web.listen-address", "127.0.0.1:0", "--config.file", config.path()], 1);
+    let addr = process.addr();
+    let stop = &AtomicBool::new(false);
+    let (mut scrapes, mut without_targets) = (0, 0);
+    let reloads = thread::scope(|scope| {
+        scope.spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                config.rewrite(text);
+            }
+        });
+        let reloader = scope.spawn(move || {
+            let post = "POST /-/reload HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+            let mut reloads = 0;
+            while !stop.load(Ordering::Relaxed) {
+                request(addr, post);
+                reloads += 1;
+            }
+            reloads
+        });
+        let until = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < until {
+            let response = process.get("/metrics");
+            scrapes += 1;
+            if count_of(&response, "a").is_none() || count_of(&response, "b").is_none() {
+                without_targets += 1;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        reloader.join().expect("the reloader ends")
+    });
+    assert!(scrapes > 0 && reloads > 0, "{scrapes} scrapes, {reloads} reloads");
+    assert_eq!(without_targets, 0, "of {scrapes} scrapes, with {reloads} reloads");
+}
+
+#[test]
 fn without_a_file_post_reload_says_there_is_nothing_to_reload() {
     let clock = Fixture::replying(DAYTIME_LINE);
     let target = format!("clock=daytime://{}", clock.addr);
