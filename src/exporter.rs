@@ -36,8 +36,10 @@ pub struct Exporter {
     config: Config,
     telemetry: Telemetry,
     loaded: Mutex<Arc<Loaded>>,
-    /// Held while a reload runs, so that two never interleave; it keeps
-    /// the outcome of the last one.
+    /// Held while a reload runs, so that two never interleave.
+    reloading: Mutex<()>,
+    /// The outcome of the last reload, apart from `reloading`: a scrape
+    /// reads it, and must not wait while a reload reads the file.
     reloads: Mutex<ReloadStatus>,
     /// `/probe` requests probing now; `/metrics` scrapes are bounded
     /// apart, as rounds of the [`ProbePool`], so neither starves the other.
@@ -66,6 +68,8 @@ pub struct Loaded {
     /// Each target's labels as written, escaped once here rather than at
     /// every scrape.
     pub spelled_labels: Vec<String>,
+    /// How many sections the configuration file held.
+    file_sections: usize,
 }
 
 struct TargetHistory {
@@ -95,8 +99,18 @@ pub struct ReloadSummary {
 /// Why a reload changed nothing.
 #[derive(Debug)]
 pub enum ReloadError {
+    /// There is no `--config.file`: nothing to read again.
+    NoFile,
     /// The file (or a flag it clashes with) has a mistake.
     Config(ConfigError),
+    /// The file holds no section, where the running configuration's held
+    /// some: most likely a file caught between truncate and write.
+    Emptied {
+        /// The file's path, as given.
+        path: String,
+        /// The sections the running configuration's file held.
+        running: usize,
+    },
     /// A target's histogram buckets are invalid.
     Buckets(BucketsError),
 }
@@ -104,7 +118,14 @@ pub enum ReloadError {
 impl std::fmt::Display for ReloadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            ReloadError::NoFile => f.write_str("nothing to reload: no --config.file was given"),
             ReloadError::Config(err) => err.fmt(f),
+            ReloadError::Emptied { path, running } => write!(
+                f,
+                "{path} holds no section, where the running configuration has {running}: \
+                 taken for a file caught while it is written, and not loaded \
+                 (to probe nothing, leave an empty [probe] section in it)"
+            ),
             ReloadError::Buckets(err) => write!(f, "bad histogram buckets: {err}"),
         }
     }
@@ -127,6 +148,7 @@ impl Exporter {
             config,
             telemetry: Telemetry::new(),
             loaded: Mutex::new(Arc::new(loaded)),
+            reloading: Mutex::new(()),
             reloads: Mutex::new(ReloadStatus { successful: true, success_at: unix_now() }),
             probes_in_flight: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
@@ -161,13 +183,25 @@ impl Exporter {
     /// targets and the allow-list at once; a bad one changes nothing. Either
     /// way the outcome is logged, and systemd hears `RELOADING=1` before and
     /// `READY=1` after.
+    ///
+    /// A file with no section at all is bad when the running one had any:
+    /// a writer that rewrites the file in place leaves it empty for a
+    /// moment, and a reload then would silently drop every target and its
+    /// history. An empty `[probe]` section says "nothing" on purpose.
+    ///
+    /// Without a file there is nothing to reload: that is said, and the
+    /// status of the last reload is left as it was.
     pub fn reload(&self) -> Result<ReloadSummary, ReloadError> {
-        let mut status = lock(&self.reloads);
+        if self.config.config_file.is_none() {
+            log::warn("nothing to reload: no --config.file was given", &[]);
+            return Err(ReloadError::NoFile);
+        }
+        let _turn = lock(&self.reloading);
         self.notifier.reloading();
         let result = self.load_again();
         match &result {
             Ok(summary) => {
-                *status = ReloadStatus { successful: true, success_at: unix_now() };
+                *lock(&self.reloads) = ReloadStatus { successful: true, success_at: unix_now() };
                 log::info(
                     "reloaded the configuration",
                     &[
@@ -178,7 +212,7 @@ impl Exporter {
                 );
             }
             Err(err) => {
-                status.successful = false;
+                lock(&self.reloads).successful = false;
                 log::error("reload failed; the configuration is unchanged", &[("err", err)]);
             }
         }
@@ -189,6 +223,10 @@ impl Exporter {
     fn load_again(&self) -> Result<ReloadSummary, ReloadError> {
         let targets = config::load_targets(&self.config).map_err(ReloadError::Config)?;
         let old = self.loaded();
+        if targets.file_sections == 0 && old.file_sections > 0 {
+            let path = self.config.config_file.clone().unwrap_or_default();
+            return Err(ReloadError::Emptied { path, running: old.file_sections });
+        }
         let new = Loaded::new(targets, Some(&old)).map_err(ReloadError::Buckets)?;
         let summary = ReloadSummary {
             targets: new.targets.len(),
@@ -318,6 +356,7 @@ impl Loaded {
             .collect::<Result<_, BucketsError>>()?;
         Ok(Loaded {
             spelled_labels: metrics::spell_target_labels(&targets.targets),
+            file_sections: targets.file_sections,
             targets: targets.targets.into(),
             allow: targets.allow,
             modules: targets.modules,
@@ -501,6 +540,60 @@ mod tests {
         assert_eq!(summary, ReloadSummary { targets: 1, allow_rules: 0, kept: 0 });
         assert_eq!(exporter.loaded().targets[0].name, "b");
         let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn an_emptied_file_keeps_the_targets_and_an_empty_probe_section_is_taken() {
+        let path = std::env::temp_dir()
+            .join(format!("probe_exporter_emptied_{}.conf", std::process::id()));
+        let path_text = path.to_string_lossy().into_owned();
+        let section = "[target a]\nkind = daytime\naddress = 127.0.0.1:13\n";
+        std::fs::write(&path, section).unwrap();
+        let config = Config { config_file: Some(path_text.clone()), ..Config::default() };
+        let targets = config::load_targets(&config).unwrap();
+        let exporter = Exporter::new(config, targets, Notifier::disabled()).unwrap();
+
+        for emptied in ["", "# being rewritten\n"] {
+            std::fs::write(&path, emptied).unwrap();
+            let err = exporter.reload().unwrap_err();
+            assert!(matches!(err, ReloadError::Emptied { running: 1, .. }), "{err}");
+            assert!(err.to_string().starts_with(&format!("{path_text} holds no section")), "{err}");
+            assert_eq!(exporter.loaded().targets.len(), 1, "the target stays");
+            assert!(!exporter.reload_status().0, "the refusal shows");
+        }
+
+        std::fs::write(&path, "[probe]\n").unwrap();
+        assert_eq!(exporter.reload().unwrap().targets, 0, "nothing, said on purpose");
+
+        // Started from an empty file, an empty file loses nothing.
+        std::fs::write(&path, "").unwrap();
+        let config = Config { config_file: Some(path_text), ..Config::default() };
+        let targets = config::load_targets(&config).unwrap();
+        let exporter = Exporter::new(config, targets, Notifier::disabled()).unwrap();
+        assert_eq!(exporter.reload().unwrap().targets, 0);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_scrape_reads_the_reload_status_while_a_reload_runs() {
+        let exporter = exporter(Config::default());
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            // A reload under way: it holds its turn while it reads the
+            // file (at least two reads, config::SETTLE_TIME apart).
+            let turn = lock(&exporter.reloading);
+            scope.spawn(|| done.send(exporter.reload_status()).unwrap());
+            let status = finished.recv_timeout(std::time::Duration::from_secs(5));
+            drop(turn);
+            assert!(matches!(status, Ok((true, _))), "the scrape waited: {status:?}");
+        });
+    }
+
+    #[test]
+    fn without_a_file_there_is_nothing_to_reload() {
+        let exporter = exporter(Config::default());
+        assert!(matches!(exporter.reload(), Err(ReloadError::NoFile)));
+        assert!(exporter.reload_status().0, "no reload failed");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! | `/`                 | a small HTML page linking to the rest             |
 //! | `/-/healthy`        | 200, as long as the process serves at all         |
 //! | `/-/ready`          | 200 while serving, 503 once stopping              |
-//! | `POST /-/reload`    | read the configuration file again: 200, or 500 and why |
+//! | `POST /-/reload`    | read the configuration file again: 200, or 500 and why; 403 without a file |
 //!
 //! Handlers are plain functions from a request to a [`Response`]; the
 //! connection loop writes it. A failed probe is not an HTTP error: the
@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::allow;
-use crate::exporter::Exporter;
+use crate::exporter::{Exporter, ReloadError};
 use crate::exposition::Format;
 use crate::http::{self, Request, Response, Status, TEXT_HTML};
 use crate::log;
@@ -61,13 +61,17 @@ fn method_not_allowed(allowed: &str) -> Response {
 }
 
 /// `POST /-/reload`, as blackbox_exporter has it: a changing request, so
-/// `GET` may not do it.
+/// `GET` may not do it. Without a configuration file there is nothing to
+/// reload, and the answer is `403`, as Prometheus answers a reload it was
+/// not started to take (`--web.enable-lifecycle` off): the request is
+/// understood, and refused by how the process was started.
 fn reload(request: &Request, exporter: &Exporter) -> Response {
     if request.method != "POST" {
         return method_not_allowed("POST");
     }
     match exporter.reload() {
         Ok(_) => Response::text(Status::OK, "reloaded"),
+        Err(err @ ReloadError::NoFile) => Response::text(Status::FORBIDDEN, &err.to_string()),
         Err(err) => Response::text(
             Status::INTERNAL_SERVER_ERROR,
             &format!("failed to reload the configuration: {err}"),
@@ -361,8 +365,10 @@ mod tests {
         let exporter = exporter();
         let get = check(&exporter, "GET /-/reload HTTP/1.1", 405);
         assert!(get.headers.contains(&("Allow", "POST".to_string())), "{get:?}");
-        // No configuration file: reloading reads the flags' targets again.
-        check(&exporter, "POST /-/reload HTTP/1.1", 200);
+        // No configuration file: nothing to reload, and no pretence of it.
+        let nothing = check(&exporter, "POST /-/reload HTTP/1.1", 403);
+        let text = String::from_utf8(nothing.body).unwrap();
+        assert_eq!(text, "nothing to reload: no --config.file was given\n");
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub struct FileConfig {
     pub allow: Vec<Rule>,
     /// The `[module NAME]` sections, for `/probe?module=NAME`.
     pub modules: Vec<Module>,
+    /// How many sections the file holds, of any kind: none for an empty
+    /// file, or one of comments only.
+    pub sections: usize,
 }
 
 /// Parses the configuration file's text; `path` is only for messages.
@@ -59,6 +62,7 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
         if line.starts_with('[') {
             finish_section(&mut file, std::mem::take(&mut section), path)?;
             section = parse_section_header(line, line_no).map_err(at_line)?;
+            file.sections += 1;
             continue;
         }
         let (key, value) =
@@ -365,6 +369,14 @@ buckets = 0.001, 0.01, 0.1
 allow = 127.0.0.1:13
 allow = 10.0.0.0/8
 ";
+
+    #[test]
+    fn sections_are_counted_and_an_empty_file_has_none() {
+        assert_eq!(parse_file(EXAMPLE, "x.conf").unwrap().sections, 3);
+        assert_eq!(parse_file("", "x.conf").unwrap().sections, 0);
+        assert_eq!(parse_file("# only a comment\n\n", "x.conf").unwrap().sections, 0);
+        assert_eq!(parse_file("[probe]\n", "x.conf").unwrap().sections, 1);
+    }
 
     #[test]
     fn a_byte_order_mark_is_skipped() {

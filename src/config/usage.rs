@@ -22,7 +22,8 @@ Targets:
 
 Web:
   --web.listen-address ADDR       where to listen (default :10013, all interfaces; repeatable)
-  --web.systemd-socket            use the sockets systemd passes in (socket activation)
+  --web.systemd-socket            use the sockets systemd passes in (socket activation),
+                                  instead of any --web.listen-address
   --web.telemetry-path PATH       the metrics path (default /metrics)
   --web.max-connections N         open connections at most (default 256)
   --web.max-requests N            scrapes in flight at most, then 503 (default 40)

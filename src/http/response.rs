@@ -142,7 +142,11 @@ impl Response {
 
     /// The status line and headers, ending in the empty line.
     /// Every response carries `Date`, the time it was written, as RFC 9110
-    /// section 6.6.1 asks of an origin server with a clock.
+    /// section 6.6.1 asks of an origin server with a clock, and
+    /// `X-Content-Type-Options: nosniff`: an error body quotes what the
+    /// request asked for, and a browser must read it as the plain text it
+    /// is labelled, never guess it to be HTML (Fetch standard, "X-Content-
+    /// Type-Options header"). Every response, so that none is forgotten.
     pub fn head(&self, keep_alive: bool) -> String {
         let mut head = String::with_capacity(160);
         head.push_str("HTTP/1.1 ");
@@ -151,7 +155,7 @@ impl Response {
         head.push_str(self.status.reason());
         head.push_str("\r\nContent-Type: ");
         head.push_str(self.content_type);
-        head.push_str("\r\n");
+        head.push_str("\r\nX-Content-Type-Options: nosniff\r\n");
         if self.length_known {
             head.push_str("Content-Length: ");
             push_number(&mut head, self.body.len());
@@ -208,7 +212,7 @@ mod tests {
         assert!(date.ends_with(" GMT") && date.as_bytes()[3] == b',', "{date}");
         assert_eq!(
             text,
-            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 10\r\nX-A: b\r\nConnection: keep-alive\r\n\r\nnot found\n"
+            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: 10\r\nX-A: b\r\nConnection: keep-alive\r\n\r\nnot found\n"
         );
         let mut head_only = Vec::new();
         response.write_to(&mut head_only, Delivery { head_only: true, keep_alive: false }).unwrap();

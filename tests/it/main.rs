@@ -20,6 +20,8 @@ mod probe_endpoint;
 mod debug_page;
 // Flags and the configuration file: mistakes exit 2 and say where.
 mod cli;
+// What the configuration may say: hosts, allow rules, zones, --config.check.
+mod config_check;
 // Hostile clients and targets: slow-loris, floods, resets.
 mod hostile;
 // The request-head rules of RFC 9110 and 9112: Host, framing, targets, versions.

@@ -56,9 +56,8 @@ fn serves_on_a_socket_passed_as_fd_3() {
     // systemd sets LISTEN_PID to the pid of the process it starts. The shell
     // exports its own pid, then execs the exporter, which keeps that pid; on
     // the way it moves the socket from stdin to fd 3, where systemd puts it.
-    // The listen address is port 0, so an exporter that ignored the socket
-    // would listen on a port of its own, never the default fixed one, and
-    // the request below would wait in the passed socket's queue unanswered.
+    // An exporter that ignored the socket would listen elsewhere, and the
+    // request below would wait in the passed socket's queue unanswered.
     let _exporter = KillOnDrop(spawn_with_fd_3(OwnedFd::from(listener), Stdio::null()));
 
     // The socket already listens, so the connection waits in its backlog
@@ -71,7 +70,7 @@ fn serves_on_a_socket_passed_as_fd_3() {
 /// LISTEN_PID set to its own pid, as systemd starts it.
 fn spawn_with_fd_3(socket: OwnedFd, stderr: Stdio) -> std::process::Child {
     let script = r#"export LISTEN_PID=$$ LISTEN_FDS=1
-        exec "$0" --web.systemd-socket --web.listen-address 127.0.0.1:0 3<&0 0</dev/null"#;
+        exec "$0" --web.systemd-socket 3<&0 0</dev/null"#;
     Command::new("sh")
         .args(["-c", script])
         .arg(exporter())
