@@ -6,7 +6,7 @@
 //! probes never care where a target was written down.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::time::Duration;
 
 use crate::histogram::DEFAULT_BUCKETS;
@@ -237,12 +237,29 @@ impl Address {
         Address { host: host.to_string(), port, ip: host.parse().ok(), zone: None }
     }
 
-    /// The host as an IP address to connect to without a lookup, or `None`
-    /// for a name to look up. A zoned address is looked up too: the
-    /// system's resolver reads its zone into the socket address's scope,
-    /// which an `IpAddr` cannot carry.
+    /// The host as an IP address, its zone aside, or `None` for a name to
+    /// look up.
     pub fn ip(&self) -> Option<IpAddr> {
-        self.ip.filter(|_| self.zone.is_none())
+        self.ip
+    }
+
+    /// The socket address to connect to without a lookup, or `None` for a
+    /// name. A link-local address carries its zone as the scope id (RFC
+    /// 4007), which an `IpAddr` cannot: a zone that names an interface is
+    /// read into its index now, as the system's resolver would.
+    ///
+    /// # Errors
+    ///
+    /// The zone names an interface that this host no longer has.
+    pub fn socket_addr(&self) -> Option<Result<SocketAddr, String>> {
+        let addr = match (self.ip?, &self.zone) {
+            (IpAddr::V6(ip), Some(zone)) => zone
+                .index()
+                .map(|scope_id| SocketAddr::V6(SocketAddrV6::new(ip, self.port, 0, scope_id)))
+                .map_err(|err| format!("`%{zone}`: {err}")),
+            (ip, _) => Ok(SocketAddr::new(ip, self.port)),
+        };
+        Some(addr)
     }
 
     /// The host as an IP address with its zone, zoned or not; `None` for a
@@ -486,7 +503,7 @@ mod tests {
             (named.host.as_str(), named.to_string()),
             ("fe80::1%lo", "[fe80::1%lo]:13".into())
         );
-        assert_eq!(named.ip(), None, "the resolver reads the zone");
+        assert_eq!(named.ip(), Some("fe80::1".parse().unwrap()));
         let (ip, zone) = named.ip_and_zone().unwrap();
         assert_eq!((ip.to_string(), zone), ("fe80::1".to_string(), Some(&Zone::Name("lo".into()))));
         // The loopback interface is 1 on Linux.
@@ -496,6 +513,23 @@ mod tests {
         assert!(Zone::Name("lo".into()).same_interface(&Zone::Index(1)));
         assert!(!Zone::Index(1).same_interface(&Zone::Index(2)));
         assert_eq!(Address::parse("[::1]:13").unwrap().ip(), Some("::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_link_local_address_is_a_socket_address_with_its_zone_as_scope() {
+        let socket_addr = |text: &str| Address::parse(text).unwrap().socket_addr();
+        // The loopback interface is 1 on Linux, by name or by number.
+        let scoped = SocketAddr::V6(SocketAddrV6::new("fe80::1".parse().unwrap(), 13, 0, 1));
+        assert_eq!(socket_addr("[fe80::1%lo]:13"), Some(Ok(scoped)));
+        assert_eq!(socket_addr("[fe80::1%1]:13"), Some(Ok(scoped)));
+        assert_eq!(socket_addr("[::1]:13"), Some(Ok("[::1]:13".parse().unwrap())));
+        assert_eq!(socket_addr("127.0.0.1:13"), Some(Ok("127.0.0.1:13".parse().unwrap())));
+        assert_eq!(socket_addr("localhost:13"), None, "a name is looked up");
+        // An interface gone since the address was read is an error, not
+        // a scope of 0 that the kernel would refuse.
+        let mut gone = Address::parse("[fe80::1%lo]:13").unwrap();
+        gone.zone = Some(Zone::Name("no-such-if".into()));
+        assert_eq!(gone.socket_addr(), Some(Err("`%no-such-if`: no such interface".into())));
     }
 
     #[test]

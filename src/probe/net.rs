@@ -39,10 +39,10 @@ pub const MAX_PENDING_LOOKUPS: usize = 64;
 static PENDING_LOOKUPS: AtomicUsize = AtomicUsize::new(0);
 
 /// Resolves the address before the deadline. An IP address needs no
-/// lookup and no thread.
+/// lookup and no thread, a link-local one with its zone neither.
 pub fn resolve(address: &Address, deadline: Instant) -> Result<Vec<SocketAddr>, ProbeError> {
-    if let Some(ip) = address.ip() {
-        return Ok(vec![SocketAddr::new(ip, address.port)]);
+    if let Some(addr) = address.socket_addr() {
+        return addr.map(|addr| vec![addr]).map_err(ProbeError::Resolve);
     }
     time_left(deadline, Phase::Resolve)?;
     if PENDING_LOOKUPS.fetch_add(1, Ordering::AcqRel) >= MAX_PENDING_LOOKUPS {
@@ -234,6 +234,19 @@ mod tests {
     fn ip_addresses_need_no_lookup() {
         let addrs = resolve(&address("[::1]:13"), Instant::now() + Duration::from_secs(1)).unwrap();
         assert_eq!(addrs, vec!["[::1]:13".parse().unwrap()]);
+    }
+
+    #[test]
+    fn a_link_local_address_needs_no_lookup_and_keeps_its_zone() {
+        // No lookup, so not even a spent deadline stops it: the loopback
+        // interface, 1 on Linux, becomes the scope id.
+        let past = Instant::now();
+        for text in ["[fe80::1%lo]:13", "[fe80::1%1]:13"] {
+            let addrs = resolve(&address(text), past).unwrap();
+            assert_eq!(addrs, vec!["[fe80::1%1]:13".parse().unwrap()], "{text}");
+            let SocketAddr::V6(addr) = addrs[0] else { panic!("{text}: not IPv6") };
+            assert_eq!(addr.scope_id(), 1, "{text}");
+        }
     }
 
     #[test]

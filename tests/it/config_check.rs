@@ -220,9 +220,13 @@ fn a_link_local_address_serves_and_is_probed_by_interface_name_and_number() {
         "{}",
         metrics.body
     );
+    // An address with its zone is no name: nothing was looked up.
+    let lookup = "probe_dns_lookup_time_seconds{target=\"ll\",kind=\"daytime\"}";
+    assert_eq!(metrics.sample(lookup), Some(0.0), "{}", metrics.body);
     // The rule names the interface; the target, its index: one interface.
     let encoded = by_number.replace('%', "%25");
     let probed = exporter.get(&format!("/probe?module=daytime&target={encoded}"));
     assert_eq!(probed.status, 200, "{}", probed.body);
     assert_eq!(probed.sample("probe_success"), Some(1.0), "{}", probed.body);
+    assert_eq!(probed.sample("probe_dns_lookup_time_seconds"), Some(0.0), "{}", probed.body);
 }
