@@ -10,7 +10,8 @@ use std::net::TcpListener;
 use crate::support::{Exporter, Fixture, Response};
 
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
-const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const OPENMETRICS: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores";
 
 /// What Prometheus 2.34 and later send.
 const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,\

@@ -12,6 +12,9 @@ mod server;
 mod probes;
 // Formats and negotiation: 0.0.4, OpenMetrics, histogram, enum.
 mod formats;
+// The protobuf format, read back with a reader of the tests' own.
+mod protobuf;
+mod protobuf_reader;
 // The /probe endpoint and its allow-list.
 mod probe_endpoint;
 // Flags and the configuration file: mistakes exit 2 and say where.
