@@ -407,19 +407,6 @@ impl Samples<'_> {
         self.len() == 0
     }
 
-    /// The same series with the labels `labels`, one for each.
-    fn relabelled<'b>(&'b self, labels: &[Labels<'b>]) -> Samples<'b> {
-        fn zip<'b, V: Clone>(series: &'b [(Labels, V)], labels: &[Labels<'b>]) -> Series<'b, V> {
-            series.iter().zip(labels).map(|((_, value), &labels)| (labels, value.clone())).collect()
-        }
-        match self {
-            Samples::Gauge(series) => Samples::Gauge(zip(series, labels)),
-            Samples::Counter(series) => Samples::Counter(zip(series, labels)),
-            Samples::Histogram(series) => Samples::Histogram(zip(series, labels)),
-            Samples::StateSet(series) => Samples::StateSet(zip(series, labels)),
-        }
-    }
-
     /// The labels of the series at `idx`, whatever the type.
     fn labels_at(&self, idx: usize) -> Labels<'_> {
         match self {
@@ -521,10 +508,13 @@ impl<'o> Writer<'o> {
         }
         match &mut self.sink {
             Sink::Protobuf(out) => protobuf::write_family(out, family),
-            Sink::Text { out, format, names } if names_change(family, *names) => {
-                write_escaped_family(out, *format, family, *names)
+            Sink::Text { out, format, names } => {
+                debug_assert!(
+                    *names != Escaping::Dots || label_names_lack_underscores(family),
+                    "a label name with an underscore, which `dots` would have to escape"
+                );
+                write_text_family(out, *format, &names.escape(family.name), family)
             }
-            Sink::Text { out, format, .. } => write_text_family(out, *format, family),
         }
     }
 
@@ -536,48 +526,25 @@ impl<'o> Writer<'o> {
     }
 }
 
-fn write_text_family(out: &mut String, format: Format, family: &Family) {
+/// Writes `family` in a text format under `name`: its own, or as escaped
+/// for the scraper. Only `dots` escapes a legacy name (doubling its
+/// underscores); the suffixes a type adds (`_total`, `_bucket`) follow the
+/// escaped name, as client_golang adds them. Label names are written as
+/// they are: none of this exporter's has an underscore for `dots` to
+/// double (the state set's label is the family's name, escaped with it).
+fn write_text_family(out: &mut String, format: Format, name: &str, family: &Family) {
     match format {
-        Format::Prometheus => write_prometheus_family(out, family),
-        Format::OpenMetrics => write_openmetrics_family(out, family),
+        Format::Prometheus => write_prometheus_family(out, name, family),
+        Format::OpenMetrics => write_openmetrics_family(out, name, family),
     }
 }
 
-/// Whether escaping under `names` changes the family's metric name or
-/// a label name: only `dots` changes a legacy name.
-fn names_change(family: &Family, names: Escaping) -> bool {
+/// Whether no label name of the family has an underscore.
+fn label_names_lack_underscores(family: &Family) -> bool {
     let samples = &family.samples;
-    names.changes(family.name)
-        || (0..samples.len())
-            .flat_map(|idx| samples.labels_at(idx).pairs())
-            .any(|(label, _)| names.changes(label))
-}
-
-/// Writes `family` with its metric and label names escaped, through a copy
-/// that owns the escaped names. Only a scraper asking for `dots` gets here;
-/// the suffixes (`_total`, `_bucket`) are added after the escaped name, as
-/// client_golang adds them.
-fn write_escaped_family(out: &mut String, format: Format, family: &Family, names: Escaping) {
-    let samples = &family.samples;
-    let escaped_pairs: Vec<Vec<(Cow<str>, &str)>> = (0..samples.len())
-        .map(|idx| {
-            let pairs = samples.labels_at(idx).pairs();
-            pairs.iter().map(|&(label, value)| (names.escape(label), value)).collect()
-        })
-        .collect();
-    let pairs: Vec<Vec<(&str, &str)>> = escaped_pairs
-        .iter()
-        .map(|pairs| pairs.iter().map(|(label, value)| (label.as_ref(), *value)).collect())
-        .collect();
-    let labels: Vec<Labels> = pairs.iter().map(|pairs| Labels::new(pairs)).collect();
-    let name = names.escape(family.name);
-    let escaped = Family {
-        name: &name,
-        help: family.help,
-        unit: family.unit,
-        samples: samples.relabelled(&labels),
-    };
-    write_text_family(out, format, &escaped);
+    (0..samples.len())
+        .flat_map(|idx| samples.labels_at(idx).pairs())
+        .all(|(label, _)| !label.contains('_'))
 }
 
 /// Whether the family's names obey the data model: a valid metric name, a
@@ -600,8 +567,8 @@ fn is_well_formed(family: &Family) -> bool {
 /// Text format 0.0.4 knows neither `_created` nor state sets, so, as
 /// client_python does, creation times become a gauge family of their own
 /// after the counter or histogram, and a state set becomes a gauge.
-fn write_prometheus_family(out: &mut String, family: &Family) {
-    let (name, help) = (family.name, family.help);
+fn write_prometheus_family(out: &mut String, name: &str, family: &Family) {
+    let help = family.help;
     match &family.samples {
         Samples::Gauge(series) => {
             write_prometheus_metadata(out, name, "", help, "gauge");
@@ -675,15 +642,14 @@ fn write_prometheus_created_family<'a>(
 
 /// OpenMetrics keeps every sample of a series together: a counter's
 /// `_created` follows its `_total`, and a histogram's follows its `_sum`.
-fn write_openmetrics_family(out: &mut String, family: &Family) {
-    let name = family.name;
+fn write_openmetrics_family(out: &mut String, name: &str, family: &Family) {
     let type_name = match family.samples {
         Samples::Gauge(_) => "gauge",
         Samples::Counter(_) => "counter",
         Samples::Histogram(_) => "histogram",
         Samples::StateSet(_) => "stateset",
     };
-    write_openmetrics_metadata(out, family, type_name);
+    write_openmetrics_metadata(out, name, family, type_name);
     match &family.samples {
         Samples::Gauge(series) => write_gauge_samples(out, name, series),
         Samples::Counter(series) => {
@@ -707,8 +673,7 @@ fn write_openmetrics_family(out: &mut String, family: &Family) {
 
 /// Writes `# TYPE`, `# UNIT` and `# HELP`, in the order the OpenMetrics
 /// specification recommends. HELP is escaped like a label value there.
-fn write_openmetrics_metadata(out: &mut String, family: &Family, type_name: &str) {
-    let name = family.name;
+fn write_openmetrics_metadata(out: &mut String, name: &str, family: &Family, type_name: &str) {
     write_metadata_line(out, "# TYPE ", name, "", type_name);
     if let Some(unit) = family.unit {
         write_metadata_line(out, "# UNIT ", name, "", unit);
@@ -996,7 +961,7 @@ mod tests {
     }
 
     #[test]
-    fn dots_escaping_doubles_the_underscores_of_metric_and_label_names() {
+    fn dots_escaping_doubles_the_underscores_of_metric_names() {
         // escaping_schemes.md: under `dots`, "existing underscores MUST be
         // replaced with double underscores"; the suffixes a type adds
         // (`_total`, `_bucket`) follow the escaped name.
@@ -1005,7 +970,7 @@ mod tests {
             Family::counter(
                 "http_requests",
                 "Requests.",
-                vec![(labels(&[("status_code", "2_00")]), counter(3.0, Some(1.5)))],
+                vec![(labels(&[("code", "2_00")]), counter(3.0, Some(1.5)))],
             ),
             Family::state_set(
                 "probe_state",
@@ -1029,8 +994,8 @@ mod tests {
             text,
             r#"# TYPE http__requests counter
 # HELP http__requests Requests.
-http__requests_total{status__code="2_00"} 3
-http__requests_created{status__code="2_00"} 1.5
+http__requests_total{code="2_00"} 3
+http__requests_created{code="2_00"} 1.5
 # TYPE probe__state stateset
 probe__state{target="a_b",probe__state="up_ok"} 1
 probe__state{target="a_b",probe__state="down"} 0

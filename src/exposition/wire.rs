@@ -86,25 +86,31 @@ pub fn message(out: &mut Vec<u8>, field: u32, write: impl FnOnce(&mut Vec<u8>)) 
 /// Appends what `write` appends, preceded by its length as a varint: the
 /// body of a length-delimited field, and the frame of each `MetricFamily`
 /// in the delimited stream.
-///
-/// The length is guessed to fit one byte, as most of the small messages
-/// (labels, buckets, spans) do; when it does not, the bytes already
-/// written are moved up to make room for the longer length.
 pub fn length_delimited(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
-    let length_at = out.len();
-    out.push(0);
-    let start = out.len();
+    let length_at = open_length(out);
     write(out);
-    let length = out.len() - start;
+    close_length(out, length_at);
+}
+
+/// Holds one byte for a length that is not known yet, and returns where.
+/// Most of the small messages (labels, buckets, spans) fit it.
+fn open_length(out: &mut Vec<u8>) -> usize {
+    out.push(0);
+    out.len() - 1
+}
+
+/// Writes the length of what follows the byte held at `length_at`. When
+/// it needs more than that byte, the bytes already written are moved up
+/// to make room: the prefix goes at the end, then is rotated round to the
+/// front of the message.
+fn close_length(out: &mut Vec<u8>, length_at: usize) {
+    let length = out.len() - length_at - 1;
     if length < 0x80 {
         out[length_at] = length as u8;
         return;
     }
     let mut prefix = [0u8; 10];
     let prefix = varint_bytes(length as u64, &mut prefix);
-    // Put the prefix at the end, then rotate it round to the front of the
-    // message: the message moves up by the prefix's length, less the byte
-    // already held for it.
     out.extend_from_slice(&prefix[1..]);
     out[length_at..].rotate_right(prefix.len() - 1);
     out[length_at..length_at + prefix.len()].copy_from_slice(prefix);
@@ -117,11 +123,11 @@ pub fn put_packed_sint(out: &mut Vec<u8>, field: u32, values: &[i64]) {
         return;
     }
     put_key(out, field, WireType::Len);
-    length_delimited(out, |out| {
-        for &value in values {
-            put_varint(out, zigzag(value));
-        }
-    });
+    let length_at = open_length(out);
+    for &value in values {
+        put_varint(out, zigzag(value));
+    }
+    close_length(out, length_at);
 }
 
 /// The varint of `value`, in `buffer`.
