@@ -667,8 +667,11 @@ negotiated_protobuf() {
 check "Prometheus negotiated protobuf on /metrics" negotiated_protobuf
 
 # The counter service counts its connections, and each scrape probes it
-# once: over the last scrapes it grew by one a scrape, as the exporter's
-# own count of 200 responses did, and never went down.
+# once: over the last scrapes it grew by one a scrape (a second), as the
+# exporter's own count of 200 responses did, and never went down. The two
+# rates agree to within 5 %, not exactly: a scrape whose probe misses its
+# deadline on a busy host leaves no service_requests_total sample, and rate()
+# extrapolates from the samples each series has.
 counter_rate_is_one_per_scrape() {
     local resets rate responses
     resets=$(query 'resets(service_requests_total{job="native"}[8s])') || return 1
@@ -676,7 +679,7 @@ counter_rate_is_one_per_scrape() {
     responses=$(query 'rate(probe_exporter_http_responses_total{job="native",code="200"}[8s])') || return 1
     printf 'resets: %s\nrate: %s\nresponses: %s\n' "$resets" "$rate" "$responses"
     [[ $resets == *' 0' ]] || return 1
-    python3 -c 'import sys; r, s = float(sys.argv[1]), float(sys.argv[2]); sys.exit(not (0.75 <= r <= 1.25 and abs(r - s) < 1e-9))' \
+    python3 -c 'import sys; r, s = float(sys.argv[1]), float(sys.argv[2]); sys.exit(not (0.75 <= r <= 1.25 and abs(r - s) <= 0.05 * s))' \
         "${rate##* }" "${responses##* }"
 }
 check "service_requests_total: no resets, and a rate of one per scrape" counter_rate_is_one_per_scrape
