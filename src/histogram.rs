@@ -120,6 +120,7 @@ impl Histogram {
             count: self.count(),
             sum: self.sum,
             created: Some(self.created),
+            native: None,
         }
     }
 

@@ -5,7 +5,8 @@
 //! Nothing here probes, locks or reads a file. The caller gathers what a
 //! scrape found (the reports, the histograms' readings, the counts, the
 //! process's figures) into a [`ScrapeReading`], and [`write_scrape`] writes
-//! it; [`write_probe`] does the same for one probe of `/probe`. Each
+//! it; [`write_probe`] does the same for one probe of `/probe`. Both write
+//! through a [`Writer`], whichever of the three formats it encodes. Each
 //! family borrows its names and labels from the schema and the targets,
 //! so writing a scrape allocates one vector per family, not one string per
 //! line.
@@ -14,8 +15,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::exposition::{
-    self, CounterValue, Family, Format, HistogramValue, Labels, Samples, StateSetValue, Writer,
-    NO_LABELS,
+    self, CounterValue, Family, HistogramValue, Labels, Samples, StateSetValue, Writer, NO_LABELS,
 };
 use crate::probe::{Outcome, Reading, Report};
 use crate::process::ProcessStats;
@@ -323,15 +323,15 @@ pub struct ScrapeReading<'a> {
     pub process: Option<ProcessStats>,
 }
 
-/// Appends a whole `/metrics` answer to `out`: the probes' families, the
-/// latency histograms, then the exporter's own.
+/// Writes a whole `/metrics` answer with `writer`, and finishes it: the
+/// probes' families, the latency histograms, then the exporter's own.
 ///
 /// # Panics
 ///
 /// When `spelled_labels`, `reports` and `latencies` do not each have one
 /// entry per target: a mistake of the caller, which would otherwise drop
 /// targets from the answer unseen.
-pub fn write_scrape(out: &mut String, scrape: &ScrapeReading, format: Format) {
+pub fn write_scrape(mut writer: Writer, scrape: &ScrapeReading) {
     let targets = scrape.targets.len();
     assert_eq!(scrape.spelled_labels.len(), targets, "spelled labels per target");
     assert_eq!(scrape.reports.len(), targets, "reports per target");
@@ -342,7 +342,6 @@ pub fn write_scrape(out: &mut String, scrape: &ScrapeReading, format: Format) {
         .zip(scrape.spelled_labels)
         .map(|(pairs, spelled)| Labels::spelled(pairs, spelled))
         .collect();
-    let mut writer = Writer::new(out, format);
     write_probe_families(&mut writer, scrape.targets, scrape.reports, &target_labels);
     writer.family(&latency_family(&target_labels, scrape.latencies));
     // The exporter's own gauges have one series each, kept here.
@@ -370,10 +369,10 @@ pub fn write_scrape(out: &mut String, scrape: &ScrapeReading, format: Format) {
     writer.finish();
 }
 
-/// Appends the answer of `/probe` to `out`: one target's families, without
-/// labels, since Prometheus adds `instance` itself.
-pub fn write_probe(out: &mut String, target: &Target, report: &Report, format: Format) {
-    let mut writer = Writer::new(out, format);
+/// Writes the answer of `/probe` with `writer`, and finishes it: one
+/// target's families, without labels, since Prometheus adds `instance`
+/// itself.
+pub fn write_probe(mut writer: Writer, target: &Target, report: &Report) {
     let (targets, reports) = (std::slice::from_ref(target), std::slice::from_ref(report));
     write_probe_families(&mut writer, targets, reports, &[NO_LABELS]);
     writer.finish();
@@ -537,6 +536,7 @@ mod tests {
     use std::net::TcpListener;
 
     use super::*;
+    use crate::exposition::Format;
     use crate::histogram::{Histogram, DEFAULT_BUCKETS};
     use crate::target::{Address, CounterSpec, DaytimeSpec};
 
@@ -629,7 +629,7 @@ mod tests {
     fn a_scrape_writes_every_family_of_the_schema_in_its_order() {
         demo_scrape(|scrape| {
             let mut text = String::new();
-            write_scrape(&mut text, scrape, Format::Prometheus);
+            write_scrape(Writer::new(&mut text, Format::Prometheus), scrape);
             let types: Vec<&str> = text
                 .lines()
                 .filter_map(|line| line.strip_prefix("# TYPE ")?.split(' ').next())
@@ -644,7 +644,7 @@ mod tests {
     fn families_carry_the_declared_labels_and_values() {
         demo_scrape(|scrape| {
             let mut text = String::new();
-            write_scrape(&mut text, scrape, Format::OpenMetrics);
+            write_scrape(Writer::new(&mut text, Format::OpenMetrics), scrape);
             for line in [
                 "probe_success{target=\"clock\",kind=\"daytime\"} 1",
                 "probe_success{target=\"app\",kind=\"counter\"} 1",
@@ -676,7 +676,7 @@ mod tests {
         );
         let report = crate::probe::run(&target, target.timeout);
         let mut text = String::new();
-        write_probe(&mut text, &target, &report, Format::Prometheus);
+        write_probe(Writer::new(&mut text, Format::Prometheus), &target, &report);
         assert!(text.contains("\nprobe_success 1\n"), "{text}");
         assert!(text.contains("\nprobe_outcome{probe_outcome=\"success\"} 1\n"), "{text}");
         assert!(!text.contains("probe_exporter_"), "{text}");

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use crate::allow;
 use crate::exporter::{Exporter, ReloadError};
-use crate::exposition::Format;
+use crate::exposition::{self, Format, Writer};
 use crate::http::{self, Request, Response, Status, TEXT_HTML};
 use crate::log;
 use crate::metrics::{self, ScrapeReading};
@@ -112,8 +112,8 @@ fn metrics(request: &Request, exporter: &Exporter, arrived: Instant) -> Response
         process,
     };
     let expected = exporter.scrape_size_hint();
-    let response = exposition_response(request, exporter, expected, |out, format| {
-        metrics::write_scrape(out, &scrape, format)
+    let response = exposition_response(request, exporter, expected, |writer| {
+        metrics::write_scrape(writer, &scrape)
     });
     exporter.remember_scrape_size(response.body.len());
     response
@@ -200,8 +200,8 @@ fn probe_one(request: &Request, exporter: &Exporter, arrived: Instant) -> Respon
     if wants_debug(request) {
         return debug_page(report, target, module);
     }
-    exposition_response(request, exporter, PROBE_BODY_SIZE, |out, format| {
-        metrics::write_probe(out, target, report, format)
+    exposition_response(request, exporter, PROBE_BODY_SIZE, |writer| {
+        metrics::write_probe(writer, target, report)
     })
 }
 
@@ -224,7 +224,7 @@ fn wants_debug(request: &Request) -> bool {
 fn debug_page(report: &Report, target: &Target, module: &str) -> Response {
     let mut page = trace::debug_log(report, target, module);
     page.push_str("\n\n\nMetrics that would have been returned:\n");
-    metrics::write_probe(&mut page, target, report, Format::Prometheus);
+    metrics::write_probe(Writer::new(&mut page, Format::Prometheus), target, report);
     page.push_str("\n\n\nModule configuration:\n");
     page.push_str(&trace::module_settings(module, target));
     Response::new(Status::OK, http::TEXT_PLAIN, page)
@@ -249,19 +249,18 @@ fn probe_target(request: &Request, modules: &[Module]) -> Result<Target, String>
 /// About the size of a `/probe` answer: a counter target's, in OpenMetrics.
 const PROBE_BODY_SIZE: usize = 2 << 10;
 
-/// A 200 whose body `write` fills in the format the request accepts. The
-/// body starts with room for `expected` bytes, so it is not grown step by
-/// step.
+/// A 200 whose body `write` fills in the format (and the escaping of names)
+/// the request accepts. The body starts with room for `expected` bytes, so
+/// it is not grown step by step.
 fn exposition_response(
     request: &Request,
     exporter: &Exporter,
     expected: usize,
-    write: impl FnOnce(&mut String, Format),
+    write: impl FnOnce(Writer),
 ) -> Response {
-    let format = negotiate::negotiate(request.header("accept"));
-    let mut body = exporter.output_buffer(expected);
-    write(&mut body, format);
-    Response::new(Status::OK, format.content_type(), body)
+    let answer = negotiate::negotiate(request.header("accept"));
+    let body = exposition::write_body(exporter.output_buffer(expected), answer, write);
+    Response::new(Status::OK, answer.content_type(), body)
 }
 
 fn too_many_scrapes() -> Response {

@@ -1,8 +1,10 @@
-//! The Prometheus text formats, written by hand: text format 0.0.4, which
-//! every Prometheus version accepts, and OpenMetrics 1.0, which newer ones
-//! prefer. Callers gather their samples into [`Family`] values, and
-//! a [`Writer`] writes each family as one contiguous group with its metadata
-//! on top, because Prometheus rejects a family whose lines are split up.
+//! The Prometheus exposition formats, written by hand: text format 0.0.4,
+//! which every Prometheus version accepts, OpenMetrics 1.0, which newer ones
+//! prefer, and the protobuf format ([`protobuf`]), the only one that carries
+//! native histograms. One model, three encoders: callers gather their samples
+//! into [`Family`] values, and a [`Writer`] writes each family as one
+//! contiguous group with its metadata on top, because Prometheus rejects a
+//! family whose lines are split up.
 //!
 //! A scrape writes thousands of lines, so this file is built not to
 //! allocate per line: families borrow their names, help texts and labels
@@ -15,27 +17,110 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+pub mod escaping;
+pub mod native;
+pub mod protobuf;
 pub mod value;
+pub mod wire;
 
+pub use escaping::Escaping;
+pub use native::{BucketSpan, NativeBuckets};
 pub use value::{format_value, write_integer, write_value};
 
 /// The two text formats a scrape can ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Prometheus text format 0.0.4: the default, understood by every
-    /// Prometheus version and by `promtool check metrics`.
+    /// Prometheus version and by `promtool check metrics`. Asked for as
+    /// version 1.0.0, the same text with its escaping stated.
     Prometheus,
     /// OpenMetrics 1.0.0, which Prometheus 2.5 and later rank first.
     OpenMetrics,
 }
 
 impl Format {
-    /// The `Content-Type` header for a body in this format. Prometheus 3
-    /// fails a scrape whose content type is missing or unknown.
+    /// The `Content-Type` header for a body in this format, as answered
+    /// when no escaping was asked for. Prometheus 3 fails a scrape whose
+    /// content type is missing or unknown.
     pub fn content_type(self) -> &'static str {
+        Answer::text(self).content_type()
+    }
+}
+
+/// What a scrape is answered in: a text format, or protobuf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// A text format. `escaping` is the scheme a 1.0.0 answer states in
+    /// its `Content-Type`: text 0.0.4 has none, and text asked for as
+    /// version 1.0.0 has one; OpenMetrics is always 1.0.0 and, when none
+    /// was asked for, states the default, `underscores`.
+    Text {
+        /// Which text format.
+        format: Format,
+        /// The escaping asked for, if any.
+        escaping: Option<Escaping>,
+    },
+    /// The protobuf format, delimited: what Prometheus asks for first when
+    /// it scrapes native histograms. Its strings need no escaping.
+    Protobuf,
+}
+
+impl Answer {
+    /// A text answer in `format` with no escaping asked for.
+    pub const fn text(format: Format) -> Answer {
+        Answer::Text { format, escaping: None }
+    }
+
+    /// The text format, if the answer is text.
+    pub fn text_format(self) -> Option<Format> {
         match self {
-            Format::Prometheus => "text/plain; version=0.0.4; charset=utf-8",
-            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Answer::Text { format, .. } => Some(format),
+            Answer::Protobuf => None,
+        }
+    }
+
+    /// The escaping the names are written with: none for text 0.0.4 and
+    /// protobuf, the default for OpenMetrics when none was asked for.
+    pub fn names(self) -> Escaping {
+        match self {
+            Answer::Text { format: Format::OpenMetrics, escaping: None } => Escaping::Underscores,
+            Answer::Text { escaping: Some(escaping), .. } => escaping,
+            Answer::Text { escaping: None, .. } | Answer::Protobuf => Escaping::AllowUtf8,
+        }
+    }
+
+    /// The `Content-Type` header for this answer.
+    pub fn content_type(self) -> &'static str {
+        use Escaping::{AllowUtf8, Dots, Underscores, Values};
+        let Answer::Text { format, escaping } = self else {
+            return protobuf::CONTENT_TYPE;
+        };
+        match (format, escaping) {
+            (Format::Prometheus, None) => "text/plain; version=0.0.4; charset=utf-8",
+            (Format::Prometheus, Some(AllowUtf8)) => {
+                "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+            }
+            (Format::Prometheus, Some(Underscores)) => {
+                "text/plain; version=1.0.0; charset=utf-8; escaping=underscores"
+            }
+            (Format::Prometheus, Some(Dots)) => {
+                "text/plain; version=1.0.0; charset=utf-8; escaping=dots"
+            }
+            (Format::Prometheus, Some(Values)) => {
+                "text/plain; version=1.0.0; charset=utf-8; escaping=values"
+            }
+            (Format::OpenMetrics, Some(AllowUtf8)) => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+            }
+            (Format::OpenMetrics, None | Some(Underscores)) => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
+            }
+            (Format::OpenMetrics, Some(Dots)) => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=dots"
+            }
+            (Format::OpenMetrics, Some(Values)) => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=values"
+            }
         }
     }
 }
@@ -195,6 +280,8 @@ pub struct HistogramValue {
     pub sum: f64,
     /// When observing started, in Unix seconds, written as `<name>_created`.
     pub created: Option<f64>,
+    /// The native buckets, written only by the protobuf encoder.
+    pub native: Option<NativeBuckets>,
 }
 
 impl HistogramValue {
@@ -208,7 +295,7 @@ impl HistogramValue {
     ) -> HistogramValue {
         let bounds = Arc::new(BucketBounds::new(buckets.iter().map(|&(bound, _)| bound).collect()));
         let cumulative = buckets.iter().map(|&(_, count)| count).collect();
-        HistogramValue { bounds, cumulative, count, sum, created }
+        HistogramValue { bounds, cumulative, count, sum, created, native: None }
     }
 }
 
@@ -331,21 +418,51 @@ impl Samples<'_> {
     }
 }
 
-/// Renders the families into a new string; see [`write()`].
+/// Renders the families into a new string in a text format; see [`write()`].
 pub fn render(families: &[Family], format: Format) -> String {
     let mut out = String::new();
     write(&mut out, families, format);
     out
 }
 
-/// Appends the families to `out` in the given order, each as one
-/// contiguous group; see [`Writer`].
+/// Appends the families to `out` in a text format, in the given order, each
+/// as one contiguous group; see [`Writer`].
 pub fn write(out: &mut String, families: &[Family], format: Format) {
     let mut writer = Writer::new(out, format);
     for family in families {
         writer.family(family);
     }
     writer.finish();
+}
+
+/// Encodes the families in the protobuf format, in the given order.
+pub fn render_protobuf(families: &[Family]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut writer = Writer::protobuf(&mut out);
+    for family in families {
+        writer.family(family);
+    }
+    writer.finish();
+    out
+}
+
+/// A whole body in the format of `answer`, written by `write` after what
+/// `buffer` holds already (a recycled body is empty): the text formats fill
+/// the string, and protobuf its bytes, which are the string's own, taken
+/// over without a copy.
+pub fn write_body(buffer: String, answer: Answer, write: impl FnOnce(Writer)) -> Vec<u8> {
+    match answer {
+        Answer::Text { format, .. } => {
+            let mut text = buffer;
+            write(Writer::text(&mut text, format, answer.names()));
+            text.into_bytes()
+        }
+        Answer::Protobuf => {
+            let mut bytes = buffer.into_bytes();
+            write(Writer::protobuf(&mut bytes));
+            bytes
+        }
+    }
 }
 
 /// Writes families into a body one at a time, as they are made, so that
@@ -357,14 +474,30 @@ pub fn write(out: &mut String, families: &[Family], format: Format) {
 /// start-up with [`is_valid_metric_name`], so a bad one is a bug.
 #[must_use = "a body is complete only after `finish`"]
 pub struct Writer<'o> {
-    out: &'o mut String,
-    format: Format,
+    sink: Sink<'o>,
+}
+
+/// Where a [`Writer`] writes: text into a string, protobuf into bytes.
+enum Sink<'o> {
+    Text { out: &'o mut String, format: Format, names: Escaping },
+    Protobuf(&'o mut Vec<u8>),
 }
 
 impl<'o> Writer<'o> {
-    /// A writer that appends to `out` in `format`.
+    /// A writer that appends to `out` in a text `format`, names as they are.
     pub fn new(out: &'o mut String, format: Format) -> Writer<'o> {
-        Writer { out, format }
+        Writer::text(out, format, Escaping::AllowUtf8)
+    }
+
+    /// A writer that appends to `out` in a text `format`, its metric and
+    /// label names escaped as `names` says.
+    pub fn text(out: &'o mut String, format: Format, names: Escaping) -> Writer<'o> {
+        Writer { sink: Sink::Text { out, format, names } }
+    }
+
+    /// A writer that appends length-delimited `MetricFamily` messages to `out`.
+    pub fn protobuf(out: &'o mut Vec<u8>) -> Writer<'o> {
+        Writer { sink: Sink::Protobuf(out) }
     }
 
     /// Writes one family, as one contiguous group with its metadata on top.
@@ -373,18 +506,45 @@ impl<'o> Writer<'o> {
         if family.samples.is_empty() {
             return;
         }
-        match self.format {
-            Format::Prometheus => write_prometheus_family(self.out, family),
-            Format::OpenMetrics => write_openmetrics_family(self.out, family),
+        match &mut self.sink {
+            Sink::Protobuf(out) => protobuf::write_family(out, family),
+            Sink::Text { out, format, names } => {
+                debug_assert!(
+                    *names != Escaping::Dots || label_names_lack_underscores(family),
+                    "a label name with an underscore, which `dots` would have to escape"
+                );
+                write_text_family(out, *format, &names.escape(family.name), family)
+            }
         }
     }
 
-    /// Ends the body: `# EOF` in OpenMetrics, nothing in text format 0.0.4.
+    /// Ends the body: `# EOF` in OpenMetrics, nothing in the other formats.
     pub fn finish(self) {
-        if self.format == Format::OpenMetrics {
-            self.out.push_str("# EOF\n");
+        if let Sink::Text { out, format: Format::OpenMetrics, .. } = self.sink {
+            out.push_str("# EOF\n");
         }
     }
+}
+
+/// Writes `family` in a text format under `name`: its own, or as escaped
+/// for the scraper. Only `dots` escapes a legacy name (doubling its
+/// underscores); the suffixes a type adds (`_total`, `_bucket`) follow the
+/// escaped name, as client_golang adds them. Label names are written as
+/// they are: none of this exporter's has an underscore for `dots` to
+/// double (the state set's label is the family's name, escaped with it).
+fn write_text_family(out: &mut String, format: Format, name: &str, family: &Family) {
+    match format {
+        Format::Prometheus => write_prometheus_family(out, name, family),
+        Format::OpenMetrics => write_openmetrics_family(out, name, family),
+    }
+}
+
+/// Whether no label name of the family has an underscore.
+fn label_names_lack_underscores(family: &Family) -> bool {
+    let samples = &family.samples;
+    (0..samples.len())
+        .flat_map(|idx| samples.labels_at(idx).pairs())
+        .all(|(label, _)| !label.contains('_'))
 }
 
 /// Whether the family's names obey the data model: a valid metric name, a
@@ -407,8 +567,8 @@ fn is_well_formed(family: &Family) -> bool {
 /// Text format 0.0.4 knows neither `_created` nor state sets, so, as
 /// client_python does, creation times become a gauge family of their own
 /// after the counter or histogram, and a state set becomes a gauge.
-fn write_prometheus_family(out: &mut String, family: &Family) {
-    let (name, help) = (family.name, family.help);
+fn write_prometheus_family(out: &mut String, name: &str, family: &Family) {
+    let help = family.help;
     match &family.samples {
         Samples::Gauge(series) => {
             write_prometheus_metadata(out, name, "", help, "gauge");
@@ -482,15 +642,14 @@ fn write_prometheus_created_family<'a>(
 
 /// OpenMetrics keeps every sample of a series together: a counter's
 /// `_created` follows its `_total`, and a histogram's follows its `_sum`.
-fn write_openmetrics_family(out: &mut String, family: &Family) {
-    let name = family.name;
+fn write_openmetrics_family(out: &mut String, name: &str, family: &Family) {
     let type_name = match family.samples {
         Samples::Gauge(_) => "gauge",
         Samples::Counter(_) => "counter",
         Samples::Histogram(_) => "histogram",
         Samples::StateSet(_) => "stateset",
     };
-    write_openmetrics_metadata(out, family, type_name);
+    write_openmetrics_metadata(out, name, family, type_name);
     match &family.samples {
         Samples::Gauge(series) => write_gauge_samples(out, name, series),
         Samples::Counter(series) => {
@@ -514,8 +673,7 @@ fn write_openmetrics_family(out: &mut String, family: &Family) {
 
 /// Writes `# TYPE`, `# UNIT` and `# HELP`, in the order the OpenMetrics
 /// specification recommends. HELP is escaped like a label value there.
-fn write_openmetrics_metadata(out: &mut String, family: &Family, type_name: &str) {
-    let name = family.name;
+fn write_openmetrics_metadata(out: &mut String, name: &str, family: &Family, type_name: &str) {
     write_metadata_line(out, "# TYPE ", name, "", type_name);
     if let Some(unit) = family.unit {
         write_metadata_line(out, "# UNIT ", name, "", unit);
@@ -790,10 +948,76 @@ mod tests {
     #[test]
     fn content_types_name_the_format_version_and_charset() {
         assert_eq!(Format::Prometheus.content_type(), "text/plain; version=0.0.4; charset=utf-8");
+        // A 1.0.0 answer states its escaping, `underscores` when none was
+        // asked for (escaping_schemes.md, "Default Behavior").
         assert_eq!(
             Format::OpenMetrics.content_type(),
-            "application/openmetrics-text; version=1.0.0; charset=utf-8"
+            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
         );
+        assert_eq!(
+            Answer::Protobuf.content_type(),
+            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+        );
+    }
+
+    #[test]
+    fn dots_escaping_doubles_the_underscores_of_metric_names() {
+        // escaping_schemes.md: under `dots`, "existing underscores MUST be
+        // replaced with double underscores"; the suffixes a type adds
+        // (`_total`, `_bucket`) follow the escaped name.
+        let states = ["up_ok", "down"];
+        let families = [
+            Family::counter(
+                "http_requests",
+                "Requests.",
+                vec![(labels(&[("code", "2_00")]), counter(3.0, Some(1.5)))],
+            ),
+            Family::state_set(
+                "probe_state",
+                "",
+                vec![(labels(&[("target", "a_b")]), StateSetValue::one_of(&states, 0))],
+            ),
+            Family::histogram(
+                "latency_seconds",
+                "",
+                vec![(NO_LABELS, HistogramValue::from_buckets(&[(1.0, 1)], 2, 3.0, None))],
+            )
+            .with_unit("seconds"),
+        ];
+        let mut text = String::new();
+        let mut writer = Writer::text(&mut text, Format::OpenMetrics, Escaping::Dots);
+        for family in &families {
+            writer.family(family);
+        }
+        writer.finish();
+        assert_eq!(
+            text,
+            r#"# TYPE http__requests counter
+# HELP http__requests Requests.
+http__requests_total{code="2_00"} 3
+http__requests_created{code="2_00"} 1.5
+# TYPE probe__state stateset
+probe__state{target="a_b",probe__state="up_ok"} 1
+probe__state{target="a_b",probe__state="down"} 0
+# TYPE latency__seconds histogram
+# UNIT latency__seconds seconds
+latency__seconds_bucket{le="1.0"} 1
+latency__seconds_bucket{le="+Inf"} 2
+latency__seconds_count 2
+latency__seconds_sum 3
+# EOF
+"#
+        );
+        // The other schemes leave legacy names as they are.
+        for names in [Escaping::AllowUtf8, Escaping::Underscores, Escaping::Values] {
+            let mut escaped = String::new();
+            let mut writer = Writer::text(&mut escaped, Format::Prometheus, names);
+            for family in &families {
+                writer.family(family);
+            }
+            writer.finish();
+            assert_eq!(escaped, render(&families, Format::Prometheus), "{names:?}");
+        }
     }
 
     #[test]

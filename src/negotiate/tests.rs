@@ -1,12 +1,125 @@
 //! The choices of `negotiate`, from the Accept headers real scrapers send
-//! and the rules of RFC 9110 section 12.5.1.
+//! and the rules of RFC 9110 section 12.5.1; the Content-Type of each
+//! answer from prometheus/docs `content_negotiation.md` (media types and
+//! versions) and `escaping_schemes.md` (the `escaping` a 1.0.0 text answer
+//! states, `underscores` by default).
 
 use super::*;
 use Format::{OpenMetrics, Prometheus};
 
+/// Checks which text format answers, whatever its escaping.
 #[track_caller]
 fn check(accept: Option<&str>, expected: Format) {
-    assert_eq!(negotiate(accept), expected, "Accept: {accept:?}");
+    assert_eq!(negotiate(accept).text_format(), Some(expected), "Accept: {accept:?}");
+}
+
+/// Checks the whole answer by the `Content-Type` it is sent with.
+#[track_caller]
+fn check_type(accept: &str, expected: &str) {
+    assert_eq!(negotiate(Some(accept)).content_type(), expected, "Accept: {accept}");
+}
+
+const TEXT_0_0_4: &str = "text/plain; version=0.0.4; charset=utf-8";
+const PROTOBUF: &str =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+
+/// Prometheus 3's `acceptHeader()`, as `scrape/scrape_test.go`
+/// (`TestAcceptHeader`) asserts it: default protocols, and protobuf first
+/// (`scrape_native_histograms`), each with no escaping (`allow-utf-8`, the
+/// default) and with `underscores` or `dots` configured.
+const PROMETHEUS_3: &str = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+const PROMETHEUS_3_PROTOBUF_FIRST: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
+const PROMETHEUS_3_UNDERSCORES: &str = "application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=underscores;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+const PROMETHEUS_3_PROTOBUF_FIRST_DOTS: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;escaping=dots;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=dots;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
+/// Prometheus 2.40 to 2.55 with `--enable-feature=native-histograms`.
+const PROMETHEUS_2_PROTOBUF_FIRST: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+#[test]
+fn prometheus_3_gets_openmetrics_with_the_escaping_it_asked_for() {
+    check_type(
+        PROMETHEUS_3,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8",
+    );
+    check_type(
+        PROMETHEUS_3_UNDERSCORES,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores",
+    );
+}
+
+#[test]
+fn prometheus_asking_for_protobuf_first_gets_protobuf() {
+    check_type(PROMETHEUS_3_PROTOBUF_FIRST, PROTOBUF);
+    check_type(PROMETHEUS_3_PROTOBUF_FIRST_DOTS, PROTOBUF);
+    check_type(PROMETHEUS_2_PROTOBUF_FIRST, PROTOBUF);
+}
+
+#[test]
+fn protobuf_must_be_the_delimited_metric_family_stream() {
+    let protobuf = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily";
+    check_type(&format!("{protobuf};encoding=delimited"), PROTOBUF);
+    check_type(&format!("{protobuf}; encoding=delimited; q=0.9,text/plain;q=0.5"), PROTOBUF);
+    // The text encodings of protobuf, and other messages, are not served.
+    check(Some(&format!("{protobuf};encoding=text,text/plain;q=0.5")), Prometheus);
+    check(Some(&format!("{protobuf};encoding=compact-text")), Prometheus);
+    check(Some(&format!("{protobuf},application/openmetrics-text;q=0.5")), OpenMetrics);
+    check(
+        Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricSet;encoding=delimited"),
+        Prometheus,
+    );
+    check(Some("application/vnd.google.protobuf"), Prometheus);
+}
+
+#[test]
+fn text_1_0_0_states_its_escaping() {
+    for scheme in ["allow-utf-8", "underscores", "dots", "values"] {
+        check_type(
+            &format!("text/plain;version=1.0.0;escaping={scheme}"),
+            &format!("text/plain; version=1.0.0; charset=utf-8; escaping={scheme}"),
+        );
+        check_type(
+            &format!("application/openmetrics-text;version=1.0.0;escaping={scheme}"),
+            &format!(
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping={scheme}"
+            ),
+        );
+    }
+    // "If no escaping scheme is specified in the Accept header,
+    // `underscores` escaping SHOULD be used", and an unknown one is none.
+    check_type(
+        "text/plain;version=1.0.0",
+        "text/plain; version=1.0.0; charset=utf-8; escaping=underscores",
+    );
+    check_type(
+        "text/plain;version=1.0.0;escaping=allow-utf8",
+        "text/plain; version=1.0.0; charset=utf-8; escaping=underscores",
+    );
+    check_type(
+        "application/openmetrics-text;version=0.0.1",
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores",
+    );
+    check_type(
+        "application/openmetrics-text",
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores",
+    );
+}
+
+#[test]
+fn text_0_0_4_states_no_escaping() {
+    check_type("text/plain;version=0.0.4", TEXT_0_0_4);
+    check_type("text/plain;version=0.0.4;escaping=allow-utf-8", TEXT_0_0_4);
+    check_type("text/plain", TEXT_0_0_4);
+    check_type("*/*", TEXT_0_0_4);
+    assert_eq!(negotiate(None).content_type(), TEXT_0_0_4);
+}
+
+#[test]
+fn the_escaping_reaches_the_writer() {
+    let answer = negotiate(Some("text/plain;version=1.0.0;escaping=dots"));
+    assert_eq!(answer.names(), Escaping::Dots);
+    let answer = negotiate(Some(PROMETHEUS_3_PROTOBUF_FIRST_DOTS));
+    assert_eq!(answer.names(), Escaping::AllowUtf8, "protobuf names are not escaped");
+    let answer = negotiate(Some("application/openmetrics-text"));
+    assert_eq!(answer.names(), Escaping::Underscores);
 }
 
 #[test]
@@ -31,10 +144,8 @@ fn every_prometheus_version_gets_the_format_it_prefers() {
         OpenMetrics,
     );
     // Prometheus 3.4 and later.
-    check(
-        Some("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2"),
-        OpenMetrics,
-    );
+    check(Some(PROMETHEUS_3), OpenMetrics);
+    assert_eq!(negotiate(Some(PROMETHEUS_3_PROTOBUF_FIRST)), Answer::Protobuf);
 }
 
 #[test]
@@ -52,13 +163,13 @@ fn parameters_after_q_are_read_too() {
 
 #[test]
 fn unsupported_entries_are_skipped() {
-    // Protocol buffers, which Prometheus lists first for native histograms.
+    // OpenMetrics 2.0.0 is answered only by a server that writes it.
+    check(Some("application/openmetrics-text;version=2.0.0;q=0.9,text/plain;q=0.5"), Prometheus);
     check(
-        Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,text/plain;version=0.0.4;q=0.5"),
+        Some("application/openmetrics-text;version=2.0.0,application/openmetrics-text;version=1.0.0;q=0.5"),
         OpenMetrics,
     );
-    check(Some("text/plain;version=1.0.0;q=0.9,application/openmetrics-text;q=0.5"), OpenMetrics);
-    check(Some("application/openmetrics-text;version=2.0.0;q=0.9,text/plain;q=0.5"), Prometheus);
+    check(Some("text/plain;version=2.0.0;q=0.9,application/openmetrics-text;q=0.5"), OpenMetrics);
     check(Some("application/openmetrics-text;version=2.0.0"), Prometheus);
     check(Some("application/json"), Prometheus);
     check(Some("text/html"), Prometheus);

@@ -10,7 +10,8 @@ use std::net::TcpListener;
 use crate::support::{Exporter, Fixture, Response};
 
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
-const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const OPENMETRICS: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores";
 
 /// What Prometheus 2.34 and later send.
 const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,\
@@ -235,4 +236,53 @@ fn the_readme_metrics_table_and_the_output_name_the_same_families() {
         .collect();
     let process_first = documented.iter().position(|name| name.starts_with("process_")).unwrap();
     assert_eq!(order[..process_first], documented[..process_first], "the README's order differs");
+}
+
+/// Prometheus 3's default `Accept`, as its `scrape/scrape_test.go` asserts it.
+const PROMETHEUS_3_ACCEPT: &str = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+
+#[test]
+fn a_1_0_0_text_answer_states_its_escaping_and_dots_doubles_underscores() {
+    let exporter = demo();
+    let response = scrape(&exporter, Some(PROMETHEUS_3_ACCEPT));
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8")
+    );
+    assert!(response.body.ends_with("# EOF\n"), "{}", response.body);
+    assert!(response.body.starts_with("# TYPE probe_success gauge\n"), "{}", response.body);
+
+    let response = scrape(&exporter, Some("text/plain;version=1.0.0;escaping=allow-utf-8"));
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8")
+    );
+    assert!(response.body.contains("\n# TYPE probe_success gauge\n"), "{}", response.body);
+
+    // escaping_schemes.md: under `dots`, existing underscores become `__`
+    // in metric and label names; label values stay as they are.
+    let response = scrape(&exporter, Some("text/plain;version=1.0.0;escaping=dots"));
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/plain; version=1.0.0; charset=utf-8; escaping=dots")
+    );
+    let body = &response.body;
+    for line in [
+        "# TYPE probe__success gauge",
+        "probe__success{target=\"app\",kind=\"counter\"} 1",
+        "probe__outcome{target=\"app\",kind=\"counter\",probe__outcome=\"success\"} 1",
+        "probe__outcome{target=\"app\",kind=\"counter\",probe__outcome=\"dns_failure\"} 0",
+        "# TYPE service__requests_total counter",
+    ] {
+        assert!(body.contains(&format!("\n{line}\n")), "no `{line}` in\n{body}");
+    }
+    // Every name starts with `probe_`, `service_` or `process_`: none may
+    // keep its first underscore single.
+    let single = body.lines().find(|line| {
+        let line = line.strip_prefix("# TYPE ").or(line.strip_prefix("# HELP ")).unwrap_or(line);
+        ["probe_", "service_", "process_"]
+            .iter()
+            .any(|prefix| line.starts_with(prefix) && !line[prefix.len()..].starts_with('_'))
+    });
+    assert_eq!(single, None, "a name with a single underscore in\n{body}");
 }

@@ -14,6 +14,9 @@ mod probes;
 mod counter;
 // Formats and negotiation: 0.0.4, OpenMetrics, histogram, enum.
 mod formats;
+// The protobuf format, read back with a reader of the tests' own.
+mod protobuf;
+mod protobuf_reader;
 // The /probe endpoint and its allow-list.
 mod probe_endpoint;
 // What /probe?debug=true shows: the reply read and the module's settings.
