@@ -54,6 +54,7 @@ pub mod target;
 pub mod allow;
 pub mod exporter;
 pub mod histogram;
+pub mod native_histogram;
 pub mod telemetry;
 pub mod process;
 pub mod os;

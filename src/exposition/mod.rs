@@ -15,8 +15,10 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+mod native;
 pub mod value;
 
+pub use native::{BucketSpan, NativeBuckets};
 pub use value::{format_value, write_integer, write_value};
 
 /// The two text formats a scrape can ask for.
@@ -195,6 +197,8 @@ pub struct HistogramValue {
     pub sum: f64,
     /// When observing started, in Unix seconds, written as `<name>_created`.
     pub created: Option<f64>,
+    /// The native buckets, written only by the protobuf encoder.
+    pub native: Option<NativeBuckets>,
 }
 
 impl HistogramValue {
@@ -208,7 +212,7 @@ impl HistogramValue {
     ) -> HistogramValue {
         let bounds = Arc::new(BucketBounds::new(buckets.iter().map(|&(bound, _)| bound).collect()));
         let cumulative = buckets.iter().map(|&(_, count)| count).collect();
-        HistogramValue { bounds, cumulative, count, sum, created }
+        HistogramValue { bounds, cumulative, count, sum, created, native: None }
     }
 }
 
