@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::histogram::DEFAULT_BUCKETS;
+use crate::native_histogram::{Schema, DEFAULT_SCHEMA};
 use crate::timestamp::Offset;
 
 /// The timeout of a probe unless its target sets one.
@@ -31,10 +32,14 @@ pub struct Target {
     /// Upper bounds of the latency histogram's buckets, in seconds; `None`
     /// (`buckets = none`) for no histogram at all.
     pub buckets: Option<Vec<f64>>,
+    /// The schema of the native histogram kept beside those buckets;
+    /// `None` (`native_buckets = none`) for none.
+    pub native_schema: Option<Schema>,
 }
 
 impl Target {
-    /// A target with the default timeout and latency buckets.
+    /// A target with the default timeout and latency buckets, classic and
+    /// native.
     pub fn new(name: &str, kind: Kind, address: Address) -> Target {
         Target {
             name: name.to_string(),
@@ -42,6 +47,7 @@ impl Target {
             timeout: DEFAULT_TIMEOUT,
             kind,
             buckets: Some(DEFAULT_BUCKETS.to_vec()),
+            native_schema: Some(DEFAULT_SCHEMA),
         }
     }
 }
