@@ -383,17 +383,17 @@ allow = 10.0.0.0/8
             parse_file(&text, "x.conf").map(|file| file.targets[0].native_schema)
         };
         assert_eq!(target("").unwrap(), Some(DEFAULT_SCHEMA));
-        assert_eq!(target("native_buckets = 5").unwrap(), Schema::new(5));
+        assert_eq!(target("native_buckets = 4").unwrap(), Schema::new(4));
         assert_eq!(target("native_buckets = -4").unwrap(), Schema::new(-4));
         assert_eq!(target("native_buckets = none").unwrap(), None);
         assert_eq!(target("buckets = none\nnative_buckets = none").unwrap(), None);
         check_file_error(
             "[target a]\nkind = daytime\naddress = h:1\nnative_buckets = 9",
-            "x.conf:4: native schema 9 is outside -4 to 8",
+            "x.conf:4: native schema `9` is neither a whole number from -4 to 4 nor `none`",
         );
         check_file_error(
             "[target a]\nkind = daytime\naddress = h:1\nnative_buckets = fine",
-            "x.conf:4: native schema `fine` is neither a whole number from -4 to 8 nor `none`",
+            "x.conf:4: native schema `fine` is neither a whole number from -4 to 4 nor `none`",
         );
         check_file_error(
             "[target a]\nkind = daytime\naddress = h:1\nbuckets = none\nnative_buckets = 3",

@@ -166,7 +166,7 @@ fn a_native_schema_out_of_range_names_the_file_and_line() {
     check_rejected(
         &["--config.file", config.path()],
         &format!("probe_exporter: {}:4: ", config.path()),
-        &["native schema 9", "-4 to 8"],
+        &["native schema `9`", "-4 to 4"],
     );
 }
 
