@@ -44,12 +44,8 @@ impl Schema {
 
     /// The schema of that number, if it is one (−4 to 4).
     pub fn new(schema: i32) -> Option<Schema> {
-        let valid = i32::from(Schema::COARSEST.0)..=i32::from(Schema::FINEST.0);
-        if valid.contains(&schema) {
-            i8::try_from(schema).ok().map(Schema)
-        } else {
-            None
-        }
+        let schema = i8::try_from(schema).ok()?;
+        (Schema::COARSEST.0..=Schema::FINEST.0).contains(&schema).then_some(Schema(schema))
     }
 
     /// The schema as a number.
@@ -76,8 +72,9 @@ pub const DEFAULT_SCHEMA: Schema = Schema(3);
 /// in under a microsecond: a probe that took less failed before it sent a
 /// byte, and its latency says nothing of the service. Counting those
 /// together keeps them from stretching the buckets down to nanoseconds and
-/// costing resolution under the cap. A power of two is a bound at every
-/// schema, so the zero bucket ends exactly where a bucket begins.
+/// costing resolution under the cap. 2^−20 is a bucket bound at every
+/// schema from −2 up, so the zero bucket ends where a bucket begins (at −3
+/// and −4 the bucket above it reaches below it, which the format allows).
 pub const ZERO_THRESHOLD: f64 = 1.0 / 1_048_576.0;
 
 /// The most buckets a native histogram keeps, counted from the lowest
@@ -233,6 +230,8 @@ impl NativeHistogram {
             return;
         }
         let mut index = bucket_index(value, self.schema);
+        // At the coarsest schema, everything from the zero bucket to +Inf
+        // takes 67 buckets, so this ends within the cap.
         while self.width_with(index) > MAX_BUCKETS {
             let Some(coarser) = self.schema.coarser() else { break };
             self.halve_resolution(coarser);
@@ -747,6 +746,17 @@ mod tests {
         );
         assert_eq!(reading.positive_deltas, vec![1, 0]);
         assert_eq!(bucket_index(f64::INFINITY, schema(-3)), 129);
+    }
+
+    #[test]
+    fn at_the_coarsest_schema_everything_fits_under_the_cap() {
+        let mut histogram = NativeHistogram::new(Schema::COARSEST);
+        for value in [next_up(ZERO_THRESHOLD), 1.0, f64::MAX, f64::INFINITY] {
+            histogram.observe(value);
+        }
+        assert_eq!(histogram.schema(), Schema::COARSEST);
+        assert_eq!(histogram.counts.len(), 67);
+        assert!(histogram.counts.len() <= MAX_BUCKETS);
     }
 
     #[test]
