@@ -10,7 +10,6 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::histogram::DEFAULT_BUCKETS;
-use crate::native_histogram::{Schema, DEFAULT_SCHEMA};
 use crate::timestamp::Offset;
 
 /// The timeout of a probe unless its target sets one.
@@ -34,7 +33,7 @@ pub struct Target {
     pub buckets: Option<Vec<f64>>,
     /// The schema of the native histogram kept beside those buckets;
     /// `None` (`native_buckets = none`) for none.
-    pub native_schema: Option<Schema>,
+    pub native_schema: Option<crate::native_histogram::Schema>,
 }
 
 impl Target {
@@ -47,7 +46,7 @@ impl Target {
             timeout: DEFAULT_TIMEOUT,
             kind,
             buckets: Some(DEFAULT_BUCKETS.to_vec()),
-            native_schema: Some(DEFAULT_SCHEMA),
+            native_schema: Some(crate::native_histogram::DEFAULT_SCHEMA),
         }
     }
 }

@@ -376,6 +376,28 @@ allow = 10.0.0.0/8
 ";
 
     #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let file = parse_file(&format!("\u{feff}{EXAMPLE}"), "x.conf").unwrap();
+        let names: Vec<&str> = file.targets.iter().map(|target| target.name.as_str()).collect();
+        assert_eq!(names, ["clock", "app"]);
+    }
+
+    #[test]
+    fn parses_the_example_file() {
+        let file = parse_file(EXAMPLE, "x.conf").unwrap();
+        assert_eq!(file.targets.len(), 2);
+        assert_eq!(file.targets[0].timeout, Duration::from_secs(2));
+        assert_eq!(file.targets[1].buckets, Some(vec![0.001, 0.01, 0.1]));
+        let Kind::Counter(spec) = &file.targets[1].kind else { panic!("not a counter") };
+        assert_eq!(
+            (spec.metric.as_str(), spec.requests_field.as_str(), spec.launched_field.as_deref()),
+            ("app_requests", "hits", Some("started"))
+        );
+        assert_eq!(spec.launched_offset.to_string(), "+01:00");
+        assert_eq!(file.allow.len(), 2);
+    }
+
+    #[test]
     fn native_buckets_set_the_schema_or_none() {
         use crate::native_histogram::{Schema, DEFAULT_SCHEMA};
         let target = |settings: &str| {
@@ -401,28 +423,6 @@ allow = 10.0.0.0/8
         );
         let module = parse_file("[module m]\nkind = daytime\nnative_buckets = 3", "x.conf");
         assert!(module.is_err(), "a module keeps no histogram");
-    }
-
-    #[test]
-    fn a_byte_order_mark_is_skipped() {
-        let file = parse_file(&format!("\u{feff}{EXAMPLE}"), "x.conf").unwrap();
-        let names: Vec<&str> = file.targets.iter().map(|target| target.name.as_str()).collect();
-        assert_eq!(names, ["clock", "app"]);
-    }
-
-    #[test]
-    fn parses_the_example_file() {
-        let file = parse_file(EXAMPLE, "x.conf").unwrap();
-        assert_eq!(file.targets.len(), 2);
-        assert_eq!(file.targets[0].timeout, Duration::from_secs(2));
-        assert_eq!(file.targets[1].buckets, Some(vec![0.001, 0.01, 0.1]));
-        let Kind::Counter(spec) = &file.targets[1].kind else { panic!("not a counter") };
-        assert_eq!(
-            (spec.metric.as_str(), spec.requests_field.as_str(), spec.launched_field.as_deref()),
-            ("app_requests", "hits", Some("started"))
-        );
-        assert_eq!(spec.launched_offset.to_string(), "+01:00");
-        assert_eq!(file.allow.len(), 2);
     }
 
     #[test]
