@@ -353,6 +353,33 @@ mod tests {
     }
 
     #[test]
+    fn the_text_formats_write_the_classic_buckets_alone() {
+        use crate::exposition::{Family, Format, Labels, Writer};
+        let text = |histogram: &Histogram, format| {
+            let family = Family::histogram(
+                "probe_latency_seconds",
+                "Latency.",
+                vec![(Labels::new(&[]), histogram.reading())],
+            );
+            let mut out = String::new();
+            let mut writer = Writer::new(&mut out, format);
+            writer.family(&family);
+            writer.finish();
+            out
+        };
+        let mut plain = Histogram::new(DEFAULT_BUCKETS.to_vec(), 1.7e9).unwrap();
+        let mut both = plain.clone().with_native(Some(DEFAULT_SCHEMA));
+        for value in [0.00005, 0.002, 0.002, 3.0] {
+            plain.observe(value);
+            both.observe(value);
+        }
+        assert!(both.reading().native.is_some());
+        for format in [Format::Prometheus, Format::OpenMetrics] {
+            assert_eq!(text(&both, format), text(&plain, format), "{format:?}");
+        }
+    }
+
+    #[test]
     fn error_messages_name_the_offending_bounds() {
         assert_eq!(BucketsError::Empty.to_string(), "no bucket bounds given");
         assert_eq!(
