@@ -305,7 +305,7 @@ impl NativeHistogram {
 /// histogram is native.
 fn spans_and_deltas(first_index: i32, counts: &[u64]) -> (Vec<BucketSpan>, Vec<i64>) {
     let mut spans: Vec<BucketSpan> = Vec::new();
-    let mut deltas = Vec::new();
+    let mut deltas = Vec::with_capacity(counts.len());
     let mut previous_count = 0;
     // The index after the last bucket sent; the first span's offset is its
     // index, so the first gap counts from 0.
