@@ -336,7 +336,8 @@ pub const MIN_KEPT_OUTPUT: usize = 4 << 10;
 
 impl Loaded {
     /// The targets with their histories: each taken over from `previous`
-    /// where a target of the same name, kind, address and buckets was
+    /// where a target of the same name, kind, address and buckets (classic
+    /// and native) was
     /// there, new otherwise.
     fn new(targets: Targets, previous: Option<&Loaded>) -> Result<Loaded, BucketsError> {
         let started_at = unix_now();
@@ -347,7 +348,10 @@ impl Loaded {
                 Some(history) => Ok(history),
                 None => {
                     let latency = match &target.buckets {
-                        Some(bounds) => Some(Histogram::new(bounds.clone(), started_at)?),
+                        Some(bounds) => Some(
+                            Histogram::new(bounds.clone(), started_at)?
+                                .with_native(target.native_schema),
+                        ),
                         None => None,
                     };
                     Ok(Arc::new(Mutex::new(TargetHistory { latency, last_outcome: None })))
@@ -371,6 +375,7 @@ impl Loaded {
                 && old.kind == target.kind
                 && old.address == target.address
                 && old.buckets == target.buckets
+                && old.native_schema == target.native_schema
         };
         let idx = self.targets.iter().position(continues)?;
         Some(Arc::clone(&self.histories[idx]))
@@ -501,6 +506,24 @@ mod tests {
         assert_eq!(lock(&new.histories[1]).latency.as_ref().unwrap().count(), 1);
         assert!(!Arc::ptr_eq(&new.histories[2], &old.histories[1]), "b is another target now");
         assert_eq!(lock(&new.histories[0]).latency.as_ref().unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_native_histogram_is_read_and_survives_a_reload_unless_its_schema_changed() {
+        let before =
+            Targets { targets: vec![target("a", 1), target("b", 2)], ..Targets::default() };
+        let old = Loaded::new(before, None).unwrap();
+        for history in &old.histories {
+            lock(history).latency.as_mut().unwrap().observe(0.001);
+        }
+        let mut coarser = target("b", 2);
+        coarser.native_schema = crate::native_histogram::Schema::new(0);
+        let after = Targets { targets: vec![target("a", 1), coarser], ..Targets::default() };
+        let new = Loaded::new(after, Some(&old)).unwrap();
+        let latencies = new.latencies();
+        let native = |idx: usize| latencies[idx].as_ref().and_then(|l| l.native.clone()).unwrap();
+        assert_eq!((native(0).schema, native(0).positive_deltas), (3, vec![1]), "a kept it");
+        assert_eq!((native(1).schema, native(1).positive_deltas), (0, vec![]), "b starts afresh");
     }
 
     #[test]

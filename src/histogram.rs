@@ -4,12 +4,15 @@
 //! cumulative counts the text formats want are summed up only when asked for.
 //! Bucket bounds come from code ([`DEFAULT_BUCKETS`]) or from the
 //! configuration file ([`parse_buckets`]); their `le` labels are spelled
-//! once, when the histogram is made ([`BucketBounds`]).
+//! once, when the histogram is made ([`BucketBounds`]). Beside the classic
+//! buckets a histogram may keep a native one ([`NativeHistogram`]), fed the
+//! same observations, for the protobuf format.
 
 use std::fmt;
 use std::sync::Arc;
 
 use crate::exposition::{BucketBounds, HistogramValue};
+use crate::native_histogram::{NativeHistogram, Schema};
 
 /// Bucket bounds for probe latencies in seconds: from 100 µs, a service on
 /// the same host, to 10 s, longer than a probe should ever be allowed to
@@ -71,6 +74,8 @@ pub struct Histogram {
     sum: f64,
     /// When the histogram started observing, in Unix seconds.
     created: f64,
+    /// The same observations in exponential buckets, if kept.
+    native: Option<NativeHistogram>,
 }
 
 impl Histogram {
@@ -84,7 +89,14 @@ impl Histogram {
     pub fn new(bounds: Vec<f64>, created: f64) -> Result<Histogram, BucketsError> {
         check_bounds(&bounds)?;
         let counts = vec![0; bounds.len() + 1];
-        Ok(Histogram { bounds: Arc::new(BucketBounds::new(bounds)), counts, sum: 0.0, created })
+        let bounds = Arc::new(BucketBounds::new(bounds));
+        Ok(Histogram { bounds, counts, sum: 0.0, created, native: None })
+    }
+
+    /// The histogram keeping also a native histogram at `schema`, or none
+    /// for `None`.
+    pub fn with_native(self, schema: Option<Schema>) -> Histogram {
+        Histogram { native: schema.map(NativeHistogram::new), ..self }
     }
 
     /// Records one observation in the first bucket whose bound is greater
@@ -99,11 +111,15 @@ impl Histogram {
         let bucket_idx = bounds.iter().position(|&bound| value <= bound).unwrap_or(bounds.len());
         self.counts[bucket_idx] += 1;
         self.sum += value;
+        if let Some(native) = &mut self.native {
+            native.observe(value);
+        }
     }
 
     /// What the text formats write: for each finite bound, the number of
     /// observations less than or equal to it, and the count, sum and
-    /// creation time.
+    /// creation time; and the native buckets, if kept, for the protobuf
+    /// format.
     pub fn reading(&self) -> HistogramValue {
         let mut running_count = 0;
         // `bounds` is one shorter than `counts`: the `+Inf` count is left out.
@@ -120,7 +136,7 @@ impl Histogram {
             count: self.count(),
             sum: self.sum,
             created: Some(self.created),
-            native: None,
+            native: self.native.as_ref().map(NativeHistogram::reading),
         }
     }
 
@@ -142,6 +158,11 @@ impl Histogram {
     /// The finite bucket bounds.
     pub fn bounds(&self) -> &[f64] {
         self.bounds.values()
+    }
+
+    /// The native histogram kept beside the classic buckets, if any.
+    pub fn native(&self) -> Option<&NativeHistogram> {
+        self.native.as_ref()
     }
 }
 
@@ -192,6 +213,8 @@ fn check_bounds(bounds: &[f64]) -> Result<(), BucketsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exposition::BucketSpan;
+    use crate::native_histogram::DEFAULT_SCHEMA;
 
     fn cumulative(histogram: &Histogram) -> Vec<(f64, u64)> {
         let reading = histogram.reading();
@@ -304,6 +327,56 @@ mod tests {
         check_parse("1 000", Err(BucketsError::NotANumber("1 000".to_string())));
         check_parse("1, 0.5", Err(BucketsError::NotIncreasing { previous: 1.0, next: 0.5 }));
         check_parse("0.1, +Inf", Err(BucketsError::NotFinite(f64::INFINITY)));
+    }
+
+    #[test]
+    fn a_native_histogram_sees_what_the_classic_buckets_see() {
+        let plain = Histogram::new(DEFAULT_BUCKETS.to_vec(), 0.0).unwrap();
+        let mut both = plain.clone().with_native(Some(DEFAULT_SCHEMA));
+        assert_eq!(plain.reading().native, None, "no native histogram unless asked for");
+        for value in [0.001, 0.001, 0.25, f64::NAN] {
+            both.observe(value);
+        }
+        let reading = both.reading();
+        assert_eq!(reading.count, 3, "NaN is dropped from both");
+        assert_eq!(reading.cumulative[2], 2, "the classic buckets are as before");
+        let native = reading.native.expect("kept");
+        // At schema 3, 0.001 is in bucket −79 and 0.25 = 2^−2 ends bucket −16.
+        assert_eq!(native.schema, 3);
+        assert_eq!(
+            native.positive_spans,
+            vec![BucketSpan { offset: -79, length: 1 }, BucketSpan { offset: 62, length: 1 }]
+        );
+        assert_eq!(native.positive_deltas, vec![2, -1]);
+        assert_eq!(both.native().map(NativeHistogram::schema), Some(DEFAULT_SCHEMA));
+        assert!(Histogram::new(vec![1.0], 0.0).unwrap().with_native(None).native().is_none());
+    }
+
+    #[test]
+    fn the_text_formats_write_the_classic_buckets_alone() {
+        use crate::exposition::{Family, Format, Labels, Writer};
+        let text = |histogram: &Histogram, format| {
+            let family = Family::histogram(
+                "probe_latency_seconds",
+                "Latency.",
+                vec![(Labels::new(&[]), histogram.reading())],
+            );
+            let mut out = String::new();
+            let mut writer = Writer::new(&mut out, format);
+            writer.family(&family);
+            writer.finish();
+            out
+        };
+        let mut plain = Histogram::new(DEFAULT_BUCKETS.to_vec(), 1.7e9).unwrap();
+        let mut both = plain.clone().with_native(Some(DEFAULT_SCHEMA));
+        for value in [0.00005, 0.002, 0.002, 3.0] {
+            plain.observe(value);
+            both.observe(value);
+        }
+        assert!(both.reading().native.is_some());
+        for format in [Format::Prometheus, Format::OpenMetrics] {
+            assert_eq!(text(&both, format), text(&plain, format), "{format:?}");
+        }
     }
 
     #[test]

@@ -18,8 +18,9 @@
 //!    uses [`json`] and [`time`] to read what
 //!    services say.
 //! 5. [`metrics`], the one list of every family the exporter writes,
-//!    turns the reports, the [`histogram`]s' readings, the [`telemetry`]
-//!    counts and the [`process`] figures into families, and [`exposition`]
+//!    turns the reports, the [`histogram`]s' readings (each with its
+//!    [`native_histogram`]), the [`telemetry`] counts and the [`process`]
+//!    figures into families, and [`exposition`]
 //!    writes them in the format [`negotiate`] chose from the `Accept`
 //!    header; [`server::connection`] sends head and body in one write.
 //!
@@ -53,6 +54,7 @@ pub mod target;
 pub mod allow;
 pub mod exporter;
 pub mod histogram;
+pub mod native_histogram;
 pub mod telemetry;
 pub mod process;
 pub mod os;

@@ -31,10 +31,14 @@ pub struct Target {
     /// Upper bounds of the latency histogram's buckets, in seconds; `None`
     /// (`buckets = none`) for no histogram at all.
     pub buckets: Option<Vec<f64>>,
+    /// The schema of the native histogram kept beside those buckets;
+    /// `None` (`native_buckets = none`) for none.
+    pub native_schema: Option<crate::native_histogram::Schema>,
 }
 
 impl Target {
-    /// A target with the default timeout and latency buckets.
+    /// A target with the default timeout and latency buckets, classic and
+    /// native.
     pub fn new(name: &str, kind: Kind, address: Address) -> Target {
         Target {
             name: name.to_string(),
@@ -42,6 +46,7 @@ impl Target {
             timeout: DEFAULT_TIMEOUT,
             kind,
             buckets: Some(DEFAULT_BUCKETS.to_vec()),
+            native_schema: Some(crate::native_histogram::DEFAULT_SCHEMA),
         }
     }
 }

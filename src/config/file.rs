@@ -18,6 +18,7 @@ use super::{add_target, check_name, parse_duration, ConfigError};
 use crate::allow::Rule;
 use crate::exposition::is_valid_metric_name;
 use crate::histogram::parse_buckets;
+use crate::native_histogram::parse_schema;
 use std::time::Duration;
 
 use crate::target::{Address, Kind, Module, Target, DEFAULT_TIMEOUT};
@@ -161,6 +162,7 @@ const TARGET_KEYS: &[&str] = &[
     "address",
     "timeout",
     "buckets",
+    "native_buckets",
     "metric",
     "requests_field",
     "launched_field",
@@ -234,6 +236,13 @@ impl Draft {
             }
             None => {}
         }
+        if let Some((schema, line)) = self.get("native_buckets") {
+            target.native_schema = parse_schema(schema).map_err(|err| (line, err.to_string()))?;
+            if target.native_schema.is_some() && target.buckets.is_none() {
+                let message = "`native_buckets` is kept beside the classic buckets, and `buckets = none` keeps no histogram";
+                return Err((line, message.to_string()));
+            }
+        }
         Ok(target)
     }
 
@@ -254,7 +263,7 @@ impl Draft {
         for (key, value, line) in &self.settings {
             let at = |message: String| (*line, message);
             match (key.as_str(), &mut kind) {
-                ("kind" | "address" | "buckets", _) => {}
+                ("kind" | "address" | "buckets" | "native_buckets", _) => {}
                 ("timeout", _) => timeout = parse_duration(value, false).map_err(at)?,
                 ("metric", Kind::Counter(spec)) => {
                     check_counter_name(value).map_err(at)?;
@@ -401,6 +410,34 @@ allow = 10.0.0.0/8
     }
 
     #[test]
+    fn native_buckets_set_the_schema_or_none() {
+        use crate::native_histogram::{Schema, DEFAULT_SCHEMA};
+        let target = |settings: &str| {
+            let text = format!("[target a]\nkind = daytime\naddress = h:1\n{settings}");
+            parse_file(&text, "x.conf").map(|file| file.targets[0].native_schema)
+        };
+        assert_eq!(target("").unwrap(), Some(DEFAULT_SCHEMA));
+        assert_eq!(target("native_buckets = 4").unwrap(), Schema::new(4));
+        assert_eq!(target("native_buckets = -4").unwrap(), Schema::new(-4));
+        assert_eq!(target("native_buckets = none").unwrap(), None);
+        assert_eq!(target("buckets = none\nnative_buckets = none").unwrap(), None);
+        check_file_error(
+            "[target a]\nkind = daytime\naddress = h:1\nnative_buckets = 9",
+            "x.conf:4: native schema `9` is neither a whole number from -4 to 4 nor `none`",
+        );
+        check_file_error(
+            "[target a]\nkind = daytime\naddress = h:1\nnative_buckets = fine",
+            "x.conf:4: native schema `fine` is neither a whole number from -4 to 4 nor `none`",
+        );
+        check_file_error(
+            "[target a]\nkind = daytime\naddress = h:1\nbuckets = none\nnative_buckets = 3",
+            "x.conf:5: `native_buckets` is kept beside the classic buckets, and `buckets = none` keeps no histogram",
+        );
+        let module = parse_file("[module m]\nkind = daytime\nnative_buckets = 3", "x.conf");
+        assert!(module.is_err(), "a module keeps no histogram");
+    }
+
+    #[test]
     fn modules_take_a_kind_and_its_settings_but_no_address() {
         let text = "[module sidecar]\nkind = counter\ntimeout = 1s\nrequests_field = hits\nlaunched_field = none\n\n[module daytime]\nkind = daytime\ntimeout = 2s\n";
         let file = parse_file(text, "x.conf").unwrap();
@@ -430,7 +467,7 @@ allow = 10.0.0.0/8
     #[test]
     fn file_errors_name_the_line() {
         check_file_error("kind = daytime", "x.conf:1: `kind` is outside any section");
-        check_file_error("[target a]\nkind = daytime\naddress = h:1\ncolour = red", "x.conf:4: unknown key `colour` in [target a] (known: kind, address, timeout, buckets, metric, requests_field, launched_field, launched_offset, daytime_zone, expect)");
+        check_file_error("[target a]\nkind = daytime\naddress = h:1\ncolour = red", "x.conf:4: unknown key `colour` in [target a] (known: kind, address, timeout, buckets, native_buckets, metric, requests_field, launched_field, launched_offset, daytime_zone, expect)");
         check_file_error("[target a]\nkind = daytime", "x.conf:1: [target a] has no `address`");
         check_file_error(
             "[target a]\nkind = ftp\naddress = h:1",
