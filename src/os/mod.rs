@@ -1,8 +1,9 @@
-//! The two places where std has no safe way to do what a service must:
+//! The three places where std has no safe way to do what a service must:
 //! take over the sockets systemd passes in and talk to its notify socket
-//! ([`systemd`]), and receive signals ([`signals`]). They are the only
-//! modules with `unsafe`, each block with a `SAFETY:` comment; the rest
-//! of the crate denies it.
+//! ([`systemd`]), receive signals ([`signals`]), and raise the limit on
+//! open files ([`file_limit`]). They are the only modules with `unsafe`,
+//! each block with a `SAFETY:` comment; the rest of the crate denies it.
 
 pub mod systemd;
 pub mod signals;
+pub mod file_limit;

@@ -26,3 +26,5 @@ mod properties;
 mod systemd;
 // Reload, graceful stop, signals, listeners, the log's shapes.
 mod lifecycle;
+// A low limit on open files, running out of descriptors, fast refusals.
+mod descriptors;
