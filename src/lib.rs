@@ -31,8 +31,8 @@
 //! [`log`] writes logfmt or JSON; [`version`] says what was built.
 //! [`startup`] runs the lifecycle (start, reload, drain, stop) for `main`,
 //! with the OS modules of [`os`] that std lacks: [`os::systemd`]
-//! (sockets passed in, readiness), [`os::signals`] (`sigwait`) and
-//! [`os::file_limit`] (`setrlimit`).
+//! (sockets passed in, readiness), [`os::signals`] (`sigwait`),
+//! [`os::file_limit`] (`setrlimit`) and [`os::poll`].
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]

@@ -10,8 +10,7 @@
 //! limit moves; the hard one, the operator's ceiling, is never touched.
 //!
 //! std has no call for either, so `getrlimit(2)` and `setrlimit(2)` are
-//! declared here; this is the third module with `unsafe` (with
-//! `signals.rs` and `systemd.rs`).
+//! declared here: one of the OS modules with `unsafe`.
 
 use std::io;
 use std::os::raw::c_int;

@@ -8,10 +8,10 @@
 //! `--web.max-connections` if need be, which is said at start.
 //!
 //! A loop does not die of a passing failure of `accept()`. With no file
-//! descriptor left (`EMFILE`, `ENFILE`), it closes the connection that has
-//! waited longest on its client, as at the cap, and accepts again at once;
-//! if every connection is busy answering, it backs off for them to finish
-//! instead of spinning. Either is logged at most once per interval. Any
+//! descriptor left (`EMFILE`, `ENFILE`), once a client waits it closes the
+//! connection that has waited longest on its client, as at the cap, and
+//! accepts again at once; if every connection is busy answering, it backs
+//! off for them to finish instead of spinning. Either is logged at most once per interval. Any
 //! other passing error is logged and the loop pauses a moment and goes on.
 //! An error that says the socket cannot accept at all (it does not listen)
 //! would come back at every call, so it ends the loop, and the process
@@ -43,6 +43,7 @@ use crate::http::Status;
 use crate::limits::{self, FileBudget};
 use crate::log;
 use crate::os::file_limit::FileLimit;
+use crate::os::poll;
 use crate::pool::ThreadPool;
 use crate::probe::net::MAX_PENDING_LOOKUPS;
 use crate::server::connection_table::{Admission, ConnectionTable};
@@ -250,7 +251,9 @@ fn accept_loop(listener: &TcpListener, shared: &Shared) {
         };
         match result {
             Ok(()) => {}
-            Err(err) if limits::is_out_of_file_descriptors(&err) => make_room(shared, &err),
+            Err(err) if limits::is_out_of_file_descriptors(&err) => {
+                make_room(listener, shared, &err);
+            }
             Err(err) => {
                 log::warn("accept failed", &[("err", &err)]);
                 thread::sleep(ACCEPT_ERROR_PAUSE);
@@ -259,11 +262,18 @@ fn accept_loop(listener: &TcpListener, shared: &Shared) {
     }
 }
 
-/// With no descriptor left, makes room as at the cap (closes the
-/// connection that has waited longest on its client, or waits a moment for
-/// one already closing), so that the loop can accept again at once; if
-/// every connection is busy answering, backs off while they do.
-fn make_room(shared: &Shared, err: &io::Error) {
+/// With no descriptor left to accept with: once a client waits (which
+/// [`poll::wait_readable`] tells without a descriptor), makes room for it
+/// as at the cap: closes the connection that has waited longest on its
+/// client, or waits a moment for one already closing; then the loop
+/// accepts again at once. If every connection is busy answering, backs
+/// off while they do. No room is made for a client that is not there.
+fn make_room(listener: &TcpListener, shared: &Shared, err: &io::Error) {
+    match poll::wait_readable(listener, FD_EXHAUSTED_BACKOFF) {
+        Ok(true) => {}
+        Ok(false) => return, // Nobody waits yet; `accept()` is tried again.
+        Err(_) => return thread::sleep(FD_EXHAUSTED_BACKOFF),
+    }
     if shared.table.make_room() {
         limits::report_out_of_fds("accepting; making room", err);
     } else {
