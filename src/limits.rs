@@ -59,25 +59,24 @@ pub fn report_no_thread(what: &str, err: &io::Error) {
 pub const DESCRIPTORS_PER_CONNECTION: u64 = 2;
 
 /// Raises the soft limit on open files to the hard one, as a program that
-/// never calls `select(2)` should (see [`crate::os::file_limit`]), and
-/// returns the limit in force afterwards, if it can be read.
-pub fn raise_file_limit() -> Option<FileLimit> {
-    let before = FileLimit::current().ok()?;
+/// never calls `select(2)` should (see [`crate::os::file_limit`]). Where
+/// the kernel refuses, the limit stays as it was, and the server fits its
+/// connections to that.
+pub fn raise_file_limit() {
+    let Ok(before) = FileLimit::current() else { return };
     match FileLimit::raise_soft_to_hard() {
-        Ok(after) if after != before => {
+        Ok(after) if after.soft != before.soft => {
             log::debug(
                 "raised the open files limit",
                 &[("from", &before.soft), ("to", &after.soft)],
             );
-            Some(after)
         }
-        Ok(after) => Some(after),
+        Ok(_) => {}
         Err(err) => {
             log::debug(
                 "cannot raise the open files limit",
                 &[("limit", &before.soft), ("err", &err)],
             );
-            Some(before)
         }
     }
 }

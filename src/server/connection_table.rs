@@ -267,7 +267,6 @@ mod tests {
     use super::*;
     use std::io::Read;
     use std::net::TcpListener;
-    use std::time::Duration;
 
     /// A connected pair of sockets on loopback: (client, server side).
     fn pair(listener: &TcpListener) -> (TcpStream, TcpStream) {

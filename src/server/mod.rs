@@ -11,8 +11,9 @@
 //! descriptor left (`EMFILE`, `ENFILE`), once a client waits it closes the
 //! connection that has waited longest on its client, as at the cap, and
 //! accepts again at once; if every connection is busy answering, it backs
-//! off for them to finish instead of spinning. Either is logged at most once per interval. Any
-//! other passing error is logged and the loop pauses a moment and goes on.
+//! off for them to finish instead of spinning. Either is logged at most
+//! once per interval. Any other passing error is logged and the loop
+//! pauses a moment and goes on.
 //! An error that says the socket cannot accept at all (it does not listen)
 //! would come back at every call, so it ends the loop, and the process
 //! exits for its supervisor to restart it.
@@ -269,10 +270,15 @@ fn accept_loop(listener: &TcpListener, shared: &Shared) {
 /// accepts again at once. If every connection is busy answering, backs
 /// off while they do. No room is made for a client that is not there.
 fn make_room(listener: &TcpListener, shared: &Shared, err: &io::Error) {
-    match poll::wait_readable(listener, FD_EXHAUSTED_BACKOFF) {
-        Ok(true) => {}
-        Ok(false) => return, // Nobody waits yet; `accept()` is tried again.
-        Err(_) => return thread::sleep(FD_EXHAUSTED_BACKOFF),
+    let client_waits = match poll::wait_readable(listener, FD_EXHAUSTED_BACKOFF) {
+        Ok(client_waits) => client_waits,
+        Err(_) => {
+            thread::sleep(FD_EXHAUSTED_BACKOFF);
+            false
+        }
+    };
+    if !client_waits {
+        return; // `accept()` is tried again.
     }
     if shared.table.make_room() {
         limits::report_out_of_fds("accepting; making room", err);

@@ -141,6 +141,9 @@ fn drain_each(refused: &Receiver<Draining>) {
 /// Reads and drops what the client sends until `until`, or until it
 /// closes its side; then the socket is closed by the caller.
 fn drain_until(mut stream: &TcpStream, until: Instant) {
+    if stream.set_nonblocking(false).is_err() {
+        return;
+    }
     let mut sink = [0u8; 4096];
     let mut drained = 0;
     while drained < DRAIN_BYTES {
@@ -151,9 +154,7 @@ fn drain_until(mut stream: &TcpStream, until: Instant) {
             drain_arrived(stream);
             return;
         }
-        let waits =
-            stream.set_nonblocking(false).and_then(|()| stream.set_read_timeout(Some(remaining)));
-        if waits.is_err() {
+        if stream.set_read_timeout(Some(remaining)).is_err() {
             return;
         }
         match stream.read(&mut sink) {
