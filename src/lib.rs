@@ -31,8 +31,9 @@
 //! descriptors or threads; [`demo`] holds the two services of the talk;
 //! [`log`] writes logfmt or JSON; [`version`] says what was built.
 //! [`startup`] runs the lifecycle (start, reload, drain, stop) for `main`,
-//! with the two OS modules of [`os`] that std lacks: [`os::systemd`]
-//! (sockets passed in, readiness) and [`os::signals`] (`sigwait`).
+//! with the OS modules of [`os`] that std lacks: [`os::systemd`]
+//! (sockets passed in, readiness), [`os::signals`] (`sigwait`),
+//! [`os::file_limit`] (`setrlimit`) and [`os::poll`].
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]

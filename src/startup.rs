@@ -5,8 +5,9 @@
 //! and turns into the exit code. For the exporter, in order:
 //!
 //! 1. **Start.** Load the configuration (a mistake exits 2 before anything
-//!    listens), bind every listen address or take the sockets systemd
-//!    passed, start every thread (signals, server, watchdog), then log
+//!    listens), raise the soft limit on open files to the hard one, bind
+//!    every listen address or take the sockets systemd passed, start
+//!    every thread (signals, server, watchdog), then log
 //!    `listening` per address (a caller that asked for port 0 reads the
 //!    port there, and finds the process whole) and tell systemd `READY=1`.
 //! 2. **Run.** The main thread waits for events: `SIGHUP` reloads the
@@ -30,6 +31,7 @@ use crate::config::{self, Command, Config, ConfigError, DemoAddresses, Targets, 
 use crate::demo;
 use crate::exporter::Exporter;
 use crate::histogram::BucketsError;
+use crate::limits;
 use crate::log;
 use crate::os::signals::{self, Signal, Signals};
 use crate::os::systemd::{self, ActivationError, Notifier};
@@ -170,6 +172,8 @@ fn serve(
     log::set_format(config.log_format);
     let targets = config::load_targets(&config).map_err(Error::Config)?;
     log_start(&config, &targets);
+    // Before anything counts on it: the server shares it out at start.
+    limits::raise_file_limit();
     let listeners = listen(&config)?;
 
     let notifier = Notifier::from_env();

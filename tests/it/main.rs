@@ -39,3 +39,5 @@ mod lifecycle;
 mod recipes;
 // Deadlines on a busy host, /metrics beside /probe, HEAD without probing.
 mod deadlines;
+// A low limit on open files, running out of descriptors, fast refusals.
+mod descriptors;
