@@ -48,6 +48,8 @@ pub mod daytime_date;
 pub mod exposition;
 pub mod metrics;
 pub mod negotiate;
+pub mod content_coding;
+pub mod gzip;
 
 pub mod config;
 pub mod target;
