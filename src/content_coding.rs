@@ -2,18 +2,17 @@
 //! 12.5.3).
 //!
 //! The header lists content codings with optional weights:
-//! `gzip, deflate;q=0.5, *;q=0`. A coding is acceptable when its weight,
+//! `gzip, deflate;q=0.5, *;q=0`, in one line or several. A coding is acceptable when its weight,
 //! or failing a mention of it, the weight of `*`, is above zero; `x-gzip`
 //! is the same coding as `gzip` (RFC 9110 section 8.4.1.3). The answer is
 //! gzip when gzip is acceptable and the client does not weigh `identity`
 //! (no coding) higher; a request without the header, or with `identity`
 //! alone, gets the plain body. Sans-IO: a string in, a yes or no out.
 
-/// Whether a request whose `Accept-Encoding` is `header` gets gzip.
-pub fn accepts_gzip(header: Option<&str>) -> bool {
-    let Some(header) = header else { return false };
+/// Whether a request whose `Accept-Encoding` lines are `lines` gets gzip.
+pub fn accepts_gzip<'a>(lines: impl IntoIterator<Item = &'a str>) -> bool {
     let (mut gzip, mut any, mut identity) = (None, None, None);
-    for element in header.split(',') {
+    for element in lines.into_iter().flat_map(|line| line.split(',')) {
         let mut parts = element.split(';');
         let coding = parts.next().unwrap_or_default().trim();
         let Some(weight) = weight(parts) else { continue };
@@ -66,7 +65,7 @@ mod tests {
 
     #[track_caller]
     fn check(header: &str, expected: bool) {
-        assert_eq!(accepts_gzip(Some(header)), expected, "Accept-Encoding: {header}");
+        assert_eq!(accepts_gzip([header]), expected, "Accept-Encoding: {header}");
     }
 
     #[test]
@@ -90,7 +89,7 @@ mod tests {
 
     #[test]
     fn no_header_identity_alone_or_a_zero_weight_is_plain() {
-        assert!(!accepts_gzip(None));
+        assert!(!accepts_gzip([]));
         check("", false);
         check("identity", false);
         check("deflate, br", false);
@@ -119,6 +118,13 @@ mod tests {
         check("gzip;q=2, *", true);
         // Other parameters are no reason to refuse.
         check("gzip;level=9", true);
+    }
+
+    #[test]
+    fn several_lines_are_one_list() {
+        assert!(accepts_gzip(["br", "gzip"]));
+        assert!(!accepts_gzip(["gzip;q=0", "*"]));
+        assert!(!accepts_gzip(["", "identity"]));
     }
 
     #[test]

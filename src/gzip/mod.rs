@@ -26,7 +26,7 @@ mod huffman;
 mod lz77;
 
 #[cfg(test)]
-mod inflate;
+pub(crate) mod inflate;
 
 pub use deflate::deflate;
 

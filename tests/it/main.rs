@@ -12,6 +12,8 @@ mod server;
 mod probes;
 // Formats and negotiation: 0.0.4, OpenMetrics, histogram, enum.
 mod formats;
+// gzip when Accept-Encoding asks for it, read back by the system's gzip.
+mod compression;
 // The /probe endpoint and its allow-list.
 mod probe_endpoint;
 // Flags and the configuration file: mistakes exit 2 and say where.
