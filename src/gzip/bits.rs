@@ -27,10 +27,17 @@ impl<'a> BitWriter<'a> {
         self.pending |= u64::from(bits) << self.count;
         self.count += count;
         if self.count >= 32 {
-            self.out.extend_from_slice(&(self.pending as u32).to_le_bytes());
-            self.pending >>= 32;
-            self.count -= 32;
+            self.write_32();
         }
+    }
+
+    /// Moves the 32 oldest pending bits to the output. Kept out of line:
+    /// `put` is inlined everywhere, and this part need not be.
+    #[inline(never)]
+    fn write_32(&mut self) {
+        self.out.extend_from_slice(&(self.pending as u32).to_le_bytes());
+        self.pending >>= 32;
+        self.count -= 32;
     }
 
     /// Pads with zero bits to the next byte boundary and writes what is

@@ -120,14 +120,19 @@ impl Coding {
 /// header, padding to a byte, the length and its complement, the bytes;
 /// `last` marks the final one. No bytes, no block, unless it is the last.
 fn write_stored(bits: &mut BitWriter, bytes: &[u8], last: bool) {
-    let count = bytes.len().div_ceil(STORED_MAX).max(usize::from(last));
-    for (index, chunk) in bytes.chunks(STORED_MAX).chain([&[][..]]).take(count).enumerate() {
-        bits.put(u32::from(last && index + 1 == count), 3);
+    let mut rest = bytes;
+    while !rest.is_empty() || last {
+        let (chunk, after) = rest.split_at(rest.len().min(STORED_MAX));
+        rest = after;
+        bits.put(u32::from(last && rest.is_empty()), 3);
         bits.align();
         let length = chunk.len() as u16;
         bits.put_bytes(&length.to_le_bytes());
         bits.put_bytes(&(!length).to_le_bytes());
         bits.put_bytes(chunk);
+        if rest.is_empty() {
+            break;
+        }
     }
 }
 

@@ -17,27 +17,34 @@
 /// The longest code any DEFLATE alphabet allows.
 pub const MAX_BITS: usize = 15;
 
+/// The most symbols an alphabet has: the literal/length alphabet's 288.
+const MAX_SYMBOLS: usize = 288;
+
 /// The code length of each symbol given its frequency: 0 for a symbol
 /// that does not occur, and no length above `limit`. At least two
 /// symbols get a code, even if fewer occur, so that every code is
 /// complete (some decoders refuse a lone one-bit code).
 pub fn code_lengths(frequencies: &[u32], limit: usize, lengths: &mut [u8]) {
-    debug_assert!(limit <= MAX_BITS && frequencies.len() <= 1 << limit);
+    debug_assert!(limit <= MAX_BITS && frequencies.len() <= MAX_SYMBOLS.min(1 << limit));
     lengths.fill(0);
-    let mut leaves: Vec<(u32, u16)> = (0..frequencies.len())
-        .filter(|&symbol| frequencies[symbol] > 0)
-        .map(|symbol| (frequencies[symbol], symbol as u16))
-        .collect();
-    // Pad to two leaves with the first unused symbols, weighing nothing.
-    let mut filler = 0u16;
-    while leaves.len() < 2 {
-        if frequencies[usize::from(filler)] == 0 {
-            leaves.push((0, filler));
+    let mut leaves = [(0u32, 0u16); MAX_SYMBOLS];
+    let mut count = 0;
+    for (symbol, &frequency) in frequencies.iter().enumerate() {
+        if frequency > 0 {
+            leaves[count] = (frequency, symbol as u16);
+            count += 1;
         }
-        filler += 1;
     }
-    leaves.sort_unstable();
-    let mut per_length = tree_depths(&leaves);
+    // Pad to two leaves with the first unused symbols, weighing nothing.
+    for (symbol, _) in
+        frequencies.iter().enumerate().filter(|&(_, &f)| f == 0).take(2 - count.min(2))
+    {
+        leaves[count] = (0, symbol as u16);
+        count += 1;
+    }
+    let leaves = &mut leaves[..count];
+    sort(leaves);
+    let mut per_length = tree_depths(leaves);
     limit_lengths(&mut per_length, limit);
     // Deal the lengths out, the longest to the rarest symbols.
     let mut rarest_first = leaves.iter();
@@ -50,14 +57,29 @@ pub fn code_lengths(frequencies: &[u32], limit: usize, lengths: &mut [u8]) {
     }
 }
 
+/// Sorts the leaves lightest first, by insertion: an alphabet has at most
+/// 288 symbols, and this is a few lines of code where the standard
+/// library's sort would add kilobytes to the binary.
+fn sort(leaves: &mut [(u32, u16)]) {
+    for sorted in 1..leaves.len() {
+        let mut at = sorted;
+        while at > 0 && leaves[at - 1] > leaves[at] {
+            leaves.swap(at - 1, at);
+            at -= 1;
+        }
+    }
+}
+
 /// How many leaves of the Huffman tree of `leaves` (sorted lightest
-/// first, at least two) sit at each depth; depths past [`MAX_BITS`] are
-/// counted at index `MAX_BITS + 1` onwards, up to the number of leaves.
-fn tree_depths(leaves: &[(u32, u16)]) -> Vec<u32> {
+/// first, at least two) sit at each depth.
+fn tree_depths(leaves: &[(u32, u16)]) -> [u32; MAX_SYMBOLS] {
     let count = leaves.len();
     // Nodes 0..count are the leaves; node count + k is the k-th merge.
-    let mut weight: Vec<u64> = leaves.iter().map(|&(frequency, _)| u64::from(frequency)).collect();
-    let mut parent = vec![0usize; 2 * count - 1];
+    let mut weight = [0u64; 2 * MAX_SYMBOLS];
+    let mut parent = [0u16; 2 * MAX_SYMBOLS];
+    for (node, &(frequency, _)) in leaves.iter().enumerate() {
+        weight[node] = u64::from(frequency);
+    }
     let (mut next_leaf, mut next_merged) = (0, count);
     for node in count..2 * count - 1 {
         let mut lightest = || {
@@ -68,17 +90,19 @@ fn tree_depths(leaves: &[(u32, u16)]) -> Vec<u32> {
             *taken - 1
         };
         let (a, b) = (lightest(), lightest());
-        parent[a] = node;
-        parent[b] = node;
-        weight.push(weight[a] + weight[b]);
+        parent[a] = node as u16;
+        parent[b] = node as u16;
+        weight[node] = weight[a] + weight[b];
     }
-    // A parent comes after its children, so depths follow from the root down.
-    let mut depth = vec![0usize; 2 * count - 1];
-    let mut per_depth = vec![0u32; count.max(MAX_BITS) + 1];
+    // A parent comes after its children, so depths follow from the root
+    // down; depths reuse `weight`, whose work is done.
+    let depth = &mut weight;
+    depth[2 * count - 2] = 0;
+    let mut per_depth = [0u32; MAX_SYMBOLS];
     for node in (0..2 * count - 2).rev() {
-        depth[node] = depth[parent[node]] + 1;
+        depth[node] = depth[usize::from(parent[node])] + 1;
         if node < count {
-            per_depth[depth[node]] += 1;
+            per_depth[depth[node] as usize] += 1;
         }
     }
     per_depth
@@ -86,8 +110,9 @@ fn tree_depths(leaves: &[(u32, u16)]) -> Vec<u32> {
 
 /// Moves every leaf deeper than `limit` up to it, then pushes leaves
 /// above it down until the code is complete again (Kraft's sum exactly 1).
-fn limit_lengths(per_length: &mut Vec<u32>, limit: usize) {
-    let too_deep: u32 = per_length.drain(limit + 1..).sum();
+fn limit_lengths(per_length: &mut [u32; MAX_SYMBOLS], limit: usize) {
+    let too_deep: u32 = per_length[limit + 1..].iter().sum();
+    per_length[limit + 1..].fill(0);
     per_length[limit] += too_deep;
     // Kraft's sum less one, in units of 2^-limit: what the hoisted
     // leaves took that was not free.
