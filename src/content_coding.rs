@@ -16,11 +16,15 @@ pub fn accepts_gzip<'a>(lines: impl IntoIterator<Item = &'a str>) -> bool {
         let mut parts = element.split(';');
         let coding = parts.next().unwrap_or_default().trim();
         let Some(weight) = weight(parts) else { continue };
-        let slot = match coding.to_ascii_lowercase().as_str() {
-            "gzip" | "x-gzip" => &mut gzip,
-            "*" => &mut any,
-            "identity" => &mut identity,
-            _ => continue,
+        let is = |name: &str| coding.eq_ignore_ascii_case(name);
+        let slot = if is("gzip") || is("x-gzip") {
+            &mut gzip
+        } else if coding == "*" {
+            &mut any
+        } else if is("identity") {
+            &mut identity
+        } else {
+            continue;
         };
         // A coding listed twice keeps its first weight.
         slot.get_or_insert(weight);

@@ -157,6 +157,7 @@ fn write_symbols(bits: &mut BitWriter, symbols: &[Symbol], litlen: &Code, distan
 /// 3.2.5). Past the first eight lengths, each group of four symbols covers
 /// twice the lengths of the group before, so the symbol follows from the
 /// position of the highest set bit.
+#[inline(never)] // Used twice per match; one copy of the code is enough.
 fn length_symbol(length: usize) -> (usize, u32, u32) {
     let above_3 = length - 3;
     if length == 258 {
@@ -175,6 +176,7 @@ fn length_symbol(length: usize) -> (usize, u32, u32) {
 /// The distance symbol (0 to 29) of a distance (1 to 32,768), with the
 /// value and count of its extra bits: as for lengths, in pairs that
 /// double.
+#[inline(never)] // Used twice per match; one copy of the code is enough.
 fn distance_symbol(distance: usize) -> (usize, u32, u32) {
     let above_1 = distance - 1;
     if above_1 < 4 {
@@ -245,40 +247,39 @@ impl Counts {
 }
 
 /// A prefix code: each symbol's length and its code, reversed for
-/// [`BitWriter`].
+/// [`BitWriter`]. Room for the largest alphabet, whatever the code's.
 struct Code {
-    lengths: Vec<u8>,
-    codes: Vec<u16>,
+    lengths: [u8; LITLEN_SYMBOLS],
+    codes: [u16; LITLEN_SYMBOLS],
 }
 
 impl Code {
-    fn from_lengths(lengths: Vec<u8>) -> Code {
-        let mut codes = vec![0; lengths.len()];
+    fn from_lengths(lengths: [u8; LITLEN_SYMBOLS]) -> Code {
+        let mut codes = [0; LITLEN_SYMBOLS];
         huffman::canonical_codes(&lengths, &mut codes);
         Code { lengths, codes }
     }
 
     /// The Huffman code of `frequencies` with no code over `limit` bits.
     fn fitted(frequencies: &[u32], limit: usize) -> Code {
-        let mut lengths = vec![0; frequencies.len()];
-        huffman::code_lengths(frequencies, limit, &mut lengths);
+        let mut lengths = [0; LITLEN_SYMBOLS];
+        huffman::code_lengths(frequencies, limit, &mut lengths[..frequencies.len()]);
         Code::from_lengths(lengths)
     }
 
     /// The fixed literal/length code (RFC 1951 section 3.2.6).
     fn fixed_litlen() -> Code {
-        let length = |symbol| match symbol {
-            0..=143 => 8,
-            144..=255 => 9,
-            256..=279 => 7,
-            _ => 8,
-        };
-        Code::from_lengths((0..LITLEN_SYMBOLS).map(length).collect())
+        let mut lengths = [8; LITLEN_SYMBOLS];
+        lengths[144..256].fill(9);
+        lengths[256..280].fill(7);
+        Code::from_lengths(lengths)
     }
 
     /// The fixed distance code: five bits each.
     fn fixed_distance() -> Code {
-        Code::from_lengths(vec![5; DISTANCE_SYMBOLS])
+        let mut lengths = [0; LITLEN_SYMBOLS];
+        lengths[..DISTANCE_SYMBOLS].fill(5);
+        Code::from_lengths(lengths)
     }
 
     /// Writes `symbol`'s code and then `extra_bits` bits of `extra`.
@@ -311,8 +312,12 @@ impl DynamicCodes {
     fn fitted_to(counts: &Counts) -> DynamicCodes {
         let litlen = Code::fitted(&counts.litlen, MAX_BITS);
         let distance = Code::fitted(&counts.distance, MAX_BITS);
-        let sent = [&litlen.lengths[..litlen.used(257)], &distance.lengths[..distance.used(1)]];
-        let runs = run_lengths(&sent.concat());
+        // Both codes' lengths in one list: runs may cross from one to the other.
+        let (litlen_sent, distance_sent) = (litlen.used(257), distance.used(1));
+        let mut sent = [0; LITLEN_SYMBOLS + DISTANCE_SYMBOLS];
+        sent[..litlen_sent].copy_from_slice(&litlen.lengths[..litlen_sent]);
+        sent[litlen_sent..][..distance_sent].copy_from_slice(&distance.lengths[..distance_sent]);
+        let runs = run_lengths(&sent[..litlen_sent + distance_sent]);
         let mut frequencies = [0u32; LENGTH_SYMBOLS];
         for &(symbol, _) in &runs {
             frequencies[usize::from(symbol)] += 1;
