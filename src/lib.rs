@@ -21,7 +21,9 @@
 //!    turns the reports, the [`histogram`]s' readings, the [`telemetry`]
 //!    counts and the [`process`] figures into families, and [`exposition`]
 //!    writes them in the format [`negotiate`] chose from the `Accept`
-//!    header; [`server::connection`] sends head and body in one write.
+//!    header, which [`gzip`] compresses when [`content_coding`] finds that
+//!    the request accepts it; [`server::connection`] sends head and body
+//!    in one write.
 //!
 //! Around them: [`config`] reads flags and the configuration file into
 //! [`target`]s, modules and [`allow`] rules; [`exporter`] keeps what

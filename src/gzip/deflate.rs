@@ -77,7 +77,7 @@ pub fn deflate(input: &[u8], out: &mut Vec<u8>) {
 /// of their own sent first.
 enum Coding {
     Fixed,
-    Dynamic(DynamicCodes),
+    Dynamic(Box<DynamicCodes>),
 }
 
 /// The coding that writes `symbols`, which stand for `bytes`, in the
@@ -93,7 +93,7 @@ fn smallest_coding(bytes: &[u8], symbols: &[Symbol]) -> Option<Coding> {
     } else if fixed_bits <= dynamic_bits {
         Some(Coding::Fixed)
     } else {
-        Some(Coding::Dynamic(dynamic))
+        Some(Coding::Dynamic(Box::new(dynamic)))
     }
 }
 

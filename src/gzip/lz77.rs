@@ -8,8 +8,8 @@
 //! been seen before form a chain, newest first. At each position the
 //! matcher walks a few links of its chain ([`MAX_CHAIN`]), keeps the
 //! longest match, stops early at one long enough ([`NICE_LENGTH`]), and
-//! takes it at once: no lazy look at the next position, as zlib's fastest
-//! levels do. An exposition repeats whole lines and names, so the first
+//! takes it at once, with no lazy look at the next position, as zlib's
+//! fastest levels do too. An exposition repeats whole lines and names, so the first
 //! good match is nearly always the one to take.
 //!
 //! The whole input is in memory, so the window is the input itself: no
@@ -22,9 +22,9 @@
 pub const WINDOW: usize = 32 * 1024;
 /// The longest match DEFLATE codes.
 pub const MAX_MATCH: usize = 258;
-/// The bytes a hash covers, and so the shortest match this matcher takes
-/// (DEFLATE's shortest is three): matches of three bytes would be found
-/// too, nearly all of them worth less than their cost.
+/// The bytes a hash covers, and so the shortest match this matcher takes.
+/// DEFLATE's shortest is three, but a three-byte hash would find matches
+/// of three bytes too, nearly all of them worth less than they cost.
 const HASHED: usize = 4;
 /// How many earlier positions are tried at most for a match.
 const MAX_CHAIN: usize = 4;

@@ -16,7 +16,7 @@
 //! hash chain: a scrape answer costs little more CPU compressed than
 //! plain, and comes within a few percent of zlib's size (`make bench`
 //! prints both). Memory is sized from the input and dropped after it: at
-//! most 128 KiB of chain heads, 128 KiB of links and 96 KiB of symbols.
+//! most 64 KiB of chain heads, 64 KiB of links and 96 KiB of symbols.
 //! No I/O here, and nothing else of the crate.
 
 mod bits;
