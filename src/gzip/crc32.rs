@@ -11,10 +11,9 @@
 //! eight bytes at a time ("slicing by 8"): table `k` holds each byte's
 //! remainder shifted through `k` more zero bytes, so the eight bytes'
 //! contributions are looked up independently and combined with XOR. Those
-//! seven more tables (7 KiB) are derived from the first at the first use,
-//! on the heap, rather than carried in the binary.
-
-use std::sync::OnceLock;
+//! seven more tables (7 KiB) are derived from the first on the stack, in
+//! a few microseconds, for an input long enough to pay for them, rather
+//! than carried in the binary or kept for the life of the process.
 
 /// The generator polynomial, bit-reversed (lowest power in the top bit).
 const POLYNOMIAL: u32 = 0xEDB8_8320;
@@ -44,28 +43,30 @@ const fn byte_table() -> [u32; 256] {
     table
 }
 
+/// Inputs at least this long are worth the slicing tables: building them
+/// costs about what a kilobyte costs byte by byte.
+const SLICING_WORTH: usize = 4096;
+
 /// [`TABLE`], and each byte's remainder after one to seven more zero
 /// bytes: one more byte through the register is one more look-up.
-fn slicing_tables() -> &'static Tables {
-    static TABLES: OnceLock<Box<Tables>> = OnceLock::new();
-    TABLES.get_or_init(|| {
-        let mut tables = Box::new([TABLE; SLICE]);
-        for k in 1..SLICE {
-            for byte in 0..256 {
-                let previous = tables[k - 1][byte];
-                tables[k][byte] = (previous >> 8) ^ TABLE[usize::from(previous as u8)];
-            }
+fn slicing_tables() -> Tables {
+    let mut tables = [TABLE; SLICE];
+    for k in 1..SLICE {
+        for byte in 0..256 {
+            let previous = tables[k - 1][byte];
+            tables[k][byte] = (previous >> 8) ^ TABLE[usize::from(previous as u8)];
         }
-        tables
-    })
+    }
+    tables
 }
 
 /// The CRC-32 of `bytes`.
 pub fn crc32(bytes: &[u8]) -> u32 {
     let mut register = !0u32;
-    let mut chunks = bytes.chunks_exact(SLICE);
-    if chunks.len() > 0 {
+    let mut rest = bytes;
+    if bytes.len() >= SLICING_WORTH {
         let tables = slicing_tables();
+        let mut chunks = bytes.chunks_exact(SLICE);
         for chunk in &mut chunks {
             let low = register ^ u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
             let look = |k: usize, byte: u32| tables[k][(byte & 0xFF) as usize];
@@ -78,8 +79,9 @@ pub fn crc32(bytes: &[u8]) -> u32 {
                 ^ look(1, u32::from(chunk[6]))
                 ^ look(0, u32::from(chunk[7]));
         }
+        rest = chunks.remainder();
     }
-    for &byte in chunks.remainder() {
+    for &byte in rest {
         register = (register >> 8) ^ TABLE[usize::from(register as u8 ^ byte)];
     }
     !register
@@ -121,8 +123,8 @@ mod tests {
 
     #[test]
     fn eight_at_a_time_agrees_with_bit_by_bit_at_every_length() {
-        let bytes: Vec<u8> = (0..300u32).map(|i| (i * 167 + 13) as u8).collect();
-        for length in 0..bytes.len() {
+        let bytes: Vec<u8> = (0..5000u32).map(|i| (i * 167 + 13) as u8).collect();
+        for length in (0..300).chain(SLICING_WORTH - 10..bytes.len()) {
             assert_eq!(crc32(&bytes[..length]), bitwise(&bytes[..length]), "length {length}");
         }
     }
