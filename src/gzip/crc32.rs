@@ -52,9 +52,9 @@ const SLICING_WORTH: usize = 4096;
 fn slicing_tables() -> Tables {
     let mut tables = [TABLE; SLICE];
     for k in 1..SLICE {
-        for byte in 0..256 {
-            let previous = tables[k - 1][byte];
-            tables[k][byte] = (previous >> 8) ^ TABLE[usize::from(previous as u8)];
+        let previous = tables[k - 1];
+        for (entry, remainder) in tables[k].iter_mut().zip(previous) {
+            *entry = (remainder >> 8) ^ TABLE[usize::from(remainder as u8)];
         }
     }
     tables
