@@ -9,7 +9,7 @@
 //! - **stored**: the bytes as they are, for input that does not compress,
 //!   which then grows by five bytes per 64 KiB and no more.
 //!
-//! A block ends after [`BLOCK_SYMBOLS`] symbols, so that each part of a
+//! A block ends after `BLOCK_SYMBOLS` symbols, so that each part of a
 //! long input gets codes fitted to it and the symbols kept in memory are
 //! bounded.
 

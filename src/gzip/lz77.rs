@@ -6,8 +6,8 @@
 //! in a table of chain heads; each position also remembers the previous
 //! one with the same hash, so the places where the next bytes may have
 //! been seen before form a chain, newest first. At each position the
-//! matcher walks a few links of its chain ([`MAX_CHAIN`]), keeps the
-//! longest match, stops early at one long enough ([`NICE_LENGTH`]), and
+//! matcher walks a few links of its chain (`MAX_CHAIN`), keeps the
+//! longest match, stops early at one long enough (`NICE_LENGTH`), and
 //! takes it at once, with no lazy look at the next position, as zlib's
 //! fastest levels do too. An exposition repeats whole lines and names, so the first
 //! good match is nearly always the one to take.

@@ -8,7 +8,7 @@
 //!
 //! - [`lz77`] finds repeats: literal bytes and back-references;
 //! - [`huffman`] makes length-limited canonical prefix codes;
-//! - [`deflate`] writes the symbols in blocks, dynamic, fixed or stored,
+//! - [`deflate`](mod@deflate) writes the symbols in blocks, dynamic, fixed or stored,
 //!   whichever is smallest, through [`bits`];
 //! - [`crc32`] checks the whole.
 //!
@@ -19,11 +19,11 @@
 //! most 64 KiB of chain heads, 64 KiB of links and 96 KiB of symbols.
 //! No I/O here, and nothing else of the crate.
 
-mod bits;
+pub mod bits;
 pub mod crc32;
-mod deflate;
-mod huffman;
-mod lz77;
+pub mod deflate;
+pub mod huffman;
+pub mod lz77;
 
 #[cfg(test)]
 pub(crate) mod inflate;
