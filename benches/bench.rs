@@ -25,6 +25,9 @@
 //! 11. the cost a byte of finding the end of a counter reply that comes a
 //!     byte a read, at 64 KiB against 4 KiB: linear, not quadratic (the
 //!     library's code, so measured once).
+//! 12. a 100-target scrape gzipped: its size against zlib level 1's on
+//!     the same body (Python's `gzip.compress(body, 1)`), and the CPU of a
+//!     gzipped scrape against a plain one, two exporters scraped in turn.
 //!
 //! **The CPU floor** is what any exporter must spend to answer the same
 //! scrape, measured in this run by this process on the thread doing the
@@ -277,6 +280,14 @@ const FIGURES: &[Figure] = &[
         title: "11. the end of a counter reply a byte a read (json::ValueEnd): 64 KiB vs 4 KiB",
         rows: &[Heading { name: "11 reply end, per byte, 64 vs 4 KiB", target: "≤1.5×" }],
         measure: figure_reply_end,
+    },
+    Figure {
+        title: "12. gzip of a 100-target scrape: size against zlib level 1, CPU against plain",
+        rows: &[
+            Heading { name: "12 gzip size / zlib -1, 100 targets", target: "≤1.15×" },
+            Heading { name: "12 CPU gzipped / plain, 100 targets", target: "≤1.25×" },
+        ],
+        measure: figure_gzip,
     },
 ];
 
@@ -1457,6 +1468,144 @@ fn fastest_of(runs: usize, find: impl Fn() -> bool) -> Duration {
         })
         .min()
         .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------
+// 11: gzip.
+
+const GZIP_TARGETS: usize = 100;
+const GZIP_VS_ZLIB_1: f64 = 1.15;
+const GZIP_CPU_VS_PLAIN: f64 = 1.25;
+
+/// Two exporters of the same 100 targets, one scraped plain and one with
+/// `Accept-Encoding: gzip`, in turns of `CPU_ROUND` for `CPU_ROUNDS`
+/// rounds; their CPU per scrape compared. The last gzipped answer is read
+/// back by the system's `gzip -d` and that body compressed again by
+/// Python's zlib at level 1 in a gzip frame, the yardstick.
+fn figure_gzip(bench: &Bench, binary: &Binary) -> Result<Vec<Cell>> {
+    /// Answers to `GET /metrics` on one kept-alive connection: the
+    /// `Content-Encoding` and the body's bytes.
+    struct Scraper(TcpStream, Vec<u8>);
+    impl Scraper {
+        fn scrape(&mut self, accept_encoding: &str) -> Result<(Option<String>, Vec<u8>)> {
+            let request = format!(
+                "GET /metrics HTTP/1.1\r\nHost: bench\r\nAccept-Encoding: {accept_encoding}\r\n\r\n"
+            );
+            self.0.write_all(request.as_bytes())?;
+            let mut chunk = [0; 64 * 1024];
+            loop {
+                if let Some(at) = find(&self.1, b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&self.1[..at]).to_ascii_lowercase();
+                    let header = |name: &str| {
+                        head.lines()
+                            .find_map(|line| Some(line.strip_prefix(name)?.trim().to_string()))
+                    };
+                    let length: usize = header("content-length:")
+                        .and_then(|value| value.parse().ok())
+                        .ok_or("no Content-Length")?;
+                    if self.1.len() >= at + 4 + length {
+                        let body = self.1[at + 4..at + 4 + length].to_vec();
+                        self.1.drain(..at + 4 + length);
+                        return Ok((header("content-encoding:"), body));
+                    }
+                }
+                let read = self.0.read(&mut chunk)?;
+                if read == 0 {
+                    return Err("the exporter closed the connection".into());
+                }
+                self.1.extend_from_slice(&chunk[..read]);
+            }
+        }
+    }
+    /// `input` through `command`'s standard input; its standard output.
+    fn filter(command: &mut Command, input: &[u8]) -> Result<Vec<u8>> {
+        let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
+        let mut stdin = child.stdin.take().ok_or("no stdin")?;
+        let input = input.to_vec();
+        let writer = thread::spawn(move || stdin.write_all(&input));
+        let output = child.wait_with_output()?;
+        writer.join().map_err(|_| "writer panicked")??;
+        if !output.status.success() {
+            return Err(format!("{command:?} failed: {}", output.status).into());
+        }
+        Ok(output.stdout)
+    }
+
+    let config = bench.config("gzip", &bench.fast_targets(GZIP_TARGETS), "")?;
+    let exporters = [
+        Exporter::start(&binary.path, &config, &[])?,
+        Exporter::start(&binary.path, &config, &[])?,
+    ];
+    let encodings = ["identity", "gzip"];
+    let mut scrapers = Vec::new();
+    let mut last = Vec::new();
+    for (exporter, encoding) in exporters.iter().zip(encodings) {
+        let stream = TcpStream::connect_timeout(&exporter.addr, IO_TIMEOUT)?;
+        stream.set_read_timeout(Some(IO_TIMEOUT))?;
+        let mut scraper = Scraper(stream, Vec::new());
+        for _ in 0..WARM_UP {
+            let (coding, body) = scraper.scrape(encoding)?;
+            if coding.as_deref() != (encoding == "gzip").then_some("gzip") {
+                return Err(format!("asked for {encoding}, got Content-Encoding {coding:?}").into());
+            }
+            if encoding == "gzip" {
+                last = body;
+            }
+        }
+        scrapers.push((scraper, process_cpu(exporter.pid)?, 0usize));
+    }
+    for _ in 0..CPU_ROUNDS {
+        for ((scraper, _, count), encoding) in scrapers.iter_mut().zip(encodings) {
+            let start = Instant::now();
+            while start.elapsed() < CPU_ROUND {
+                let (_, body) = scraper.scrape(encoding)?;
+                if encoding == "gzip" {
+                    last = body;
+                }
+                *count += 1;
+            }
+        }
+    }
+    let mut per_scrape = Vec::new();
+    for ((_, before, count), exporter) in scrapers.iter().zip(&exporters) {
+        per_scrape
+            .push(process_cpu(exporter.pid)?.saturating_sub(*before) / (*count).max(1) as u32);
+    }
+    let cpu_ratio = ratio(per_scrape[1], per_scrape[0]);
+
+    let body = filter(Command::new("gzip").arg("-dc"), &last)?;
+    if count_successes(&String::from_utf8_lossy(&body)) != GZIP_TARGETS {
+        return Err("the gzipped scrape does not read back to 100 successful probes".into());
+    }
+    let zlib = "import gzip, sys; sys.stdout.write(str(len(gzip.compress(sys.stdin.buffer.read(), 1, mtime=0))))";
+    let zlib_size: usize =
+        String::from_utf8(filter(Command::new("python3").args(["-c", zlib]), &body)?)?
+            .trim()
+            .parse()?;
+    let size_ratio = last.len() as f64 / zlib_size as f64;
+    println!(
+        "{} {} B plain → {} B gzipped ({:.1}×); zlib level 1: {zlib_size} B; ours / zlib's = {size_ratio:.3}",
+        say(binary),
+        body.len(),
+        last.len(),
+        body.len() as f64 / last.len() as f64
+    );
+    println!(
+        "{} CPU per scrape: {:.1} µs plain ({} scrapes), {:.1} µs gzipped ({} scrapes) = {cpu_ratio:.3}×",
+        say(binary),
+        us(per_scrape[0]),
+        scrapers[0].2,
+        us(per_scrape[1]),
+        scrapers[1].2
+    );
+    Ok(vec![
+        Cell::at_most(format!("{} B = {size_ratio:.2}×", last.len()), size_ratio, GZIP_VS_ZLIB_1),
+        Cell::at_most(
+            format!("{:.0} µs = {cpu_ratio:.2}×", us(per_scrape[1])),
+            cpu_ratio,
+            GZIP_CPU_VS_PLAIN,
+        ),
+    ])
 }
 
 // ---------------------------------------------------------------------------

@@ -421,6 +421,18 @@ check "up is 1 for the exporter, its two probe targets, six sharded targets and 
 check "probe_success is 1 for both targets on /metrics" all_ones 'probe_success{job="probe_exporter"}' 2
 check "probe_success is 1 for both targets on /probe" all_ones 'probe_success{job="probe"}' 2
 
+# Prometheus asks for gzip with every scrape, and `up` above says it read
+# the answers; the same request from curl comes back gzipped, and inflates.
+answers_gzip() {
+    local head
+    head=$(curl -sS -D - -o "$WORK/metrics.gz" -H 'Accept-Encoding: gzip' \
+        "http://$EXPORTER/metrics") || return 1
+    echo "$head"
+    grep -qi '^content-encoding: gzip' <<<"$head" &&
+        gzip -dc "$WORK/metrics.gz" | grep -q '^probe_success{'
+}
+check "a scrape that accepts gzip, as Prometheus's does, is gzipped and inflates" answers_gzip
+
 # Succeeds when each of the COUNT series of EXPRESSION grows between two
 # queries three scrape intervals apart.
 series_grow() {

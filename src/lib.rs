@@ -22,7 +22,9 @@
 //!    [`native_histogram`]), the [`telemetry`] counts and the [`process`]
 //!    figures into families, and [`exposition`]
 //!    writes them in the format [`negotiate`] chose from the `Accept`
-//!    header; [`server::connection`] sends head and body in one write.
+//!    header, which [`gzip`] compresses when [`content_coding`] finds that
+//!    the request accepts it; [`server::connection`] sends head and body
+//!    in one write.
 //!
 //! Around them: [`config`] reads flags and the configuration file into
 //! [`target`]s, modules and [`allow`] rules; [`exporter`] keeps what
@@ -49,6 +51,8 @@ pub mod time;
 pub mod exposition;
 pub mod metrics;
 pub mod negotiate;
+pub mod content_coding;
+pub mod gzip;
 
 pub mod config;
 pub mod target;

@@ -82,6 +82,7 @@ fn apply_web_flag(config: &mut Config, flag: &str, flags: &mut Flags) -> Result<
     match flag {
         "--web.listen-address" => config.listen_addresses.push(listen_value(flag, flags)?),
         "--web.systemd-socket" => config.systemd_socket = true,
+        "--web.disable-compression" => config.disable_compression = true,
         "--web.telemetry-path" => {
             let path = flags.value(flag)?;
             check_telemetry_path(&path).map_err(|message| flag_error(flag, message))?;
@@ -313,6 +314,16 @@ mod tests {
         assert_eq!(config.listen_addresses, [":10013"]);
         assert_eq!(config.telemetry_path, "/metrics");
         assert!(config.targets.is_empty() && config.allow.is_empty());
+    }
+
+    #[test]
+    fn compression_is_on_unless_a_flag_turns_it_off() {
+        assert!(!serve("").disable_compression);
+        assert!(serve("--web.disable-compression").disable_compression);
+        check_flag_error(
+            "--web.disable-compression=true",
+            "flag --web.disable-compression: takes no value, found `true`",
+        );
     }
 
     #[test]

@@ -76,6 +76,9 @@ pub struct Config {
     pub listen_addresses: Vec<String>,
     /// Take the listening sockets from systemd (fd 3 on) instead.
     pub systemd_socket: bool,
+    /// Answer in plain text even when the request accepts gzip
+    /// (`--web.disable-compression`).
+    pub disable_compression: bool,
     /// The path that answers with every target's metrics, `/metrics` by
     /// default.
     pub telemetry_path: String,
@@ -113,6 +116,7 @@ impl Default for Config {
         Config {
             listen_addresses: vec![format!(":{DEFAULT_PORT}")],
             systemd_socket: false,
+            disable_compression: false,
             telemetry_path: "/metrics".to_string(),
             max_connections: 256,
             max_requests: 40,

@@ -32,6 +32,8 @@ Web:
   --web.idle-timeout DURATION     close a kept-alive connection idle this long (default 5m)
   --web.shutdown-timeout DURATION at a stop, wait this long for scrapes in flight
                                   (default: the longest probe timeout + 1s)
+  --web.disable-compression       answer /metrics and /probe in plain text even when
+                                  the request accepts gzip
 
 Scrapes:
   --scrape.timeout-offset DURATION  answer this long before Prometheus's timeout (default 500ms)

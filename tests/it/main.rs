@@ -17,6 +17,8 @@ mod formats;
 // The protobuf format, read back with a reader of the tests' own.
 mod protobuf;
 mod protobuf_reader;
+// gzip when Accept-Encoding asks for it, read back by the system's gzip.
+mod compression;
 // The /probe endpoint and its allow-list.
 mod probe_endpoint;
 // What /probe?debug=true shows: the reply read and the module's settings.
