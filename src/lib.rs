@@ -48,7 +48,6 @@ pub mod json;
 pub mod time;
 pub mod exposition;
 pub mod metrics;
-pub mod negotiate;
 
 pub mod config;
 pub mod target;

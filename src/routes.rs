@@ -21,11 +21,11 @@ use std::time::{Duration, Instant};
 
 use crate::allow;
 use crate::exporter::{Exporter, ReloadError};
+use crate::exposition::negotiate;
 use crate::exposition::{self, Format, Writer};
 use crate::http::{self, Request, Response, Status, TEXT_HTML};
 use crate::log;
 use crate::metrics::{self, ScrapeReading};
-use crate::negotiate;
 use crate::probe::{trace, Report};
 use crate::process;
 use crate::target::{Address, Module, Target};
