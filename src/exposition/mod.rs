@@ -20,8 +20,8 @@
 //! - the choice: [`negotiate`] reads the `Accept` header into an
 //!   [`Answer`] (`answer.rs`), and [`write_body`] hands the [`Writer`] for
 //!   it to the scrape. A fourth format is one more file and one more arm
-//!   of the writer's `Sink`; a content encoding such as gzip applies to the
-//!   finished body, after this module is done.
+//!   of the writer's `Sink`; a content encoding (gzip) belongs to
+//!   the finished body, outside this module.
 //!
 //! A scrape writes thousands of lines, so this module is built not to
 //! allocate per line: families borrow their names, help texts and labels
