@@ -402,7 +402,7 @@ impl Loaded {
     pub fn latencies(&self) -> Vec<Option<HistogramValue>> {
         self.histories
             .iter()
-            .map(|history| lock(history).latency.as_ref().map(Histogram::reading))
+            .map(|history| lock(history).latency.as_ref().map(Histogram::snapshot))
             .collect()
     }
 }

@@ -17,12 +17,13 @@
 //! 4. Each probe resolves, connects, reads and parses, each step timed; it
 //!    uses [`json`] and [`time`] to read what
 //!    services say.
-//! 5. [`metrics`], the one list of every family the exporter writes,
-//!    turns the reports, the [`histogram`]s' readings (each with its
-//!    [`native_histogram`]), the [`telemetry`] counts and the [`process`]
-//!    figures into families, and [`exposition`]
-//!    writes them in the format [`negotiate`] chose from the `Accept`
-//!    header; [`server::connection`] sends head and body in one write.
+//! 5. [`metrics`], the one list of every family the exporter writes
+//!    ([`metrics::schema`]), turns ([`metrics::write`](mod@metrics::write)) the reports, the
+//!    [`histogram`]s' snapshots (each with its [`histogram::native`]
+//!    buckets), the [`telemetry`] counts and the [`process`] figures into
+//!    families, and [`exposition`] writes them in the format
+//!    [`exposition::negotiate`] chose from the `Accept` header;
+//!    [`server::connection`] sends head and body in one write.
 //!
 //! Around them: [`config`] reads flags and the configuration file into
 //! [`target`]s, modules and [`allow`] rules; [`exporter`] keeps what

@@ -58,7 +58,7 @@ impl std::error::Error for BucketsError {}
 /// # Errors
 ///
 /// When an entry is blank or not a number, or the bounds are not valid for
-/// [`Histogram::new`].
+/// [`Histogram::new`](super::Histogram::new).
 pub fn parse_buckets(text: &str) -> Result<Vec<f64>, BucketsError> {
     if text.trim().is_empty() {
         return Err(BucketsError::Empty);

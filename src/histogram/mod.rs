@@ -25,7 +25,7 @@ use bounds::check_bounds;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Histogram {
     /// The upper bounds of the finite buckets: finite and strictly
-    /// increasing, shared with every reading.
+    /// increasing, shared with every snapshot.
     bounds: Arc<BucketBounds>,
     /// Observations per bucket, not cumulative, with one more entry than
     /// `bounds` for the `+Inf` bucket.
@@ -80,7 +80,7 @@ impl Histogram {
     /// observations less than or equal to it, and the count, sum and
     /// creation time; and the native buckets, if kept, for the protobuf
     /// format.
-    pub fn reading(&self) -> HistogramValue {
+    pub fn snapshot(&self) -> HistogramValue {
         let mut running_count = 0;
         // `bounds` is one shorter than `counts`: the `+Inf` count is left out.
         let cumulative = self.counts[..self.bounds.values().len()]
@@ -96,7 +96,7 @@ impl Histogram {
             count: self.count(),
             sum: self.sum,
             created: Some(self.created),
-            native: self.native.as_ref().map(NativeHistogram::reading),
+            native: self.native.as_ref().map(NativeHistogram::snapshot),
         }
     }
 
@@ -133,8 +133,8 @@ mod tests {
     use crate::histogram::native::DEFAULT_SCHEMA;
 
     fn cumulative(histogram: &Histogram) -> Vec<(f64, u64)> {
-        let reading = histogram.reading();
-        reading.bounds.values().iter().copied().zip(reading.cumulative).collect()
+        let snapshot = histogram.snapshot();
+        snapshot.bounds.values().iter().copied().zip(snapshot.cumulative).collect()
     }
 
     #[track_caller]
@@ -219,14 +219,14 @@ mod tests {
     fn a_native_histogram_sees_what_the_classic_buckets_see() {
         let plain = Histogram::new(DEFAULT_BUCKETS.to_vec(), 0.0).unwrap();
         let mut both = plain.clone().with_native(Some(DEFAULT_SCHEMA));
-        assert_eq!(plain.reading().native, None, "no native histogram unless asked for");
+        assert_eq!(plain.snapshot().native, None, "no native histogram unless asked for");
         for value in [0.001, 0.001, 0.25, f64::NAN] {
             both.observe(value);
         }
-        let reading = both.reading();
-        assert_eq!(reading.count, 3, "NaN is dropped from both");
-        assert_eq!(reading.cumulative[2], 2, "the classic buckets are as before");
-        let native = reading.native.expect("kept");
+        let snapshot = both.snapshot();
+        assert_eq!(snapshot.count, 3, "NaN is dropped from both");
+        assert_eq!(snapshot.cumulative[2], 2, "the classic buckets are as before");
+        let native = snapshot.native.expect("kept");
         // At schema 3, 0.001 is in bucket −79 and 0.25 = 2^−2 ends bucket −16.
         assert_eq!(native.schema, 3);
         assert_eq!(
@@ -245,7 +245,7 @@ mod tests {
             let family = Family::histogram(
                 "probe_latency_seconds",
                 "Latency.",
-                vec![(Labels::new(&[]), histogram.reading())],
+                vec![(Labels::new(&[]), histogram.snapshot())],
             );
             let mut out = String::new();
             let mut writer = Writer::new(&mut out, format);
@@ -259,7 +259,7 @@ mod tests {
             plain.observe(value);
             both.observe(value);
         }
-        assert!(both.reading().native.is_some());
+        assert!(both.snapshot().native.is_some());
         for format in [Format::Prometheus, Format::OpenMetrics] {
             assert_eq!(text(&both, format), text(&plain, format), "{format:?}");
         }

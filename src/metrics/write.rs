@@ -2,8 +2,8 @@
 //! into the families of the [schema](super::schema).
 //!
 //! Nothing here probes, locks or reads a file. The caller gathers what a
-//! scrape found (the reports, the histograms' readings, the counts, the
-//! process's figures) into a [`ScrapeReading`], and [`write_scrape`] writes
+//! scrape found (the reports, the histograms' snapshots, the counts, the
+//! process's figures) into a [`ScrapeData`], and [`write_scrape`] writes
 //! it; [`write_probe`] does the same for one probe of `/probe`. Both write
 //! through a [`Writer`], whichever of the three formats it encodes. Each
 //! family borrows its names and labels from the schema and the targets,
@@ -34,7 +34,7 @@ pub fn spell_target_labels(targets: &[Target]) -> Vec<String> {
 }
 
 /// Everything one `/metrics` scrape found, as plain data.
-pub struct ScrapeReading<'a> {
+pub struct ScrapeData<'a> {
     /// The targets probed, in the configuration's order.
     pub targets: &'a [Target],
     /// The targets' labels, as [`spell_target_labels`] made them.
@@ -66,7 +66,7 @@ pub struct ScrapeReading<'a> {
 /// When `spelled_labels`, `reports` and `latencies` do not each have one
 /// entry per target: a mistake of the caller, which would otherwise drop
 /// targets from the answer unseen.
-pub fn write_scrape(mut writer: Writer, scrape: &ScrapeReading) {
+pub fn write_scrape(mut writer: Writer, scrape: &ScrapeData) {
     let targets = scrape.targets.len();
     assert_eq!(scrape.spelled_labels.len(), targets, "spelled labels per target");
     assert_eq!(scrape.reports.len(), targets, "reports per target");
@@ -198,7 +198,7 @@ fn latency_family<'a>(labels: &[Labels<'a>], latencies: &[Option<HistogramValue>
 }
 
 fn responses_family<'a>(
-    scrape: &ScrapeReading,
+    scrape: &ScrapeData,
     code_labels: &'a [[(&'a str, &'a str); 1]],
 ) -> Family<'a> {
     let series = code_labels
@@ -286,7 +286,7 @@ mod tests {
     }
 
     /// A scrape of the two demo services, as plain data.
-    fn demo_scrape(write: impl FnOnce(&ScrapeReading)) {
+    fn demo_scrape(write: impl FnOnce(&ScrapeData)) {
         let targets = [
             Target::new(
                 "clock",
@@ -304,11 +304,11 @@ mod tests {
         let mut latency = Histogram::new(DEFAULT_BUCKETS.to_vec(), 1.7e9).unwrap();
         latency.observe(reports[0].duration.as_secs_f64());
         let spelled_labels = spell_target_labels(&targets);
-        let scrape = ScrapeReading {
+        let scrape = ScrapeData {
             targets: &targets,
             spelled_labels: &spelled_labels,
             reports: &reports,
-            latencies: &[Some(latency.reading()), None],
+            latencies: &[Some(latency.snapshot()), None],
             scrape_duration: Duration::from_millis(3),
             reload_successful: true,
             reload_success_at: 1.7e9,
