@@ -402,7 +402,7 @@ impl Loaded {
     pub fn latencies(&self) -> Vec<Option<HistogramValue>> {
         self.histories
             .iter()
-            .map(|history| lock(history).latency.as_ref().map(Histogram::reading))
+            .map(|history| lock(history).latency.as_ref().map(Histogram::snapshot))
             .collect()
     }
 }
@@ -517,7 +517,7 @@ mod tests {
             lock(history).latency.as_mut().unwrap().observe(0.001);
         }
         let mut coarser = target("b", 2);
-        coarser.native_schema = crate::native_histogram::Schema::new(0);
+        coarser.native_schema = crate::histogram::Schema::new(0);
         let after = Targets { targets: vec![target("a", 1), coarser], ..Targets::default() };
         let new = Loaded::new(after, Some(&old)).unwrap();
         let latencies = new.latencies();

@@ -17,14 +17,15 @@
 //! 4. Each probe resolves, connects, reads and parses, each step timed; it
 //!    uses [`json`] and [`time`] to read what
 //!    services say.
-//! 5. [`metrics`], the one list of every family the exporter writes,
-//!    turns the reports, the [`histogram`]s' readings (each with its
-//!    [`native_histogram`]), the [`telemetry`] counts and the [`process`]
-//!    figures into families, and [`exposition`]
-//!    writes them in the format [`negotiate`] chose from the `Accept`
-//!    header, which [`gzip`] compresses when [`content_coding`] finds that
-//!    the request accepts it; [`server::connection`] sends head and body
-//!    in one write.
+//! 5. [`metrics`], the one list of every family the exporter writes
+//!    ([`metrics::schema`]), turns ([`metrics::write`](mod@metrics::write)) the reports, the
+//!    [`histogram`]s' snapshots (each with its [`histogram::native`]
+//!    buckets), the [`telemetry`] counts and the [`process`] figures into
+//!    families, and [`exposition`] writes them in the format
+//!    [`exposition::negotiate`] chose from the `Accept` header, which
+//!    [`gzip`] compresses when [`content_coding`] finds that the request
+//!    accepts it;
+//!    [`server::connection`] sends head and body in one write.
 //!
 //! Around them: [`config`] reads flags and the configuration file into
 //! [`target`]s, modules and [`allow`] rules; [`exporter`] keeps what
@@ -50,7 +51,6 @@ pub mod json;
 pub mod time;
 pub mod exposition;
 pub mod metrics;
-pub mod negotiate;
 pub mod content_coding;
 pub mod gzip;
 
@@ -59,7 +59,6 @@ pub mod target;
 pub mod allow;
 pub mod exporter;
 pub mod histogram;
-pub mod native_histogram;
 pub mod telemetry;
 pub mod process;
 pub mod os;

@@ -22,12 +22,12 @@ use std::time::{Duration, Instant};
 use crate::allow;
 use crate::content_coding;
 use crate::exporter::{Exporter, ReloadError};
+use crate::exposition::negotiate;
 use crate::exposition::{self, Format, Writer};
 use crate::gzip;
 use crate::http::{self, Request, Response, Status, TEXT_HTML};
 use crate::log;
-use crate::metrics::{self, ScrapeReading};
-use crate::negotiate;
+use crate::metrics::{self, ScrapeData};
 use crate::probe::{trace, Report};
 use crate::process;
 use crate::target::{Address, Module, Target};
@@ -101,7 +101,7 @@ fn metrics(request: &Request, exporter: &Exporter, arrived: Instant) -> Response
     let latencies = loaded.latencies();
     let (reload_successful, reload_success_at) = exporter.reload_status();
     let responses = exporter.telemetry().responses();
-    let scrape = ScrapeReading {
+    let scrape = ScrapeData {
         targets: &loaded.targets,
         spelled_labels: &loaded.spelled_labels,
         reports: &reports,

@@ -33,7 +33,7 @@ pub struct Target {
     pub buckets: Option<Vec<f64>>,
     /// The schema of the native histogram kept beside those buckets;
     /// `None` (`native_buckets = none`) for none.
-    pub native_schema: Option<crate::native_histogram::Schema>,
+    pub native_schema: Option<crate::histogram::Schema>,
 }
 
 impl Target {
@@ -46,7 +46,7 @@ impl Target {
             timeout: DEFAULT_TIMEOUT,
             kind,
             buckets: Some(DEFAULT_BUCKETS.to_vec()),
-            native_schema: Some(crate::native_histogram::DEFAULT_SCHEMA),
+            native_schema: Some(crate::histogram::native::DEFAULT_SCHEMA),
         }
     }
 }

@@ -17,8 +17,8 @@
 use super::{add_target, check_name, parse_duration, ConfigError};
 use crate::allow::Rule;
 use crate::exposition::is_valid_metric_name;
+use crate::histogram::native::parse_schema;
 use crate::histogram::parse_buckets;
-use crate::native_histogram::parse_schema;
 use std::time::Duration;
 
 use crate::target::{Address, Kind, Module, Target, DEFAULT_TIMEOUT};
@@ -411,7 +411,7 @@ allow = 10.0.0.0/8
 
     #[test]
     fn native_buckets_set_the_schema_or_none() {
-        use crate::native_histogram::{Schema, DEFAULT_SCHEMA};
+        use crate::histogram::native::{Schema, DEFAULT_SCHEMA};
         let target = |settings: &str| {
             let text = format!("[target a]\nkind = daytime\naddress = h:1\n{settings}");
             parse_file(&text, "x.conf").map(|file| file.targets[0].native_schema)

@@ -14,7 +14,7 @@ pub struct BucketSpan {
     pub length: u32,
 }
 
-/// The native part of a histogram reading (no negative buckets: latencies
+/// The native part of a histogram snapshot (no negative buckets: latencies
 /// are never negative).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NativeBuckets {

@@ -12,12 +12,12 @@ use std::collections::HashSet;
 use std::panic::{self, AssertUnwindSafe};
 
 use probe_exporter::config::{self, ConfigError};
+use probe_exporter::exposition::negotiate;
 use probe_exporter::exposition::{
     self, CounterValue, Family, Format, HistogramValue, Labels, Samples, StateSetValue,
 };
 use probe_exporter::http::{self, Parsed};
 use probe_exporter::json::{self, Value};
-use probe_exporter::negotiate;
 use probe_exporter::time::{self, Offset};
 
 /// Cases per property: enough to reach odd corners, few enough that every

@@ -285,7 +285,7 @@ impl NativeHistogram {
 
     /// The buckets as the protobuf format carries them: the populated ones
     /// as spans and deltas, one empty span when there are none.
-    pub fn reading(&self) -> NativeBuckets {
+    pub fn snapshot(&self) -> NativeBuckets {
         let (positive_spans, positive_deltas) = spans_and_deltas(self.first_index, &self.counts);
         NativeBuckets {
             schema: self.schema.value(),
@@ -625,23 +625,23 @@ mod tests {
     }
 
     #[track_caller]
-    fn check_reading(s: i32, observations: &[f64], spans: &[(i32, u32)], deltas: &[i64]) {
+    fn check_snapshot(s: i32, observations: &[f64], spans: &[(i32, u32)], deltas: &[i64]) {
         let mut histogram = NativeHistogram::new(schema(s));
         for &value in observations {
             histogram.observe(value);
         }
-        let reading = histogram.reading();
+        let snapshot = histogram.snapshot();
         let expected: Vec<BucketSpan> =
             spans.iter().map(|&(offset, length)| BucketSpan { offset, length }).collect();
-        assert_eq!(reading.positive_spans, expected, "spans of {observations:?}");
-        assert_eq!(reading.positive_deltas, deltas, "deltas of {observations:?}");
+        assert_eq!(snapshot.positive_spans, expected, "spans of {observations:?}");
+        assert_eq!(snapshot.positive_deltas, deltas, "deltas of {observations:?}");
     }
 
     #[test]
     fn an_empty_histogram_reads_as_one_empty_span() {
-        let reading = NativeHistogram::new(DEFAULT_SCHEMA).reading();
+        let snapshot = NativeHistogram::new(DEFAULT_SCHEMA).snapshot();
         assert_eq!(
-            reading,
+            snapshot,
             NativeBuckets {
                 schema: 3,
                 zero_threshold: ZERO_THRESHOLD,
@@ -655,17 +655,17 @@ mod tests {
     #[test]
     fn spans_join_gaps_of_two_empty_buckets_and_break_at_three() {
         // Schema 0: 1 is in bucket 0, 2 in 1, 16 in 4, 1024 in 10.
-        check_reading(0, &[1.0], &[(0, 1)], &[1]);
-        check_reading(0, &[1.0, 2.0, 2.0], &[(0, 2)], &[1, 1]);
+        check_snapshot(0, &[1.0], &[(0, 1)], &[1]);
+        check_snapshot(0, &[1.0, 2.0, 2.0], &[(0, 2)], &[1, 1]);
         // Buckets 2 and 3 empty: one span, with zero counts for them.
-        check_reading(0, &[1.0, 2.0, 2.0, 16.0], &[(0, 5)], &[1, 1, -2, 0, 1]);
+        check_snapshot(0, &[1.0, 2.0, 2.0, 16.0], &[(0, 5)], &[1, 1, -2, 0, 1]);
         // Buckets 5 to 9 empty: a new span 5 buckets on.
-        check_reading(0, &[1.0, 2.0, 2.0, 16.0, 1024.0], &[(0, 5), (5, 1)], &[1, 1, -2, 0, 1, 0]);
+        check_snapshot(0, &[1.0, 2.0, 2.0, 16.0, 1024.0], &[(0, 5), (5, 1)], &[1, 1, -2, 0, 1, 0]);
         // Three empty buckets (1, 2, 3) break the span.
-        check_reading(0, &[1.0, 16.0], &[(0, 1), (3, 1)], &[1, 0]);
+        check_snapshot(0, &[1.0, 16.0], &[(0, 1), (3, 1)], &[1, 0]);
         // The first span starts at its index, below zero too.
-        check_reading(0, &[0.25, 0.25, 0.5], &[(-2, 2)], &[2, -1]);
-        check_reading(3, &[0.001], &[(-79, 1)], &[1]);
+        check_snapshot(0, &[0.25, 0.25, 0.5], &[(-2, 2)], &[2, -1]);
+        check_snapshot(3, &[0.001], &[(-79, 1)], &[1]);
     }
 
     #[test]
@@ -674,15 +674,15 @@ mod tests {
         for value in [0.0, -0.0, ZERO_THRESHOLD, next_down(ZERO_THRESHOLD), 5e-324, -1e-9] {
             histogram.observe(value);
         }
-        assert_eq!(histogram.reading().zero_count, 6);
-        assert_eq!(histogram.reading().positive_spans, vec![BucketSpan { offset: 0, length: 0 }]);
+        assert_eq!(histogram.snapshot().zero_count, 6);
+        assert_eq!(histogram.snapshot().positive_spans, vec![BucketSpan { offset: 0, length: 0 }]);
         // Just above the threshold: the first bucket above it, −20·8 + 1.
         histogram.observe(next_up(ZERO_THRESHOLD));
         assert_eq!(
-            histogram.reading().positive_spans,
+            histogram.snapshot().positive_spans,
             vec![BucketSpan { offset: -159, length: 1 }]
         );
-        assert_eq!(histogram.reading().zero_count, 6);
+        assert_eq!(histogram.snapshot().zero_count, 6);
     }
 
     #[test]
@@ -694,9 +694,9 @@ mod tests {
         assert_eq!(histogram, NativeHistogram::new(DEFAULT_SCHEMA));
     }
 
-    fn total(reading: &NativeBuckets) -> i64 {
+    fn total(snapshot: &NativeBuckets) -> i64 {
         let mut count = 0;
-        reading
+        snapshot
             .positive_deltas
             .iter()
             .map(|delta| {
@@ -704,7 +704,7 @@ mod tests {
                 count
             })
             .sum::<i64>()
-            + reading.zero_count as i64
+            + snapshot.zero_count as i64
     }
 
     #[test]
@@ -722,13 +722,13 @@ mod tests {
         // 1 µs to 100 s is 27 powers of two: schema 2 keeps 108 buckets,
         // schema 3 would need 216.
         assert_eq!(histogram.schema(), schema(2));
-        assert_eq!(total(&histogram.reading()), 5_000);
+        assert_eq!(total(&histogram.snapshot()), 5_000);
         // The merged buckets are those a histogram made at schema 2 fills.
         let mut direct = NativeHistogram::new(schema(2));
         for &value in &observations {
             direct.observe(value);
         }
-        assert_eq!(histogram.reading(), direct.reading());
+        assert_eq!(histogram.snapshot(), direct.snapshot());
     }
 
     #[test]
@@ -739,12 +739,12 @@ mod tests {
         // From bucket −10 to 2^1024's next, 1035 powers of two apart: at
         // schema −3, eight powers per bucket, that is 131 buckets.
         assert_eq!(histogram.schema(), schema(-3));
-        let reading = histogram.reading();
+        let snapshot = histogram.snapshot();
         assert_eq!(
-            reading.positive_spans,
+            snapshot.positive_spans,
             vec![BucketSpan { offset: -1, length: 1 }, BucketSpan { offset: 129, length: 1 },]
         );
-        assert_eq!(reading.positive_deltas, vec![1, 0]);
+        assert_eq!(snapshot.positive_deltas, vec![1, 0]);
         assert_eq!(bucket_index(f64::INFINITY, schema(-3)), 129);
     }
 
