@@ -36,10 +36,14 @@ pub struct Exporter {
     config: Config,
     telemetry: Telemetry,
     loaded: Mutex<Arc<Loaded>>,
-    /// Held while a reload runs, so that two never interleave; it keeps
-    /// the outcome of the last one.
+    /// Held while a reload runs, so that two never interleave.
+    reloading: Mutex<()>,
+    /// The outcome of the last reload, apart from `reloading`: a scrape
+    /// reads it, and must not wait while a reload reads the file.
     reloads: Mutex<ReloadStatus>,
-    scrapes_in_flight: AtomicUsize,
+    /// `/probe` requests probing now; `/metrics` scrapes are bounded
+    /// apart, as rounds of the [`ProbePool`], so neither starves the other.
+    probes_in_flight: AtomicUsize,
     stopping: AtomicBool,
     notifier: Notifier,
     probes: ProbePool,
@@ -64,6 +68,8 @@ pub struct Loaded {
     /// Each target's labels as written, escaped once here rather than at
     /// every scrape.
     pub spelled_labels: Vec<String>,
+    /// How many sections the configuration file held.
+    file_sections: usize,
 }
 
 struct TargetHistory {
@@ -93,8 +99,18 @@ pub struct ReloadSummary {
 /// Why a reload changed nothing.
 #[derive(Debug)]
 pub enum ReloadError {
+    /// There is no `--config.file`: nothing to read again.
+    NoFile,
     /// The file (or a flag it clashes with) has a mistake.
     Config(ConfigError),
+    /// The file holds no section, where the running configuration's held
+    /// some: most likely a file caught between truncate and write.
+    Emptied {
+        /// The file's path, as given.
+        path: String,
+        /// The sections the running configuration's file held.
+        running: usize,
+    },
     /// A target's histogram buckets are invalid.
     Buckets(BucketsError),
 }
@@ -102,7 +118,14 @@ pub enum ReloadError {
 impl std::fmt::Display for ReloadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            ReloadError::NoFile => f.write_str("nothing to reload: no --config.file was given"),
             ReloadError::Config(err) => err.fmt(f),
+            ReloadError::Emptied { path, running } => write!(
+                f,
+                "{path} holds no section, where the running configuration has {running}: \
+                 taken for a file caught while it is written, and not loaded \
+                 (to probe nothing, leave an empty [probe] section in it)"
+            ),
             ReloadError::Buckets(err) => write!(f, "bad histogram buckets: {err}"),
         }
     }
@@ -119,14 +142,15 @@ impl Exporter {
         notifier: Notifier,
     ) -> Result<Exporter, BucketsError> {
         let loaded = Loaded::new(targets, None)?;
-        let probes = ProbePool::new(config.scrape_concurrency);
+        let probes = ProbePool::new(config.scrape_concurrency, config.max_requests);
         Ok(Exporter {
             probes,
             config,
             telemetry: Telemetry::new(),
             loaded: Mutex::new(Arc::new(loaded)),
+            reloading: Mutex::new(()),
             reloads: Mutex::new(ReloadStatus { successful: true, success_at: unix_now() }),
-            scrapes_in_flight: AtomicUsize::new(0),
+            probes_in_flight: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             notifier,
             last_scrape_size: AtomicUsize::new(0),
@@ -159,13 +183,25 @@ impl Exporter {
     /// targets and the allow-list at once; a bad one changes nothing. Either
     /// way the outcome is logged, and systemd hears `RELOADING=1` before and
     /// `READY=1` after.
+    ///
+    /// A file with no section at all is bad when the running one had any:
+    /// a writer that rewrites the file in place leaves it empty for a
+    /// moment, and a reload then would silently drop every target and its
+    /// history. An empty `[probe]` section says "nothing" on purpose.
+    ///
+    /// Without a file there is nothing to reload: that is said, and the
+    /// status of the last reload is left as it was.
     pub fn reload(&self) -> Result<ReloadSummary, ReloadError> {
-        let mut status = lock(&self.reloads);
+        if self.config.config_file.is_none() {
+            log::warn("nothing to reload: no --config.file was given", &[]);
+            return Err(ReloadError::NoFile);
+        }
+        let _turn = lock(&self.reloading);
         self.notifier.reloading();
         let result = self.load_again();
         match &result {
             Ok(summary) => {
-                *status = ReloadStatus { successful: true, success_at: unix_now() };
+                *lock(&self.reloads) = ReloadStatus { successful: true, success_at: unix_now() };
                 log::info(
                     "reloaded the configuration",
                     &[
@@ -176,7 +212,7 @@ impl Exporter {
                 );
             }
             Err(err) => {
-                status.successful = false;
+                lock(&self.reloads).successful = false;
                 log::error("reload failed; the configuration is unchanged", &[("err", err)]);
             }
         }
@@ -187,6 +223,10 @@ impl Exporter {
     fn load_again(&self) -> Result<ReloadSummary, ReloadError> {
         let targets = config::load_targets(&self.config).map_err(ReloadError::Config)?;
         let old = self.loaded();
+        if targets.file_sections == 0 && old.file_sections > 0 {
+            let path = self.config.config_file.clone().unwrap_or_default();
+            return Err(ReloadError::Emptied { path, running: old.file_sections });
+        }
         let new = Loaded::new(targets, Some(&old)).map_err(ReloadError::Buckets)?;
         let summary = ReloadSummary {
             targets: new.targets.len(),
@@ -201,22 +241,24 @@ impl Exporter {
         Ok(summary)
     }
 
-    /// Claims a place for one scrape, or `None` if `--web.max-requests`
-    /// scrapes are already running. The place is freed when dropped.
-    pub fn begin_scrape(&self) -> Option<ScrapeSlot<'_>> {
+    /// Claims a place for one `/probe` request, or `None` if
+    /// `--web.max-requests` are already probing. The place is freed when
+    /// dropped. `/metrics` has a share of its own: at most as many rounds
+    /// of probes ([`ProbePool::join_or_start`]).
+    pub fn begin_probe(&self) -> Option<ProbeSlot<'_>> {
         let max = self.config.max_requests;
         let claimed = self
-            .scrapes_in_flight
+            .probes_in_flight
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
             .is_ok();
         // `then`, not `then_some`: the slot must exist only if the claim
         // succeeded, because dropping a slot releases a place.
-        claimed.then(|| ScrapeSlot { in_flight: &self.scrapes_in_flight })
+        claimed.then(|| ProbeSlot { in_flight: &self.probes_in_flight })
     }
 
-    /// How many scrapes are running now.
-    pub fn scrapes_in_flight(&self) -> usize {
-        self.scrapes_in_flight.load(Ordering::Acquire)
+    /// How many `/probe` requests are probing now.
+    pub fn probes_in_flight(&self) -> usize {
+        self.probes_in_flight.load(Ordering::Acquire)
     }
 
     /// Marks the exporter as stopping: `/-/ready` answers 503 from now on,
@@ -294,7 +336,8 @@ pub const MIN_KEPT_OUTPUT: usize = 4 << 10;
 
 impl Loaded {
     /// The targets with their histories: each taken over from `previous`
-    /// where a target of the same name, kind, address and buckets was
+    /// where a target of the same name, kind, address and buckets (classic
+    /// and native) was
     /// there, new otherwise.
     fn new(targets: Targets, previous: Option<&Loaded>) -> Result<Loaded, BucketsError> {
         let started_at = unix_now();
@@ -305,7 +348,10 @@ impl Loaded {
                 Some(history) => Ok(history),
                 None => {
                     let latency = match &target.buckets {
-                        Some(bounds) => Some(Histogram::new(bounds.clone(), started_at)?),
+                        Some(bounds) => Some(
+                            Histogram::new(bounds.clone(), started_at)?
+                                .with_native(target.native_schema),
+                        ),
                         None => None,
                     };
                     Ok(Arc::new(Mutex::new(TargetHistory { latency, last_outcome: None })))
@@ -314,6 +360,7 @@ impl Loaded {
             .collect::<Result<_, BucketsError>>()?;
         Ok(Loaded {
             spelled_labels: metrics::spell_target_labels(&targets.targets),
+            file_sections: targets.file_sections,
             targets: targets.targets.into(),
             allow: targets.allow,
             modules: targets.modules,
@@ -328,6 +375,7 @@ impl Loaded {
                 && old.kind == target.kind
                 && old.address == target.address
                 && old.buckets == target.buckets
+                && old.native_schema == target.native_schema
         };
         let idx = self.targets.iter().position(continues)?;
         Some(Arc::clone(&self.histories[idx]))
@@ -354,7 +402,7 @@ impl Loaded {
     pub fn latencies(&self) -> Vec<Option<HistogramValue>> {
         self.histories
             .iter()
-            .map(|history| lock(history).latency.as_ref().map(Histogram::reading))
+            .map(|history| lock(history).latency.as_ref().map(Histogram::snapshot))
             .collect()
     }
 }
@@ -389,12 +437,12 @@ fn log_change(target: &Target, before: Option<Outcome>, report: &Report) {
     }
 }
 
-/// One running scrape; dropping it ends it.
-pub struct ScrapeSlot<'a> {
+/// One running `/probe` request; dropping it ends it.
+pub struct ProbeSlot<'a> {
     in_flight: &'a AtomicUsize,
 }
 
-impl Drop for ScrapeSlot<'_> {
+impl Drop for ProbeSlot<'_> {
     fn drop(&mut self) {
         self.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
@@ -411,31 +459,31 @@ mod tests {
     }
 
     #[test]
-    fn caps_scrapes_in_flight() {
+    fn caps_probes_in_flight() {
         let exporter = exporter(Config { max_requests: 2, ..Config::default() });
-        let first = exporter.begin_scrape();
-        let second = exporter.begin_scrape();
+        let first = exporter.begin_probe();
+        let second = exporter.begin_probe();
         assert!(first.is_some() && second.is_some());
-        assert!(exporter.begin_scrape().is_none());
+        assert!(exporter.begin_probe().is_none());
         drop(first);
-        assert!(exporter.begin_scrape().is_some());
+        assert!(exporter.begin_probe().is_some());
     }
 
     #[test]
     fn a_refused_scrape_frees_no_place() {
         let exporter = exporter(Config { max_requests: 1, ..Config::default() });
-        let running = exporter.begin_scrape();
+        let running = exporter.begin_probe();
         assert!(running.is_some());
-        assert!(exporter.begin_scrape().is_none(), "the cap is 1");
-        assert_eq!(exporter.scrapes_in_flight(), 1, "the refusal released the running scrape");
+        assert!(exporter.begin_probe().is_none(), "the cap is 1");
+        assert_eq!(exporter.probes_in_flight(), 1, "the refusal released the running probe");
         drop(running);
-        assert_eq!(exporter.scrapes_in_flight(), 0, "idle after the refusal");
+        assert_eq!(exporter.probes_in_flight(), 0, "idle after the refusal");
         for _ in 0..3 {
-            let slot = exporter.begin_scrape();
-            assert!(slot.is_some(), "a scrape after a refusal is refused");
-            assert!(exporter.begin_scrape().is_none(), "the cap is still enforced");
+            let slot = exporter.begin_probe();
+            assert!(slot.is_some(), "a probe after a refusal is refused");
+            assert!(exporter.begin_probe().is_none(), "the cap is still enforced");
         }
-        assert_eq!(exporter.scrapes_in_flight(), 0);
+        assert_eq!(exporter.probes_in_flight(), 0);
     }
 
     fn target(name: &str, port: u16) -> Target {
@@ -458,6 +506,24 @@ mod tests {
         assert_eq!(lock(&new.histories[1]).latency.as_ref().unwrap().count(), 1);
         assert!(!Arc::ptr_eq(&new.histories[2], &old.histories[1]), "b is another target now");
         assert_eq!(lock(&new.histories[0]).latency.as_ref().unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_native_histogram_is_read_and_survives_a_reload_unless_its_schema_changed() {
+        let before =
+            Targets { targets: vec![target("a", 1), target("b", 2)], ..Targets::default() };
+        let old = Loaded::new(before, None).unwrap();
+        for history in &old.histories {
+            lock(history).latency.as_mut().unwrap().observe(0.001);
+        }
+        let mut coarser = target("b", 2);
+        coarser.native_schema = crate::histogram::Schema::new(0);
+        let after = Targets { targets: vec![target("a", 1), coarser], ..Targets::default() };
+        let new = Loaded::new(after, Some(&old)).unwrap();
+        let latencies = new.latencies();
+        let native = |idx: usize| latencies[idx].as_ref().and_then(|l| l.native.clone()).unwrap();
+        assert_eq!((native(0).schema, native(0).positive_deltas), (3, vec![1]), "a kept it");
+        assert_eq!((native(1).schema, native(1).positive_deltas), (0, vec![]), "b starts afresh");
     }
 
     #[test]
@@ -497,6 +563,60 @@ mod tests {
         assert_eq!(summary, ReloadSummary { targets: 1, allow_rules: 0, kept: 0 });
         assert_eq!(exporter.loaded().targets[0].name, "b");
         let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn an_emptied_file_keeps_the_targets_and_an_empty_probe_section_is_taken() {
+        let path = std::env::temp_dir()
+            .join(format!("probe_exporter_emptied_{}.conf", std::process::id()));
+        let path_text = path.to_string_lossy().into_owned();
+        let section = "[target a]\nkind = daytime\naddress = 127.0.0.1:13\n";
+        std::fs::write(&path, section).unwrap();
+        let config = Config { config_file: Some(path_text.clone()), ..Config::default() };
+        let targets = config::load_targets(&config).unwrap();
+        let exporter = Exporter::new(config, targets, Notifier::disabled()).unwrap();
+
+        for emptied in ["", "# being rewritten\n"] {
+            std::fs::write(&path, emptied).unwrap();
+            let err = exporter.reload().unwrap_err();
+            assert!(matches!(err, ReloadError::Emptied { running: 1, .. }), "{err}");
+            assert!(err.to_string().starts_with(&format!("{path_text} holds no section")), "{err}");
+            assert_eq!(exporter.loaded().targets.len(), 1, "the target stays");
+            assert!(!exporter.reload_status().0, "the refusal shows");
+        }
+
+        std::fs::write(&path, "[probe]\n").unwrap();
+        assert_eq!(exporter.reload().unwrap().targets, 0, "nothing, said on purpose");
+
+        // Started from an empty file, an empty file loses nothing.
+        std::fs::write(&path, "").unwrap();
+        let config = Config { config_file: Some(path_text), ..Config::default() };
+        let targets = config::load_targets(&config).unwrap();
+        let exporter = Exporter::new(config, targets, Notifier::disabled()).unwrap();
+        assert_eq!(exporter.reload().unwrap().targets, 0);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_scrape_reads_the_reload_status_while_a_reload_runs() {
+        let exporter = exporter(Config::default());
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            // A reload under way: it holds its turn while it reads the
+            // file (at least two reads, config::SETTLE_TIME apart).
+            let turn = lock(&exporter.reloading);
+            scope.spawn(|| done.send(exporter.reload_status()).unwrap());
+            let status = finished.recv_timeout(std::time::Duration::from_secs(5));
+            drop(turn);
+            assert!(matches!(status, Ok((true, _))), "the scrape waited: {status:?}");
+        });
+    }
+
+    #[test]
+    fn without_a_file_there_is_nothing_to_reload() {
+        let exporter = exporter(Config::default());
+        assert!(matches!(exporter.reload(), Err(ReloadError::NoFile)));
+        assert!(exporter.reload_status().0, "no reload failed");
     }
 
     #[test]

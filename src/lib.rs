@@ -17,11 +17,15 @@
 //! 4. Each probe resolves, connects, reads and parses, each step timed; it
 //!    uses [`json`] and [`time`] to read what
 //!    services say.
-//! 5. [`metrics`], the one list of every family the exporter writes,
-//!    turns the reports, the [`histogram`]s' readings, the [`telemetry`]
-//!    counts and the [`process`] figures into families, and [`exposition`]
-//!    writes them in the format [`negotiate`] chose from the `Accept`
-//!    header; [`server::connection`] sends head and body in one write.
+//! 5. [`metrics`], the one list of every family the exporter writes
+//!    ([`metrics::schema`]), turns ([`metrics::write`](mod@metrics::write)) the reports, the
+//!    [`histogram`]s' snapshots (each with its [`histogram::native`]
+//!    buckets), the [`telemetry`] counts and the [`process`] figures into
+//!    families, and [`exposition`] writes them in the format
+//!    [`exposition::negotiate`] chose from the `Accept` header, which
+//!    [`gzip`] compresses when [`content_coding`] finds that the request
+//!    accepts it;
+//!    [`server::connection`] sends head and body in one write.
 //!
 //! Around them: [`config`] reads flags and the configuration file into
 //! [`target`]s, modules and [`allow`] rules; [`exporter`] keeps what
@@ -30,8 +34,9 @@
 //! descriptors or threads; [`demo`] holds the two services of the talk;
 //! [`log`] writes logfmt or JSON; [`version`] says what was built.
 //! [`startup`] runs the lifecycle (start, reload, drain, stop) for `main`,
-//! with the two OS modules of [`os`] that std lacks: [`os::systemd`]
-//! (sockets passed in, readiness) and [`os::signals`] (`sigwait`).
+//! with the OS modules of [`os`] that std lacks: [`os::systemd`]
+//! (sockets passed in, readiness), [`os::signals`] (`sigwait`),
+//! [`os::file_limit`] (`setrlimit`) and [`os::poll`].
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -46,7 +51,8 @@ pub mod json;
 pub mod time;
 pub mod exposition;
 pub mod metrics;
-pub mod negotiate;
+pub mod content_coding;
+pub mod gzip;
 
 pub mod config;
 pub mod target;

@@ -88,8 +88,8 @@ fn read_stat(buffer: &mut [u8]) -> Option<&str> {
 }
 
 /// The soft limit on open files, read once: only `setrlimit` changes it,
-/// which the exporter never calls (a `prlimit` from outside would go
-/// unseen until a restart).
+/// which the exporter calls only at start, before this is read (a
+/// `prlimit` from outside would go unseen until a restart).
 fn max_fds() -> Option<u64> {
     static MAX_FDS: OnceLock<Option<u64>> = OnceLock::new();
     *MAX_FDS.get_or_init(|| {

@@ -7,27 +7,34 @@
 //! | `/`                 | a small HTML page linking to the rest             |
 //! | `/-/healthy`        | 200, as long as the process serves at all         |
 //! | `/-/ready`          | 200 while serving, 503 once stopping              |
-//! | `POST /-/reload`    | read the configuration file again: 200, or 500 and why |
+//! | `POST /-/reload`    | read the configuration file again: 200, or 500 and why; 403 without a file |
 //!
 //! Handlers are plain functions from a request to a [`Response`]; the
 //! connection loop writes it. A failed probe is not an HTTP error: the
-//! scrape still answers 200, with `probe_success 0` in it.
+//! scrape still answers 200, with `probe_success 0` in it. A scrape's
+//! budget counts from the moment its request was read, as Prometheus's
+//! timeout counts from the moment it sent it. `HEAD` of `/metrics` or
+//! `/probe` gets the status and headers a `GET` would, without probing.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::allow;
-use crate::exporter::Exporter;
-use crate::exposition::Format;
+use crate::content_coding;
+use crate::exporter::{Exporter, ReloadError};
+use crate::exposition::negotiate;
+use crate::exposition::{self, Format, Writer};
+use crate::gzip;
 use crate::http::{self, Request, Response, Status, TEXT_HTML};
 use crate::log;
-use crate::metrics::{self, ScrapeReading};
-use crate::negotiate;
-use crate::probe::{self, trace, Report};
+use crate::metrics::{self, ScrapeData};
+use crate::probe::{trace, Report};
 use crate::process;
-use crate::target::{Address, Kind, Module, Target};
+use crate::target::{Address, Module, Target};
 
 /// The answer to `request`.
 pub fn respond(request: &Request, exporter: &Exporter) -> Response {
+    let arrived = Instant::now();
     if !http::is_known_method(&request.method) {
         return Response::text(Status::NOT_IMPLEMENTED, "unknown method");
     }
@@ -38,8 +45,8 @@ pub fn respond(request: &Request, exporter: &Exporter) -> Response {
         return method_not_allowed("GET, HEAD");
     }
     match request.path.as_str() {
-        path if path == exporter.config().telemetry_path => metrics(request, exporter),
-        "/probe" => probe_one(request, exporter),
+        path if path == exporter.config().telemetry_path => metrics(request, exporter, arrived),
+        "/probe" => probe_one(request, exporter, arrived),
         "/" => landing_page(exporter),
         "/-/healthy" => Response::text(Status::OK, "Healthy"),
         "/-/ready" if exporter.is_stopping() => {
@@ -56,13 +63,17 @@ fn method_not_allowed(allowed: &str) -> Response {
 }
 
 /// `POST /-/reload`, as blackbox_exporter has it: a changing request, so
-/// `GET` may not do it.
+/// `GET` may not do it. Without a configuration file there is nothing to
+/// reload, and the answer is `403`, as Prometheus answers a reload it was
+/// not started to take (`--web.enable-lifecycle` off): the request is
+/// understood, and refused by how the process was started.
 fn reload(request: &Request, exporter: &Exporter) -> Response {
     if request.method != "POST" {
         return method_not_allowed("POST");
     }
     match exporter.reload() {
         Ok(_) => Response::text(Status::OK, "reloaded"),
+        Err(err @ ReloadError::NoFile) => Response::text(Status::FORBIDDEN, &err.to_string()),
         Err(err) => Response::text(
             Status::INTERNAL_SERVER_ERROR,
             &format!("failed to reload the configuration: {err}"),
@@ -71,23 +82,26 @@ fn reload(request: &Request, exporter: &Exporter) -> Response {
 }
 
 /// The configured targets' metrics, then the exporter's own.
-fn metrics(request: &Request, exporter: &Exporter) -> Response {
-    let Some(_slot) = exporter.begin_scrape() else {
+/// A scrape that arrives while a round of probes of the same targets is
+/// under way may take its reports ([`crate::scrape`]).
+fn metrics(request: &Request, exporter: &Exporter, arrived: Instant) -> Response {
+    if request.method == "HEAD" {
+        return head_of_exposition(request, exporter);
+    }
+    let loaded = exporter.loaded();
+    let budget = scrape_budget(request, exporter);
+    let Some(round) = exporter.probes().join_or_start(&loaded.targets, arrived, budget) else {
         return too_many_scrapes();
     };
-    let loaded = exporter.loaded();
-    let started = Instant::now();
-    let budget = scrape_budget(request, exporter);
-    // The process's figures are read while the last probes finish.
-    let (reports, process) =
-        exporter.probes().probe_all_and(&loaded.targets, budget, process::read_self);
-    loaded.record(&reports);
-    let scrape_duration = started.elapsed();
+    // The process's figures are read while the probes run.
+    let process = process::read_self();
+    let reports = round.wait(|reports| loaded.record(reports));
+    let scrape_duration = arrived.elapsed();
 
     let latencies = loaded.latencies();
     let (reload_successful, reload_success_at) = exporter.reload_status();
     let responses = exporter.telemetry().responses();
-    let scrape = ScrapeReading {
+    let scrape = ScrapeData {
         targets: &loaded.targets,
         spelled_labels: &loaded.spelled_labels,
         reports: &reports,
@@ -100,11 +114,11 @@ fn metrics(request: &Request, exporter: &Exporter) -> Response {
         process,
     };
     let expected = exporter.scrape_size_hint();
-    let response = exposition_response(request, exporter, expected, |out, format| {
-        metrics::write_scrape(out, &scrape, format)
+    let plain = plain_exposition(request, exporter, expected, |writer| {
+        metrics::write_scrape(writer, &scrape)
     });
-    exporter.remember_scrape_size(response.body.len());
-    response
+    exporter.remember_scrape_size(plain.body.len());
+    gzip_if_accepted(plain, request, exporter)
 }
 
 /// The header in which Prometheus says how long it will wait, in seconds
@@ -140,7 +154,7 @@ fn scrape_budget(request: &Request, exporter: &Exporter) -> Option<Duration> {
 
 /// `/probe?target=HOST:PORT&module=NAME`: the multi-target
 /// pattern of blackbox_exporter, for targets the allow-list admits.
-fn probe_one(request: &Request, exporter: &Exporter) -> Response {
+fn probe_one(request: &Request, exporter: &Exporter, arrived: Instant) -> Response {
     let loaded = exporter.loaded();
     if loaded.allow.is_empty() {
         return Response::text(
@@ -158,12 +172,20 @@ fn probe_one(request: &Request, exporter: &Exporter) -> Response {
             &format!("target `{}` is not in the allow-list", target.address),
         );
     }
-    let Some(_slot) = exporter.begin_scrape() else {
+    if request.method == "HEAD" {
+        if wants_debug(request) {
+            return Response::head_without_body(Status::OK, http::TEXT_PLAIN);
+        }
+        return head_of_exposition(request, exporter);
+    }
+    let Some(_slot) = exporter.begin_probe() else {
         return too_many_scrapes();
     };
     let budget = scrape_budget(request, exporter);
-    let timeout = budget.map_or(target.timeout, |budget| budget.min(target.timeout));
-    let report = probe::run(&target, timeout);
+    let targets: Arc<[Target]> = Arc::new([target]);
+    let keep_reply = if wants_debug(request) { trace::SHOWN_REPLY } else { 0 };
+    let reports = exporter.probes().probe_all(&targets, arrived, budget, keep_reply);
+    let (target, report) = (&targets[0], &reports[0]);
     // The module exists: `probe_target` found it.
     let module = request.query_param("module").unwrap_or_default();
     if let Err(err) = &report.result {
@@ -178,11 +200,24 @@ fn probe_one(request: &Request, exporter: &Exporter) -> Response {
         );
     }
     if wants_debug(request) {
-        return debug_page(&report, &target, module);
+        return debug_page(report, target, module);
     }
-    exposition_response(request, exporter, PROBE_BODY_SIZE, |out, format| {
-        metrics::write_probe(out, &target, &report, format)
+    exposition_response(request, exporter, PROBE_BODY_SIZE, |writer| {
+        metrics::write_probe(writer, target, report)
     })
+}
+
+/// The answer to `HEAD` of an exposition: its status, content type and
+/// content coding, without probing. Its length is known only once the
+/// targets have been probed, so no `Content-Length` is sent rather than a
+/// wrong one.
+fn head_of_exposition(request: &Request, exporter: &Exporter) -> Response {
+    let answer = negotiate::negotiate(request.header("accept"));
+    gzip_if_accepted(
+        Response::head_without_body(Status::OK, answer.content_type()),
+        request,
+        exporter,
+    )
 }
 
 /// `debug=true`, as blackbox_exporter takes it.
@@ -196,18 +231,9 @@ fn wants_debug(request: &Request) -> bool {
 fn debug_page(report: &Report, target: &Target, module: &str) -> Response {
     let mut page = trace::debug_log(report, target, module);
     page.push_str("\n\n\nMetrics that would have been returned:\n");
-    metrics::write_probe(&mut page, target, report, Format::Prometheus);
+    metrics::write_probe(Writer::new(&mut page, Format::Prometheus), target, report);
     page.push_str("\n\n\nModule configuration:\n");
-    page.push_str(&format!("prober: {}\ntimeout: {:?}\n", target.kind.name(), target.timeout));
-    if let Kind::Counter(spec) = &target.kind {
-        page.push_str(&format!(
-            "metric: {}\nrequests_field: {}\nlaunched_field: {}\nlaunched_offset: {}\n",
-            spec.metric,
-            spec.requests_field,
-            spec.launched_field.as_deref().unwrap_or("none"),
-            spec.launched_offset
-        ));
-    }
+    page.push_str(&trace::module_settings(module, target));
     Response::new(Status::OK, http::TEXT_PLAIN, page)
 }
 
@@ -230,19 +256,61 @@ fn probe_target(request: &Request, modules: &[Module]) -> Result<Target, String>
 /// About the size of a `/probe` answer: a counter target's, in OpenMetrics.
 const PROBE_BODY_SIZE: usize = 2 << 10;
 
-/// A 200 whose body `write` fills in the format the request accepts. The
-/// body starts with room for `expected` bytes, so it is not grown step by
-/// step.
+/// A 200 whose body `write` fills in the format (and the escaping of names)
+/// the request accepts. The body starts with room for `expected` bytes, so
+/// it is not grown step by step.
 fn exposition_response(
     request: &Request,
     exporter: &Exporter,
     expected: usize,
-    write: impl FnOnce(&mut String, Format),
+    write: impl FnOnce(Writer),
 ) -> Response {
-    let format = negotiate::negotiate(request.header("accept"));
-    let mut body = exporter.output_buffer(expected);
-    write(&mut body, format);
-    Response::new(Status::OK, format.content_type(), body)
+    let plain = plain_exposition(request, exporter, expected, write);
+    gzip_if_accepted(plain, request, exporter)
+}
+
+/// The answer [`exposition_response`] compresses, as written.
+fn plain_exposition(
+    request: &Request,
+    exporter: &Exporter,
+    expected: usize,
+    write: impl FnOnce(Writer),
+) -> Response {
+    let answer = negotiate::negotiate(request.header("accept"));
+    let body = exposition::write_body(exporter.output_buffer(expected), answer, write);
+    Response::new(Status::OK, answer.content_type(), body)
+}
+
+/// Bodies shorter than this are sent plain: with the head, they fit one
+/// TCP segment (1,460 bytes on Ethernet) either way, so compressing them
+/// saves no packet, only a few bytes, for the CPU and the 18 bytes of
+/// gzip's frame. Every scrape answer is longer (a scrape of no target is
+/// about 4 KB, one probe about 2 KB).
+const MIN_GZIP_BODY: usize = 1024;
+
+/// `response` with its body gzipped when the request accepts gzip, the
+/// body is long enough and `--web.disable-compression` is not given. It
+/// then says `Vary: Accept-Encoding` whether gzipped or not, since the
+/// same request with another `Accept-Encoding` could get other bytes.
+/// The answer to a `HEAD`, whose body was not made, gets the headers its
+/// `GET` would: every exposition is longer than [`MIN_GZIP_BODY`].
+fn gzip_if_accepted(response: Response, request: &Request, exporter: &Exporter) -> Response {
+    if exporter.config().disable_compression {
+        return response;
+    }
+    let mut response = response.with_header("Vary", "Accept-Encoding");
+    let too_short = response.length_known && response.body.len() < MIN_GZIP_BODY;
+    if too_short || !content_coding::accepts_gzip(request.header_values("accept-encoding")) {
+        return response;
+    }
+    if !response.length_known {
+        return response.with_header("Content-Encoding", "gzip");
+    }
+    // A scrape compresses about tenfold; the buffer grows if it must.
+    let mut gzipped = exporter.output_buffer(response.body.len() / 8).into_bytes();
+    gzip::gzip(&response.body, &mut gzipped);
+    exporter.recycle_body(std::mem::replace(&mut response.body, gzipped));
+    response.with_header("Content-Encoding", "gzip")
 }
 
 fn too_many_scrapes() -> Response {
@@ -328,12 +396,28 @@ mod tests {
     }
 
     #[test]
+    fn head_gets_the_headers_of_get_and_no_length_it_cannot_know() {
+        let exporter = exporter();
+        let get = check(&exporter, "GET /metrics HTTP/1.1", 200);
+        let head = check(&exporter, "HEAD /metrics HTTP/1.1", 200);
+        assert_eq!(head.content_type, get.content_type);
+        assert!(!head.length_known && head.body.is_empty(), "{head:?}");
+        let accept = "Accept: application/openmetrics-text;version=1.0.0\r\n";
+        let open = answer_with(&exporter, "HEAD /metrics HTTP/1.1", accept);
+        assert_eq!(open.content_type, Format::OpenMetrics.content_type());
+        let text = String::from_utf8(open.head(true).into_bytes()).unwrap();
+        assert!(!text.to_ascii_lowercase().contains("content-length"), "{text}");
+    }
+
+    #[test]
     fn reload_takes_post_only() {
         let exporter = exporter();
         let get = check(&exporter, "GET /-/reload HTTP/1.1", 405);
         assert!(get.headers.contains(&("Allow", "POST".to_string())), "{get:?}");
-        // No configuration file: reloading reads the flags' targets again.
-        check(&exporter, "POST /-/reload HTTP/1.1", 200);
+        // No configuration file: nothing to reload, and no pretence of it.
+        let nothing = check(&exporter, "POST /-/reload HTTP/1.1", 403);
+        let text = String::from_utf8(nothing.body).unwrap();
+        assert_eq!(text, "nothing to reload: no --config.file was given\n");
     }
 
     #[test]
@@ -362,6 +446,24 @@ mod tests {
         let open = answer_with(&exporter, "GET /metrics HTTP/1.1", accept);
         assert_eq!(open.content_type, Format::OpenMetrics.content_type());
         assert!(open.body.ends_with(b"# EOF\n"), "{:?}", String::from_utf8_lossy(&open.body));
+    }
+
+    #[test]
+    fn an_exposition_is_gzipped_when_the_request_accepts_gzip() {
+        let exporter = exporter();
+        let vary = ("Vary", "Accept-Encoding".to_string());
+        let gzip = ("Content-Encoding", "gzip".to_string());
+        let plain = answer(&exporter, "GET /metrics HTTP/1.1");
+        assert!(plain.headers.contains(&vary) && !plain.headers.contains(&gzip), "{plain:?}");
+        let gzipped = answer_with(&exporter, "GET /metrics HTTP/1.1", "Accept-Encoding: gzip\r\n");
+        assert!(gzipped.headers.contains(&vary) && gzipped.headers.contains(&gzip));
+        let (body, _) = crate::gzip::inflate::gunzip(&gzipped.body).unwrap();
+        assert!(body.starts_with(b"# HELP ") && body.len() > MIN_GZIP_BODY);
+        let refused =
+            answer_with(&exporter, "GET /metrics HTTP/1.1", "Accept-Encoding: gzip;q=0\r\n");
+        assert!(refused.body.starts_with(b"# HELP "));
+        let small = answer_with(&exporter, "GET /-/healthy HTTP/1.1", "Accept-Encoding: gzip\r\n");
+        assert!(small.headers.is_empty() && small.body == b"Healthy\n", "{small:?}");
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! and turns into the exit code. For the exporter, in order:
 //!
 //! 1. **Start.** Load the configuration (a mistake exits 2 before anything
-//!    listens), bind every listen address or take the sockets systemd
-//!    passed, start every thread (signals, server, watchdog), then log
+//!    listens), raise the soft limit on open files to the hard one, bind
+//!    every listen address or take the sockets systemd passed, start
+//!    every thread (signals, server, watchdog), then log
 //!    `listening` per address (a caller that asked for port 0 reads the
 //!    port there, and finds the process whole) and tell systemd `READY=1`.
 //! 2. **Run.** The main thread waits for events: `SIGHUP` reloads the
@@ -19,7 +20,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::TcpListener;
+use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 use std::thread;
@@ -30,12 +31,13 @@ use crate::config::{self, Command, Config, ConfigError, DemoAddresses, Targets, 
 use crate::demo;
 use crate::exporter::Exporter;
 use crate::histogram::BucketsError;
+use crate::limits;
 use crate::log;
 use crate::os::signals::{self, Signal, Signals};
 use crate::os::systemd::{self, ActivationError, Notifier};
 use crate::process;
 use crate::server::{self, Drained, Server};
-use crate::target::{Address, CounterSpec, DaytimeSpec, Kind, Target, DEFAULT_TIMEOUT};
+use crate::target::{Address, CounterSpec, DaytimeSpec, Kind, Target, Zone, DEFAULT_TIMEOUT};
 use crate::version;
 
 /// Why the process could not start or keep running.
@@ -117,8 +119,9 @@ pub fn run(command: Command, signals: Option<Signals>) -> Result<(), Error> {
 fn check_config(config: &Config) -> Result<(), Error> {
     let loaded = config::load_targets(config).map_err(Error::Config)?;
     let mut text = format!(
-        "configuration is valid: {} targets, {} allow rules\n",
+        "configuration is valid: {} targets, {} modules, {} allow rules\n",
         loaded.targets.len(),
+        loaded.modules.len(),
         loaded.allow.len()
     );
     for target in &loaded.targets {
@@ -128,6 +131,14 @@ fn check_config(config: &Config) -> Result<(), Error> {
             target.kind.name(),
             target.address,
             target.timeout
+        ));
+    }
+    for module in &loaded.modules {
+        text.push_str(&format!(
+            "module {}: {} (timeout {:?})\n",
+            module.name,
+            module.kind.name(),
+            module.timeout
         ));
     }
     for rule in &loaded.allow {
@@ -161,6 +172,8 @@ fn serve(
     log::set_format(config.log_format);
     let targets = config::load_targets(&config).map_err(Error::Config)?;
     log_start(&config, &targets);
+    // Before anything counts on it: the server shares it out at start.
+    limits::raise_file_limit();
     let listeners = listen(&config)?;
 
     let notifier = Notifier::from_env();
@@ -301,10 +314,36 @@ fn listen(config: &Config) -> Result<Vec<TcpListener>, Error> {
     config
         .listen_addresses
         .iter()
-        .map(|address| {
-            server::bind(address).map_err(|err| Error::Bind { address: address.clone(), err })
-        })
+        .map(|address| bind(address).map_err(|err| Error::Bind { address: address.clone(), err }))
         .collect()
+}
+
+/// Binds a listen address the flags checked: a zoned one here, with the
+/// interface's index read now (std reads only a numeric zone, and only
+/// in a socket address), any other as the server binds it.
+fn bind(address: &str) -> io::Result<TcpListener> {
+    match zoned_socket_addr(address)? {
+        Some(addr) => TcpListener::bind(addr),
+        None => server::bind(address),
+    }
+}
+
+/// `[fe80::1%eth0]:PORT` or `[fe80::1%2]:PORT` as a socket address whose
+/// scope is the interface's index; `None` for an address without a zone.
+fn zoned_socket_addr(address: &str) -> io::Result<Option<SocketAddr>> {
+    let invalid = |message: String| io::Error::new(io::ErrorKind::InvalidInput, message);
+    let Some((host, port)) = address.strip_prefix('[').and_then(|rest| rest.split_once("]:"))
+    else {
+        return Ok(None);
+    };
+    let Some((ip, zone)) = host.split_once('%') else {
+        return Ok(None);
+    };
+    let ip: Ipv6Addr = ip.parse().map_err(|_| invalid(format!("`{ip}` is not an IPv6 address")))?;
+    let zone = Zone::parse(ip, zone).map_err(|err| invalid(err.to_string()))?;
+    let index = zone.index().map_err(|err| invalid(format!("`%{zone}`: {err}")))?;
+    let port = port.parse().map_err(|_| invalid(format!("`{port}` is not a port")))?;
+    Ok(Some(SocketAddr::V6(SocketAddrV6::new(ip, port, 0, index))))
 }
 
 /// One demo service alone, until a stop signal.
@@ -348,7 +387,7 @@ fn run_demo(
             listener.local_addr().map_err(|err| Error::Bind { address: asked_for.clone(), err })?;
         let address = Address::new(&bound.ip().to_string(), bound.port());
         log::info("demo service listening", &[("service", &kind.name()), ("address", &address)]);
-        config.allow.push(Rule::Host { pattern: address.host.clone(), port: Some(address.port) });
+        config.allow.push(Rule::exactly(&address));
         config.targets.push(Target::new(name, kind, address));
     }
     let start_services: Vec<AfterStart> = vec![
@@ -365,5 +404,31 @@ fn announce_demo(server: &Server) {
 }
 
 fn bind_demo(address: &str) -> Result<TcpListener, Error> {
-    TcpListener::bind(address).map_err(|err| Error::Bind { address: address.to_string(), err })
+    let zoned = zoned_socket_addr(address)
+        .map_err(|err| Error::Bind { address: address.to_string(), err })?;
+    match zoned {
+        Some(addr) => TcpListener::bind(addr),
+        None => TcpListener::bind(address),
+    }
+    .map_err(|err| Error::Bind { address: address.to_string(), err })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zoned_listen_address_binds_with_the_interfaces_index() {
+        let scoped = |text: &str| match zoned_socket_addr(text) {
+            Ok(Some(SocketAddr::V6(addr))) => Some((addr.ip().to_string(), addr.scope_id())),
+            other => panic!("{text}: {other:?}"),
+        };
+        // `lo` is interface 1 on Linux.
+        assert_eq!(scoped("[fe80::1%lo]:9"), Some(("fe80::1".to_string(), 1)));
+        assert_eq!(scoped("[fe80::1%7]:9"), Some(("fe80::1".to_string(), 7)));
+        for unzoned in ["[::1]:9", "127.0.0.1:9", ":9", "localhost:9"] {
+            assert!(matches!(zoned_socket_addr(unzoned), Ok(None)), "{unzoned}");
+        }
+        assert!(zoned_socket_addr("[fe80::1%no-such-if]:9").is_err());
+    }
 }

@@ -21,7 +21,13 @@
 //! 9. 20 concurrent scrapes under a 128 MiB address-space limit, and the
 //!    resident memory left 10 s after a burst of 2 MB scrapes, both with
 //!    the shipped unit's `Environment=` (glibc's malloc settings);
-//! 10. binary sizes.
+//! 10. binary sizes;
+//! 11. the cost a byte of finding the end of a counter reply that comes a
+//!     byte a read, at 64 KiB against 4 KiB: linear, not quadratic (the
+//!     library's code, so measured once);
+//! 12. a 100-target scrape gzipped: its size against zlib level 1's on
+//!     the same body (Python's `gzip.compress(body, 1)`), and the CPU of a
+//!     gzipped scrape against a plain one, two exporters scraped in turn.
 //!
 //! **The CPU floor** is what any exporter must spend to answer the same
 //! scrape, measured in this run by this process on the thread doing the
@@ -79,10 +85,12 @@ mod timing;
 
 // The figures, a file each.
 mod cpu_per_request;
+mod gzip;
 mod instructions;
 mod latency;
 mod marginal_cpu;
 mod memory;
+mod reply_end;
 mod size;
 mod slow_targets;
 mod syscalls;
@@ -110,6 +118,8 @@ const FIGURES: &[Figure] = &[
     threads::FIGURE,
     memory::FIGURE,
     size::FIGURE,
+    reply_end::FIGURE,
+    gzip::FIGURE,
 ];
 
 /// Daytime services the many-target configurations are spread over, so

@@ -21,7 +21,11 @@ pub struct Response {
     pub status: u16,
     /// The server said `Connection: close`.
     pub closes: bool,
+    /// Its `Content-Encoding`, if it has one (`gzip`).
+    pub encoding: Option<String>,
     pub body: String,
+    /// The body as sent, for one that is not text (gzip).
+    pub bytes: Vec<u8>,
 }
 
 /// One kept-alive connection.
@@ -74,10 +78,12 @@ impl Client {
         };
         let length: usize = header("content-length").and_then(|n| n.parse().ok()).unwrap_or(0);
         let closes = header("connection") == Some("close");
+        let encoding = header("content-encoding").map(str::to_string);
         self.fill_until(|buffer| (buffer.len() >= head_end + length).then_some(0))?;
-        let body = String::from_utf8_lossy(&self.buffer[head_end..head_end + length]).into_owned();
+        let bytes = self.buffer[head_end..head_end + length].to_vec();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         self.buffer.drain(..head_end + length);
-        Ok(Response { status, closes, body })
+        Ok(Response { status, closes, encoding, body, bytes })
     }
 
     /// Reads until `complete` finds what it needs in the buffer; returns

@@ -17,6 +17,7 @@
 use super::{add_target, check_name, parse_duration, ConfigError};
 use crate::allow::Rule;
 use crate::exposition::is_valid_metric_name;
+use crate::histogram::native::parse_schema;
 use crate::histogram::parse_buckets;
 use std::time::Duration;
 
@@ -32,6 +33,9 @@ pub struct FileConfig {
     pub allow: Vec<Rule>,
     /// The `[module NAME]` sections, for `/probe?module=NAME`.
     pub modules: Vec<Module>,
+    /// How many sections the file holds, of any kind: none for an empty
+    /// file, or one of comments only.
+    pub sections: usize,
 }
 
 /// Parses the configuration file's text; `path` is only for messages.
@@ -59,6 +63,7 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
         if line.starts_with('[') {
             finish_section(&mut file, std::mem::take(&mut section), path)?;
             section = parse_section_header(line, line_no).map_err(at_line)?;
+            file.sections += 1;
             continue;
         }
         let (key, value) =
@@ -157,6 +162,7 @@ const TARGET_KEYS: &[&str] = &[
     "address",
     "timeout",
     "buckets",
+    "native_buckets",
     "metric",
     "requests_field",
     "launched_field",
@@ -230,6 +236,13 @@ impl Draft {
             }
             None => {}
         }
+        if let Some((schema, line)) = self.get("native_buckets") {
+            target.native_schema = parse_schema(schema).map_err(|err| (line, err.to_string()))?;
+            if target.native_schema.is_some() && target.buckets.is_none() {
+                let message = "`native_buckets` is kept beside the classic buckets, and `buckets = none` keeps no histogram";
+                return Err((line, message.to_string()));
+            }
+        }
         Ok(target)
     }
 
@@ -250,7 +263,7 @@ impl Draft {
         for (key, value, line) in &self.settings {
             let at = |message: String| (*line, message);
             match (key.as_str(), &mut kind) {
-                ("kind" | "address" | "buckets", _) => {}
+                ("kind" | "address" | "buckets" | "native_buckets", _) => {}
                 ("timeout", _) => timeout = parse_duration(value, false).map_err(at)?,
                 ("metric", Kind::Counter(spec)) => {
                     check_counter_name(value).map_err(at)?;
@@ -367,6 +380,14 @@ allow = 10.0.0.0/8
 ";
 
     #[test]
+    fn sections_are_counted_and_an_empty_file_has_none() {
+        assert_eq!(parse_file(EXAMPLE, "x.conf").unwrap().sections, 3);
+        assert_eq!(parse_file("", "x.conf").unwrap().sections, 0);
+        assert_eq!(parse_file("# only a comment\n\n", "x.conf").unwrap().sections, 0);
+        assert_eq!(parse_file("[probe]\n", "x.conf").unwrap().sections, 1);
+    }
+
+    #[test]
     fn a_byte_order_mark_is_skipped() {
         let file = parse_file(&format!("\u{feff}{EXAMPLE}"), "x.conf").unwrap();
         let names: Vec<&str> = file.targets.iter().map(|target| target.name.as_str()).collect();
@@ -386,6 +407,34 @@ allow = 10.0.0.0/8
         );
         assert_eq!(spec.launched_offset.to_string(), "+01:00");
         assert_eq!(file.allow.len(), 2);
+    }
+
+    #[test]
+    fn native_buckets_set_the_schema_or_none() {
+        use crate::histogram::native::{Schema, DEFAULT_SCHEMA};
+        let target = |settings: &str| {
+            let text = format!("[target a]\nkind = daytime\naddress = h:1\n{settings}");
+            parse_file(&text, "x.conf").map(|file| file.targets[0].native_schema)
+        };
+        assert_eq!(target("").unwrap(), Some(DEFAULT_SCHEMA));
+        assert_eq!(target("native_buckets = 4").unwrap(), Schema::new(4));
+        assert_eq!(target("native_buckets = -4").unwrap(), Schema::new(-4));
+        assert_eq!(target("native_buckets = none").unwrap(), None);
+        assert_eq!(target("buckets = none\nnative_buckets = none").unwrap(), None);
+        check_file_error(
+            "[target a]\nkind = daytime\naddress = h:1\nnative_buckets = 9",
+            "x.conf:4: native schema `9` is neither a whole number from -4 to 4 nor `none`",
+        );
+        check_file_error(
+            "[target a]\nkind = daytime\naddress = h:1\nnative_buckets = fine",
+            "x.conf:4: native schema `fine` is neither a whole number from -4 to 4 nor `none`",
+        );
+        check_file_error(
+            "[target a]\nkind = daytime\naddress = h:1\nbuckets = none\nnative_buckets = 3",
+            "x.conf:5: `native_buckets` is kept beside the classic buckets, and `buckets = none` keeps no histogram",
+        );
+        let module = parse_file("[module m]\nkind = daytime\nnative_buckets = 3", "x.conf");
+        assert!(module.is_err(), "a module keeps no histogram");
     }
 
     #[test]
@@ -418,7 +467,7 @@ allow = 10.0.0.0/8
     #[test]
     fn file_errors_name_the_line() {
         check_file_error("kind = daytime", "x.conf:1: `kind` is outside any section");
-        check_file_error("[target a]\nkind = daytime\naddress = h:1\ncolour = red", "x.conf:4: unknown key `colour` in [target a] (known: kind, address, timeout, buckets, metric, requests_field, launched_field, launched_offset, daytime_zone, expect)");
+        check_file_error("[target a]\nkind = daytime\naddress = h:1\ncolour = red", "x.conf:4: unknown key `colour` in [target a] (known: kind, address, timeout, buckets, native_buckets, metric, requests_field, launched_field, launched_offset, daytime_zone, expect)");
         check_file_error("[target a]\nkind = daytime", "x.conf:1: [target a] has no `address`");
         check_file_error(
             "[target a]\nkind = ftp\naddress = h:1",

@@ -11,7 +11,7 @@ use super::DemoAddresses;
 use super::{add_target, check_name, parse_duration, Command, Config, ConfigError};
 use crate::allow::Rule;
 use crate::log;
-use crate::target::{Address, Kind, Target};
+use crate::target::{Address, AddressError, Kind, Target};
 
 fn flag_error(flag: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Flag { flag: flag.to_string(), message: message.into() }
@@ -55,15 +55,26 @@ fn parse_serve(args: &[String]) -> Result<Command, ConfigError> {
             _ => apply_web_flag(&mut config, &flag, &mut flags)?,
         }
     }
-    default_listen_address(&mut config);
+    choose_listeners(&mut config)?;
     Ok(if check_only { Command::CheckConfig(config) } else { Command::Serve(config) })
 }
 
-/// Without any `--web.listen-address`, the default port on every interface.
-fn default_listen_address(config: &mut Config) {
+/// Where to listen: systemd's sockets, or every `--web.listen-address`,
+/// or without either the default port on every interface. Both flags
+/// together are refused: systemd's socket unit says where to listen, and
+/// an address given beside it would be silently dropped.
+fn choose_listeners(config: &mut Config) -> Result<(), ConfigError> {
+    if config.systemd_socket && !config.listen_addresses.is_empty() {
+        return Err(flag_error(
+            "--web.listen-address",
+            "cannot be given with --web.systemd-socket, which takes the sockets systemd \
+             passes (ListenStream= says where); give one or the other",
+        ));
+    }
     if config.listen_addresses.is_empty() {
         config.listen_addresses = Config::default().listen_addresses;
     }
+    Ok(())
 }
 
 /// The flags every running exporter takes, the demo's included.
@@ -71,6 +82,7 @@ fn apply_web_flag(config: &mut Config, flag: &str, flags: &mut Flags) -> Result<
     match flag {
         "--web.listen-address" => config.listen_addresses.push(listen_value(flag, flags)?),
         "--web.systemd-socket" => config.systemd_socket = true,
+        "--web.disable-compression" => config.disable_compression = true,
         "--web.telemetry-path" => {
             let path = flags.value(flag)?;
             check_telemetry_path(&path).map_err(|message| flag_error(flag, message))?;
@@ -128,7 +140,7 @@ fn parse_demo(args: &[String]) -> Result<Command, ConfigError> {
             _ => apply_web_flag(&mut config, &flag, &mut flags)?,
         }
     }
-    default_listen_address(&mut config);
+    choose_listeners(&mut config)?;
     Ok(Command::Demo(config, addresses))
 }
 
@@ -192,19 +204,31 @@ impl<'a> Flags<'a> {
 /// would shadow it, or be shadowed: `/-/reload` answers `GET` with 405.
 const OWN_PATHS: &[&str] = &["/", "/probe", "/-/healthy", "/-/ready", "/-/reload"];
 
-/// The metrics path is compared with a request's path once that is
-/// percent-decoded, so a path holding `%`, `?` or `#` could be reached
-/// only in its encoded form (`/m%3Fx` for `/m?x`): it could not be written
-/// as it is in the landing page's link or in Prometheus's `metrics_path`.
+/// The metrics path must be one a client sends as it is written, in the
+/// landing page's link and in Prometheus's `metrics_path`: an absolute
+/// path of RFC 3986 characters (section 3.3: `pchar` and `/`). A space,
+/// `%`, `?`, `#` or any other byte could be requested only encoded
+/// (`/m%20x`), and a `.` or `..` segment is removed by clients before they
+/// send a path (section 5.2.4), so neither could be scraped as written.
 fn check_telemetry_path(path: &str) -> Result<(), String> {
-    if !path.starts_with('/') || path.contains(['%', '?', '#']) || OWN_PATHS.contains(&path) {
+    let requestable = path.starts_with('/')
+        && path.bytes().all(is_path_byte)
+        && !path.split('/').any(|segment| segment == "." || segment == "..");
+    if !requestable || OWN_PATHS.contains(&path) {
         return Err(format!(
-            "`{path}` must start with `/`, hold no `%`, `?` or `#`, and not be one of the \
-             exporter's own paths ({})",
+            "`{path}` must start with `/`, hold only letters, digits, `/` and \
+             -._~!$&'()*+,;=:@ (no space, `%`, `?` or `#`, no `.` or `..` segment), and not \
+             be one of the exporter's own paths ({})",
             OWN_PATHS.join(", ")
         ));
     }
     Ok(())
+}
+
+/// A byte a path may hold as it is: `pchar` but for `%`, or `/`
+/// (RFC 3986 section 3.3).
+fn is_path_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&byte)
 }
 
 /// The value of a flag that names where to listen, checked here so that
@@ -217,14 +241,11 @@ fn listen_value(flag: &str, flags: &mut Flags) -> Result<String, ConfigError> {
 }
 
 /// A listen address is `HOST:PORT` or `:PORT` (every interface), HOST as
-/// a target's (a name, an IPv4 address or a bracketed IPv6 address) and
-/// PORT from 0 (any free port) to 65535; or any socket address std reads,
-/// such as a link-local IPv6 one with its zone (`[fe80::1%2]:9100`). A name
-/// that does not resolve is still only found when binding.
+/// a target's (a name, an IPv4 address or a bracketed IPv6 address, a
+/// link-local one with its zone: `[fe80::1%eth0]:9100`) and PORT from 0
+/// (any free port) to 65535. A name that does not resolve is still only
+/// found when binding.
 fn check_listen_address(text: &str) -> Result<(), String> {
-    if text.parse::<std::net::SocketAddr>().is_ok() {
-        return Ok(());
-    }
     let usage = || format!("`{text}` is not HOST:PORT or :PORT");
     let (host, port) = text.rsplit_once(':').ok_or_else(usage)?;
     if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err()
@@ -232,10 +253,14 @@ fn check_listen_address(text: &str) -> Result<(), String> {
         return Err(format!("`{text}`: the port is not a number from 0 to 65535"));
     }
     // Any valid port stands in for the one given, which may be 0.
-    if !host.is_empty() && Address::parse(&format!("{host}:1")).is_err() {
-        return Err(usage());
+    match Address::parse(&format!("{host}:1")) {
+        _ if host.is_empty() => Ok(()),
+        Ok(_) => Ok(()),
+        Err(err @ (AddressError::BadZone(_) | AddressError::NotDottedDecimal)) => {
+            Err(format!("`{text}`: {err}"))
+        }
+        Err(_) => Err(usage()),
     }
-    Ok(())
 }
 
 fn parse_count(flag: &str, value: &str) -> Result<usize, ConfigError> {
@@ -292,6 +317,16 @@ mod tests {
     }
 
     #[test]
+    fn compression_is_on_unless_a_flag_turns_it_off() {
+        assert!(!serve("").disable_compression);
+        assert!(serve("--web.disable-compression").disable_compression);
+        check_flag_error(
+            "--web.disable-compression=true",
+            "flag --web.disable-compression: takes no value, found `true`",
+        );
+    }
+
+    #[test]
     fn flags_take_values_both_ways() {
         let config = serve(
             "--web.listen-address 127.0.0.1:0 --web.max-connections=4 --web.read-timeout 1.5s",
@@ -307,8 +342,19 @@ mod tests {
             serve("--web.telemetry-path /exporter/metrics").telemetry_path,
             "/exporter/metrics"
         );
+        for good in ["/metrics", "/a/b-c_d.e~f/metrics:x@y", "/m+s", "/metrics/"] {
+            assert_eq!(check_telemetry_path(good), Ok(()), "{good}");
+        }
         for bad in [
             "metrics",
+            "/m etrics",
+            "/m\tx",
+            "/métrics",
+            "/a/../metrics",
+            "/./metrics",
+            "/m/..",
+            "/m\"x",
+            "/m<x>",
             "/",
             "/probe",
             "/-/healthy",
@@ -322,22 +368,38 @@ mod tests {
         }
         check_flag_error(
             "--web.telemetry-path /-/reload",
-            "flag --web.telemetry-path: `/-/reload` must start with `/`, hold no `%`, `?` or `#`, and not be one of the exporter's own paths (/, /probe, /-/healthy, /-/ready, /-/reload)",
+            "flag --web.telemetry-path: `/-/reload` must start with `/`, hold only letters, digits, `/` and -._~!$&'()*+,;=:@ (no space, `%`, `?` or `#`, no `.` or `..` segment), and not be one of the exporter's own paths (/, /probe, /-/healthy, /-/ready, /-/reload)",
         );
     }
 
     #[test]
     fn listen_addresses_are_host_and_port_or_only_a_port() {
         let good = [":10013", ":0", "127.0.0.1:0", "[::1]:65535", "localhost:1", "[::]:9"];
-        // A link-local address names its interface by a zone index.
-        for good in good.into_iter().chain(["[fe80::1%2]:9100"]) {
+        // A link-local address names its interface by index or by name.
+        for good in good.into_iter().chain(["[fe80::1%2]:9100", "[fe80::1%lo]:0"]) {
             assert_eq!(check_listen_address(good), Ok(()), "{good}");
         }
-        for bad in
-            ["", ":", "127.0.0.1", "127.0.0.1:", "[::1]", "::1:9", "a b:1", "h:+1", "h:65536"]
-        {
+        for bad in [
+            "",
+            ":",
+            "127.0.0.1",
+            "127.0.0.1:",
+            "[::1]",
+            "::1:9",
+            "a b:1",
+            "h:+1",
+            "h:65536",
+            " 127.0.0.1:9",
+            "0177.0.0.1:9",
+            "[::1%1]:9",
+            "[fe80::1%no-such-if]:9",
+        ] {
             assert!(check_listen_address(bad).is_err(), "{bad}");
         }
+        check_flag_error(
+            "--web.listen-address [::1%1]:0",
+            "flag --web.listen-address: `[::1%1]:0`: a zone (`%1`) names the interface of a link-local address (fe80::/10); `::1` is reached without one",
+        );
         check_flag_error(
             "demo --daytime.listen 127.0.0.1",
             "flag --daytime.listen: `127.0.0.1` is not HOST:PORT or :PORT",
@@ -346,6 +408,25 @@ mod tests {
             "counter-server --listen :x",
             "flag --listen: `:x`: the port is not a number from 0 to 65535",
         );
+    }
+
+    #[test]
+    fn systemd_sockets_and_listen_addresses_are_one_or_the_other() {
+        let config = serve("--web.systemd-socket");
+        assert!(config.systemd_socket);
+        for both in [
+            "--web.systemd-socket --web.listen-address 127.0.0.1:0",
+            "--web.listen-address 127.0.0.1:0 --web.systemd-socket",
+            "demo --web.systemd-socket --web.listen-address :0",
+        ] {
+            let err = parse_args(&args(both)).expect_err(both).to_string();
+            assert!(
+                err.starts_with(
+                    "flag --web.listen-address: cannot be given with --web.systemd-socket"
+                ),
+                "{err}"
+            );
+        }
     }
 
     #[test]
@@ -425,7 +506,7 @@ mod tests {
         );
         check_flag_error(
             "--probe.allow 10.0.0.0/40",
-            "flag --probe.allow: `/40` is not a prefix length from 0 to 32",
+            "flag --probe.allow: `10.0.0.0/40`: `/40` is not a prefix length from 0 to 32",
         );
     }
 

@@ -76,6 +76,9 @@ pub struct Config {
     pub listen_addresses: Vec<String>,
     /// Take the listening sockets from systemd (fd 3 on) instead.
     pub systemd_socket: bool,
+    /// Answer in plain text even when the request accepts gzip
+    /// (`--web.disable-compression`).
+    pub disable_compression: bool,
     /// The path that answers with every target's metrics, `/metrics` by
     /// default.
     pub telemetry_path: String,
@@ -113,6 +116,7 @@ impl Default for Config {
         Config {
             listen_addresses: vec![format!(":{DEFAULT_PORT}")],
             systemd_socket: false,
+            disable_compression: false,
             telemetry_path: "/metrics".to_string(),
             max_connections: 256,
             max_requests: 40,
@@ -141,11 +145,20 @@ pub struct Targets {
     /// replaced by the file's module of the same name, then the file's
     /// others.
     pub modules: Vec<Module>,
+    /// How many sections the configuration file holds; 0 without a file.
+    /// A reload compares it with the running configuration's to refuse a
+    /// file caught empty mid-write.
+    pub file_sections: usize,
 }
 
 impl Default for Targets {
     fn default() -> Targets {
-        Targets { targets: Vec::new(), allow: Vec::new(), modules: Module::builtins() }
+        Targets {
+            targets: Vec::new(),
+            allow: Vec::new(),
+            modules: Module::builtins(),
+            file_sections: 0,
+        }
     }
 }
 
@@ -164,7 +177,12 @@ pub fn load_targets(config: &Config) -> Result<Targets, ConfigError> {
                     None => modules.push(module),
                 }
             }
-            Targets { targets: file.targets, allow: file.allow, modules }
+            Targets {
+                targets: file.targets,
+                allow: file.allow,
+                modules,
+                file_sections: file.sections,
+            }
         }
         None => Targets::default(),
     };
@@ -180,38 +198,74 @@ pub fn load_targets(config: &Config) -> Result<Targets, ConfigError> {
 /// some other file named by mistake.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
-/// Reads the configuration file, which must be a regular file of at most
-/// [`MAX_FILE_BYTES`]. Anything else is refused before it is read: a FIFO
-/// would block until a writer comes, and a device such as `/dev/zero`
-/// never ends, either of which would hang or exhaust a reload.
+/// How long apart the configuration file is read twice: a file read the
+/// same both times was not being written meanwhile.
+pub const SETTLE_TIME: Duration = Duration::from_millis(10);
+
+/// Reads of a changing file, at most, before a load gives up on it.
+const MAX_READS: usize = 5;
+
+/// Reads the configuration file until two reads, [`SETTLE_TIME`] apart,
+/// agree. A writer that rewrites the file in place (`>` in a shell, most
+/// editors' plain save) leaves it empty or half-written for a moment; a
+/// load that read it then would take a few targets, or none, for the
+/// whole configuration. Reading twice catches a writer in the middle of
+/// its work; the moment between truncating and the first write, when the
+/// file is empty and unchanging, is left to the reload's own rule (see
+/// `Exporter::reload`).
+fn read_file(path: &str) -> Result<String, ConfigError> {
+    let bytes = read_settled(|| read_once(path), SETTLE_TIME)
+        .map_err(|message| ConfigError::Read { path: path.to_string(), message })?;
+    String::from_utf8(bytes)
+        .map_err(|_| ConfigError::Read { path: path.to_string(), message: "not UTF-8 text".into() })
+}
+
+/// Calls `read` until two calls, `pause` apart, give the same bytes.
+fn read_settled(
+    mut read: impl FnMut() -> Result<Vec<u8>, String>,
+    pause: Duration,
+) -> Result<Vec<u8>, String> {
+    let mut last = read()?;
+    for _ in 1..MAX_READS {
+        std::thread::sleep(pause);
+        let again = read()?;
+        if again == last {
+            return Ok(last);
+        }
+        last = again;
+    }
+    Err(format!("it changed at each of {MAX_READS} reads; it is being written, try again"))
+}
+
+/// Reads the configuration file once. It must be a regular file of at
+/// most [`MAX_FILE_BYTES`]. Anything else is refused before it is read: a
+/// FIFO would block until a writer comes, and a device such as
+/// `/dev/zero` never ends, either of which would hang or exhaust a reload.
 ///
 /// The file is opened without blocking (a FIFO's open would wait for a
 /// writer) and then checked, so that what is checked is what is read,
 /// even if the path is replaced meanwhile.
-fn read_file(path: &str) -> Result<String, ConfigError> {
+fn read_once(path: &str) -> Result<Vec<u8>, String> {
     use std::os::unix::fs::OpenOptionsExt;
     // Linux's O_NONBLOCK, on every architecture we build for.
     const O_NONBLOCK: i32 = 0o4000;
-    let read_error = |message: String| ConfigError::Read { path: path.to_string(), message };
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(O_NONBLOCK)
         .open(path)
-        .map_err(|err| read_error(err.to_string()))?;
-    let metadata = file.metadata().map_err(|err| read_error(err.to_string()))?;
+        .map_err(|err| err.to_string())?;
+    let metadata = file.metadata().map_err(|err| err.to_string())?;
     if !metadata.is_file() {
-        return Err(read_error("not a regular file".to_string()));
+        return Err("not a regular file".to_string());
     }
     // The cap is on what is read, not on the size `fstat` gave: the file
     // may grow meanwhile. A regular file's reads never block.
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|err| read_error(err.to_string()))?;
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|err| err.to_string())?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(read_error(format!("larger than {} KiB", MAX_FILE_BYTES / 1024)));
+        return Err(format!("larger than {} KiB", MAX_FILE_BYTES / 1024));
     }
-    String::from_utf8(bytes).map_err(|_| read_error("not UTF-8 text".to_string()))
+    Ok(bytes)
 }
 
 /// A mistake on the command line or in the configuration file.
@@ -273,4 +327,39 @@ fn add_target(targets: &mut Vec<Target>, target: Target) -> Result<(), String> {
     }
     targets.push(target);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that gives each of `texts` in turn, then the last again.
+    fn reads<'a>(texts: &'a [&'a str]) -> impl FnMut() -> Result<Vec<u8>, String> + 'a {
+        let mut next = 0;
+        move || {
+            let text = texts[next.min(texts.len() - 1)];
+            next += 1;
+            Ok(text.as_bytes().to_vec())
+        }
+    }
+
+    #[test]
+    fn a_file_is_taken_once_two_reads_agree() {
+        let whole = "[target a]\nkind = daytime\naddress = h:1\n";
+        // Caught empty, then half-written, then whole.
+        let caught = ["", "[target a]\n", whole];
+        assert_eq!(read_settled(reads(&caught), Duration::ZERO), Ok(whole.as_bytes().to_vec()));
+        assert_eq!(read_settled(reads(&[whole]), Duration::ZERO), Ok(whole.as_bytes().to_vec()));
+    }
+
+    #[test]
+    fn a_file_that_keeps_changing_is_refused() {
+        let mut n = 0;
+        let changing = || {
+            n += 1;
+            Ok(format!("# version {n}\n").into_bytes())
+        };
+        let err = read_settled(changing, Duration::ZERO).unwrap_err();
+        assert!(err.contains("being written"), "{err}");
+    }
 }

@@ -53,7 +53,7 @@ impl Request {
     }
 
     /// The values of every header line of that name, in order.
-    pub(super) fn header_values(&self, name: &'static str) -> impl Iterator<Item = &str> {
+    pub fn header_values(&self, name: &'static str) -> impl Iterator<Item = &str> {
         self.headers
             .iter()
             .filter(move |(key, _)| key.eq_ignore_ascii_case(name))

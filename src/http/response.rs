@@ -69,6 +69,11 @@ pub struct Response {
     pub headers: Vec<(&'static str, String)>,
     /// The body; its length is sent as `Content-Length`.
     pub body: Vec<u8>,
+    /// Whether `Content-Length` is sent: not for the answer to a `HEAD`
+    /// made without making the body, whose length nobody knows (RFC 9110
+    /// section 9.3.2 lets a field found only by making the body be left
+    /// out). Such a response must go out head only.
+    pub length_known: bool,
 }
 
 /// How a response goes out: with its body or, answering `HEAD`, without;
@@ -95,7 +100,19 @@ pub const TEXT_HTML: &str = "text/html; charset=utf-8";
 impl Response {
     /// A response with no extra headers.
     pub fn new(status: Status, content_type: &'static str, body: impl Into<Vec<u8>>) -> Response {
-        Response { status, content_type, headers: Vec::new(), body: body.into() }
+        Response {
+            status,
+            content_type,
+            headers: Vec::new(),
+            body: body.into(),
+            length_known: true,
+        }
+    }
+
+    /// The answer to a `HEAD` whose body was not made: the status and
+    /// headers a `GET` would get, less `Content-Length`.
+    pub fn head_without_body(status: Status, content_type: &'static str) -> Response {
+        Response { length_known: false, ..Response::new(status, content_type, Vec::new()) }
     }
 
     /// A short plain-text answer, e.g. for an error: the reason phrase, or
@@ -125,7 +142,11 @@ impl Response {
 
     /// The status line and headers, ending in the empty line.
     /// Every response carries `Date`, the time it was written, as RFC 9110
-    /// section 6.6.1 asks of an origin server with a clock.
+    /// section 6.6.1 asks of an origin server with a clock, and
+    /// `X-Content-Type-Options: nosniff`: an error body quotes what the
+    /// request asked for, and a browser must read it as the plain text it
+    /// is labelled, never guess it to be HTML (Fetch standard, "X-Content-
+    /// Type-Options header"). Every response, so that none is forgotten.
     pub fn head(&self, keep_alive: bool) -> String {
         let mut head = String::with_capacity(160);
         head.push_str("HTTP/1.1 ");
@@ -134,9 +155,12 @@ impl Response {
         head.push_str(self.status.reason());
         head.push_str("\r\nContent-Type: ");
         head.push_str(self.content_type);
-        head.push_str("\r\nContent-Length: ");
-        push_number(&mut head, self.body.len());
-        head.push_str("\r\n");
+        head.push_str("\r\nX-Content-Type-Options: nosniff\r\n");
+        if self.length_known {
+            head.push_str("Content-Length: ");
+            push_number(&mut head, self.body.len());
+            head.push_str("\r\n");
+        }
         for (name, value) in &self.headers {
             for part in [name, ": ", value.as_str(), "\r\n"] {
                 head.push_str(part);
@@ -188,7 +212,7 @@ mod tests {
         assert!(date.ends_with(" GMT") && date.as_bytes()[3] == b',', "{date}");
         assert_eq!(
             text,
-            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 10\r\nX-A: b\r\nConnection: keep-alive\r\n\r\nnot found\n"
+            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: 10\r\nX-A: b\r\nConnection: keep-alive\r\n\r\nnot found\n"
         );
         let mut head_only = Vec::new();
         response.write_to(&mut head_only, Delivery { head_only: true, keep_alive: false }).unwrap();

@@ -1,7 +1,7 @@
 //! Signals, received on one thread of their own, with std alone.
 //!
-//! std has no signal API, so this is one of the two OS modules with
-//! `unsafe` (beside `systemd.rs`). It uses the simplest safe pattern there
+//! std has no signal API, so this is one of the OS modules with
+//! `unsafe`. It uses the simplest safe pattern there
 //! is, and no signal handler at all:
 //!
 //! 1. [`block`], in `main` while it is still the only thread, blocks

@@ -4,9 +4,9 @@
 //! exporter starts and stays open across restarts), and wants to hear when the
 //! service is ready, stopping, or still alive. Both protocols are small: a few
 //! environment variables, file descriptor 3, and one datagram per message.
-//! This is one of the two modules with `unsafe` (with `signals.rs`), because std
-//! has no safe way to adopt a file descriptor that another process passed in,
-//! nor to read the monotonic clock's value that systemd compares with.
+//! This is one of the OS modules with `unsafe`, because std has no safe
+//! way to adopt a file descriptor that another process passed in, nor to
+//! read the monotonic clock's value that systemd compares with.
 
 use std::fmt;
 use std::io;

@@ -1,10 +1,19 @@
 //! The side-car counter: a service that reports its own request count.
 //!
-//! The service answers a TCP connection with one JSON object, then closes:
+//! The service answers a TCP connection with one JSON object:
 //!
 //! ```text
 //! {"launched": "2020-11-04T17:57:42.448578", "requests": 2}
 //! ```
+//!
+//! The talk's reader takes what one `recv` brings and parses it, so a
+//! service need not close after its reply; this reader stops as soon as
+//! the bytes read hold one whole JSON value ([`crate::json::ValueEnd`]),
+//! or at a close, the byte cap or the deadline, whichever comes first.
+//! Bytes that came in the same read as the value's end are judged with
+//! it (white space is fine, anything else is not JSON); what the service
+//! sends later is never read. The count is a whole number however it is
+//! written: a service that counts in floats sends `2.0`.
 //!
 //! The count becomes a counter, `<metric>_total`, and the launch time its
 //! `<metric>_created`. A counter only goes up until its process restarts;
@@ -12,15 +21,16 @@
 //! a count that went down.
 
 use super::{ProbeError, Reading};
-use crate::json::{self, Value};
+use crate::json::{self, IntegerError, Value};
 use crate::target::CounterSpec;
 use crate::time;
 
 /// A counter reply is one small object; 64 KiB is far more than enough.
 pub const MAX_REPLY: usize = 64 * 1024;
 
-/// The largest count a float holds exactly: 2^53. Prometheus stores
-/// samples as floats, so a larger count would be silently rounded.
+/// The largest count a float holds exactly: 2^53, which itself counts.
+/// Prometheus stores samples as floats, so a larger count would be
+/// silently rounded.
 pub const MAX_REQUESTS: u64 = 1 << 53;
 
 /// Finds the count and the launch time in a reply.
@@ -32,15 +42,13 @@ pub fn parse_reply(reply: &[u8], spec: &CounterSpec) -> Result<Reading, ProbeErr
     }
     let requests = field(&value, &spec.requests_field)?;
     let requests = match requests {
-        Value::Number(number) => {
-            number.as_u64().filter(|&n| n <= MAX_REQUESTS).ok_or_else(|| {
-                protocol(format!(
-                    "`{}` is {}, not a whole number from 0 to 2^53",
-                    spec.requests_field,
-                    abbreviated(number.as_str())
-                ))
-            })?
-        }
+        Value::Number(number) => count(number).map_err(|why| {
+            protocol(format!(
+                "`{}` is {}, {why}",
+                spec.requests_field,
+                abbreviated(number.as_str())
+            ))
+        })?,
         other => {
             return Err(protocol(format!(
                 "`{}` is {}, not a number",
@@ -54,6 +62,16 @@ pub fn parse_reply(reply: &[u8], spec: &CounterSpec) -> Result<Reading, ProbeErr
         None => None,
     };
     Ok(Reading::Counter { requests, launched })
+}
+
+/// The number as a count, a whole number from 0 to [`MAX_REQUESTS`]
+/// however it is written; or why it is none, as the message ends.
+fn count(number: &json::Number) -> Result<u64, &'static str> {
+    match number.as_u64() {
+        Ok(count) if count <= MAX_REQUESTS => Ok(count),
+        Ok(_) | Err(IntegerError::OutOfRange) => Err("out of range (a count is from 0 to 2^53)"),
+        Err(IntegerError::Fraction) => Err("not a whole number"),
+    }
 }
 
 /// The most characters of a number a message quotes: enough for any
@@ -120,6 +138,22 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_number_is_a_count_however_it_is_written() {
+        let with = |requests: &str| {
+            format!(r#"{{"requests": {requests}, "launched": "1970-01-01T00:00:00"}}"#)
+        };
+        for two in ["2", "2.0", "2e0", "2.000", "0.2e1", "20E-1"] {
+            check(&with(two), Ok((2, 0.0)));
+        }
+        // -0 is zero, as JSON reads it, and a count may be zero.
+        check(&with("-0"), Ok((0, 0.0)));
+        check(&with("-0.0"), Ok((0, 0.0)));
+        // 2^53 itself is exact in a float, however it is written.
+        check(&with("9007199254740992"), Ok((1 << 53, 0.0)));
+        check(&with("9.007199254740992e15"), Ok((1 << 53, 0.0)));
+    }
+
+    #[test]
     fn a_service_without_a_launch_time_has_none() {
         let spec = CounterSpec { launched_field: None, ..CounterSpec::default() };
         let reading = parse_reply(br#"{"requests": 7}"#, &spec).unwrap();
@@ -131,18 +165,19 @@ mod tests {
         let with = |requests: &str| {
             format!(r#"{{"launched": "2020-11-04T17:57:42", "requests": {requests}}}"#)
         };
-        check(&with("-1"), Err("bad reply: `requests` is -1, not a whole number from 0 to 2^53"));
-        check(&with("2.5"), Err("bad reply: `requests` is 2.5, not a whole number from 0 to 2^53"));
+        let range = "out of range (a count is from 0 to 2^53)";
+        check(&with("-1"), Err(&format!("bad reply: `requests` is -1, {range}")));
+        check(&with("2.5"), Err("bad reply: `requests` is 2.5, not a whole number"));
+        check(&with("-2.5"), Err("bad reply: `requests` is -2.5, not a whole number"));
+        check(&with("1e-400"), Err("bad reply: `requests` is 1e-400, not a whole number"));
         check(
             &with("9007199254740993"),
-            Err("bad reply: `requests` is 9007199254740993, not a whole number from 0 to 2^53"),
+            Err(&format!("bad reply: `requests` is 9007199254740993, {range}")),
         );
+        check(&with("1e400"), Err(&format!("bad reply: `requests` is 1e400, {range}")));
         let digits = "9".repeat(70_000);
         let quoted = format!("{}…(70000 characters)", &digits[..40]);
-        check(
-            &with(&digits),
-            Err(&format!("bad reply: `requests` is {quoted}, not a whole number from 0 to 2^53")),
-        );
+        check(&with(&digits), Err(&format!("bad reply: `requests` is {quoted}, {range}")));
         check(&with("\"2\""), Err("bad reply: `requests` is string, not a number"));
         check(r#"{"launched": "2020-11-04T17:57:42"}"#, Err("bad reply: no `requests` field"));
         check("[1, 2]", Err("bad reply: expected a JSON object, found array"));

@@ -13,7 +13,10 @@
 //! long a reply may be, when it ends, what it means) is in [`daytime`] and
 //! [`counter`]. The steps' times are kept in the [`Report`], for the
 //! `probe_dns_lookup_time_seconds` metric and for `/probe?debug=true`
-//! ([`trace`]).
+//! ([`trace`]). The step a probe is at is also kept where another thread
+//! can read it ([`Progress`]): a scrape that cannot wait any longer
+//! reports a probe still running as a timeout in that step
+//! ([`Report::unfinished`]).
 
 pub mod counter;
 pub mod daytime;
@@ -23,6 +26,7 @@ pub mod trace;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::target::{Kind, Target};
@@ -47,6 +51,9 @@ pub struct Report {
     pub looked_up: bool,
     /// The length of the reply read, in bytes.
     pub reply_bytes: usize,
+    /// The first bytes of the reply, at most [`trace::SHOWN_REPLY`], for
+    /// the debug trace; empty unless the probe ran by [`run_traced`].
+    pub reply_start: Vec<u8>,
 }
 
 /// The time each step of a probe took.
@@ -87,6 +94,35 @@ impl Report {
         Some(remote - local)
     }
 
+    /// The report of a probe of `target` that was still running, or had
+    /// not started, when the scrape had to answer: a timeout in the step
+    /// it had reached, after `waited`; or, never started because no
+    /// probe thread was free in time, the exporter's failure.
+    pub fn unfinished(
+        target: &Target,
+        timeout: Duration,
+        waited: Duration,
+        at: Option<Phase>,
+    ) -> Report {
+        let result = match at {
+            Some(phase) => Err(ProbeError::Timeout(phase)),
+            None => {
+                Err(ProbeError::Exporter("no probe thread was free before the deadline".into()))
+            }
+        };
+        Report {
+            duration: waited,
+            timeout,
+            result,
+            started_at: SystemTime::now() - waited,
+            steps: Steps::default(),
+            peer: target.address.ip().map(|ip| SocketAddr::new(ip, target.address.port)),
+            looked_up: target.address.ip().is_none(),
+            reply_bytes: 0,
+            reply_start: Vec::new(),
+        }
+    }
+
     /// 4 or 6, the IP version of the address probed; 0 before an address
     /// was known (blackbox_exporter's `probe_ip_protocol`).
     pub fn ip_protocol(&self) -> u8 {
@@ -124,6 +160,13 @@ pub enum Reading {
 /// Runs the probe that fits the target, within `timeout`: resolve,
 /// connect, read, parse, each step timed and all bounded by one deadline.
 pub fn run(target: &Target, timeout: Duration) -> Report {
+    run_watched(target, timeout, &Progress::default(), 0)
+}
+
+/// [`run`], telling `progress` each step as it begins, and keeping at most
+/// `keep` bytes of the reply in the report: `/probe?debug=true` shows them,
+/// a copy no other probe needs to pay for.
+pub fn run_watched(target: &Target, timeout: Duration, progress: &Progress, keep: usize) -> Report {
     let started = Instant::now();
     let mut report = Report {
         duration: Duration::ZERO,
@@ -134,8 +177,9 @@ pub fn run(target: &Target, timeout: Duration) -> Report {
         peer: None,
         looked_up: target.address.ip().is_none(),
         reply_bytes: 0,
+        reply_start: Vec::new(),
     };
-    report.result = walk_the_steps(target, started + timeout, &mut report);
+    report.result = walk_the_steps(target, started + timeout, progress, keep, &mut report);
     report.duration = started.elapsed();
     report
 }
@@ -143,17 +187,46 @@ pub fn run(target: &Target, timeout: Duration) -> Report {
 fn walk_the_steps(
     target: &Target,
     deadline: Instant,
+    progress: &Progress,
+    keep: usize,
     report: &mut Report,
 ) -> Result<Reading, ProbeError> {
     let steps = &mut report.steps;
+    progress.enter(Phase::Resolve);
     let addrs = timed(&mut steps.resolve, || net::resolve(&target.address, deadline))?;
     report.peer = addrs.first().copied();
+    progress.enter(Phase::Connect);
     let (mut stream, peer) = timed(&mut steps.connect, || net::connect(&addrs, deadline))?;
     report.peer = Some(peer);
     let (limit, until) = reply_shape(&target.kind);
+    progress.enter(Phase::Read);
     let reply = timed(&mut steps.read, || net::read_reply(&mut stream, deadline, limit, until))?;
     report.reply_bytes = reply.len();
+    report.reply_start = reply[..reply.len().min(keep)].to_vec();
+    progress.enter(Phase::Parse);
     timed(&mut steps.parse, || parse(&target.kind, reply))
+}
+
+/// The step a probe running on another thread has reached, or `None`
+/// before it starts: all a scrape can say of a probe it cannot wait for.
+#[derive(Debug, Default)]
+pub struct Progress(AtomicU8);
+
+impl Progress {
+    const STEPS: [Phase; 4] = [Phase::Resolve, Phase::Connect, Phase::Read, Phase::Parse];
+
+    /// Notes that the probe begins `phase`.
+    pub fn enter(&self, phase: Phase) {
+        let number = Progress::STEPS.iter().position(|&step| step == phase).unwrap_or(0);
+        // 0 is "not started", so the steps count from 1.
+        self.0.store(number as u8 + 1, Ordering::Release);
+    }
+
+    /// The step the probe is at, or `None` if it has not started.
+    pub fn phase(&self) -> Option<Phase> {
+        let number = usize::from(self.0.load(Ordering::Acquire));
+        number.checked_sub(1).and_then(|idx| Progress::STEPS.get(idx)).copied()
+    }
 }
 
 /// Runs one step, and keeps how long it took, whether it worked or not.
@@ -168,7 +241,7 @@ fn timed<T>(took: &mut Option<Duration>, step: impl FnOnce() -> T) -> T {
 fn reply_shape(kind: &Kind) -> (usize, ReadUntil) {
     match kind {
         Kind::Daytime(_) => (daytime::MAX_REPLY, ReadUntil::LineEnd),
-        Kind::Counter(_) => (counter::MAX_REPLY, ReadUntil::Close),
+        Kind::Counter(_) => (counter::MAX_REPLY, ReadUntil::json_value()),
     }
 }
 
@@ -330,5 +403,36 @@ impl Outcome {
             }
             Err(ProbeError::Exporter(_)) => Outcome::ExporterError,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::{Address, DaytimeSpec};
+
+    #[test]
+    fn progress_tells_the_step_a_probe_has_reached() {
+        let progress = Progress::default();
+        assert_eq!(progress.phase(), None);
+        for phase in Progress::STEPS {
+            progress.enter(phase);
+            assert_eq!(progress.phase(), Some(phase));
+        }
+    }
+
+    #[test]
+    fn an_unfinished_probe_is_a_timeout_in_its_step_or_the_exporters_failure() {
+        let kind = Kind::Daytime(DaytimeSpec::default());
+        let target = Target::new("a", kind, Address::new("127.0.0.1", 13));
+        let (timeout, waited) = (Duration::from_secs(5), Duration::from_secs(2));
+        let running = Report::unfinished(&target, timeout, waited, Some(Phase::Read));
+        assert_eq!(Outcome::of(&running.result), Outcome::Timeout);
+        assert_eq!(
+            (running.duration, running.timeout, running.ip_protocol()),
+            (waited, timeout, 4)
+        );
+        let never_started = Report::unfinished(&target, timeout, waited, None);
+        assert_eq!(Outcome::of(&never_started.result), Outcome::ExporterError);
     }
 }

@@ -34,7 +34,11 @@ const READ_CHUNK: usize = 4096;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves requests on `stream` until either side closes it.
-pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registration) {
+///
+/// `stream` is dropped, and its descriptor closed, before `serve` returns:
+/// the caller drops the registration after it, so that a connection the
+/// table closed counts as closing until its descriptor is free.
+pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: &Registration) {
     // Responses are written whole, in one call; there is nothing for
     // Nagle's algorithm to gather, only latency to add.
     let _ = stream.set_nodelay(true);
@@ -77,7 +81,7 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: Registrat
         // Requests still in the buffer were pipelined: their responses
         // share the deadline of this one.
         let backlog_continues = !buffer.is_empty();
-        if writer.send(&mut stream, &response, delivery, &registration).is_err() {
+        if writer.send(&mut stream, &response, delivery, registration).is_err() {
             return; // The client went away or would not read; nothing is owed to it.
         }
         if !backlog_continues {

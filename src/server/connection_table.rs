@@ -13,23 +13,43 @@
 //! on it, which then ends the connection as if the peer had gone. A
 //! graceful stop closes the idle connections the same way, and leaves the
 //! others to finish their answer.
+//!
+//! Running out of file descriptors is met the same way as the cap: the
+//! longest-waiting connection is closed to make room. Its clone is closed
+//! at once; its socket, once its worker has woken and let go of it. Until
+//! then the connection is *closing*, and the table waits for it, a moment
+//! at most, rather than close one more: on a busy machine the workers may
+//! be slow to wake, and closing a connection for every descriptor wanted
+//! meanwhile would empty the table of every idle connection.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
 use std::net::{Shutdown, TcpStream};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::limits;
+
+/// How long making room waits for a closing connection's worker to let go
+/// of its socket.
+const CLOSING_PATIENCE: Duration = Duration::from_millis(100);
 
 /// The open connections, at most `max_connections` of them, each with what
 /// it is doing, so that the right one can be closed to make room.
 pub struct ConnectionTable {
     max_connections: usize,
     state: Mutex<State>,
+    /// Told each time a closing connection's worker lets go of it.
+    let_go: Condvar,
 }
 
 #[derive(Default)]
 struct State {
     next_id: u64,
     open: BTreeMap<u64, Entry>,
+    /// Connections closed by the table whose workers still hold their
+    /// socket: each frees a descriptor soon.
+    closing: BTreeSet<u64>,
 }
 
 struct Entry {
@@ -76,29 +96,60 @@ impl ConnectionTable {
         ConnectionTable {
             max_connections: max_connections.max(1),
             state: Mutex::new(State::default()),
+            let_go: Condvar::new(),
         }
     }
 
     /// Admits a new connection, closing the longest-waiting one if the
-    /// table is full. Fails only if the socket cannot be cloned (no file
-    /// descriptor left).
-    pub fn admit(self: &Arc<Self>, stream: &TcpStream) -> std::io::Result<Admission> {
+    /// table is full. Its clone needs a descriptor: if none is left, room
+    /// is made ([`ConnectionTable::make_room`]) and the clone tried once
+    /// more. Fails only if that fails too.
+    pub fn admit(self: &Arc<Self>, stream: &TcpStream) -> io::Result<Admission> {
         let mut state = self.lock();
-        if state.open.len() >= self.max_connections {
-            let Some(longest_waiting) = longest_waiting(&state) else {
-                return Ok(Admission::Full);
-            };
-            if let Some(evicted) = state.open.remove(&longest_waiting) {
-                let _ = evicted.stream.shutdown(Shutdown::Both);
-            }
+        if state.open.len() >= self.max_connections && !state.close_longest_waiting() {
+            return Ok(Admission::Full);
         }
+        let clone = match stream.try_clone() {
+            Err(err) if limits::is_out_of_file_descriptors(&err) => {
+                let made_room;
+                (state, made_room) = self.make_room_locked(state);
+                if !made_room {
+                    return Err(err);
+                }
+                limits::report_out_of_fds("admitting; making room", &err);
+                stream.try_clone()?
+            }
+            other => other?,
+        };
         let id = state.next_id;
         state.next_id += 1;
-        state.open.insert(
-            id,
-            Entry { stream: stream.try_clone()?, state: ConnectionState::Idle(Instant::now()) },
-        );
+        state
+            .open
+            .insert(id, Entry { stream: clone, state: ConnectionState::Idle(Instant::now()) });
         Ok(Admission::Admitted(Registration { table: Arc::clone(self), id }))
+    }
+
+    /// Frees a descriptor, out of them: waits for a closing connection's
+    /// worker to let go of its socket, or closes the connection that has
+    /// waited longest on its client and waits for that one. False if
+    /// there is none to wait for: every connection is busy answering.
+    pub fn make_room(&self) -> bool {
+        self.make_room_locked(self.lock()).1
+    }
+
+    fn make_room_locked<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+    ) -> (MutexGuard<'a, State>, bool) {
+        if state.closing.is_empty() && !state.close_longest_waiting() {
+            return (state, false);
+        }
+        let closing = state.closing.len();
+        let waited = self
+            .let_go
+            .wait_timeout_while(state, CLOSING_PATIENCE, |state| state.closing.len() >= closing);
+        let (state, _) = waited.unwrap_or_else(|poisoned| poisoned.into_inner());
+        (state, true)
     }
 
     /// How many connections are open.
@@ -115,19 +166,23 @@ impl ConnectionTable {
     /// the others stay to finish what they are doing.
     pub fn close_idle(&self) {
         let mut state = self.lock();
-        state.open.retain(|_, entry| {
-            let idle = matches!(entry.state, ConnectionState::Idle(_));
-            if idle {
-                let _ = entry.stream.shutdown(Shutdown::Both);
-            }
-            !idle
-        });
+        let idle: Vec<u64> = state
+            .open
+            .iter()
+            .filter(|(_, entry)| matches!(entry.state, ConnectionState::Idle(_)))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in idle {
+            state.close(id);
+        }
     }
 
     /// Shuts every connection down, so that their workers return.
     pub fn close_all(&self) {
-        for (_, entry) in std::mem::take(&mut self.lock().open) {
-            let _ = entry.stream.shutdown(Shutdown::Both);
+        let mut state = self.lock();
+        let all: Vec<u64> = state.open.keys().copied().collect();
+        for id in all {
+            state.close(id);
         }
     }
 
@@ -145,13 +200,30 @@ impl ConnectionTable {
     }
 }
 
-fn longest_waiting(state: &State) -> Option<u64> {
-    state
-        .open
-        .iter()
-        .filter_map(|(id, entry)| entry.state.waiting_since().map(|since| (since, *id)))
-        .min()
-        .map(|(_, id)| id)
+impl State {
+    /// Shuts down the connection that has waited longest on its client
+    /// and closes the table's clone of its socket; false if none waits.
+    fn close_longest_waiting(&mut self) -> bool {
+        let longest_waiting = self
+            .open
+            .iter()
+            .filter_map(|(id, entry)| entry.state.waiting_since().map(|since| (since, *id)))
+            .min()
+            .map(|(_, id)| id);
+        longest_waiting.is_some_and(|id| self.close(id))
+    }
+
+    /// Shuts connection `id` down, which wakes its worker, and closes the
+    /// table's clone of its socket; the connection is closing until its
+    /// worker lets go of it.
+    fn close(&mut self, id: u64) -> bool {
+        let Some(closed) = self.open.remove(&id) else {
+            return false;
+        };
+        let _ = closed.stream.shutdown(Shutdown::Both);
+        self.closing.insert(id);
+        true // The clone is dropped, and its descriptor closed, here.
+    }
 }
 
 /// A connection's place in the table; dropping it frees the place.
@@ -180,8 +252,13 @@ impl Registration {
 }
 
 impl Drop for Registration {
+    /// Dropped once the worker has let go of the socket, so a closing
+    /// connection's descriptors are free by now.
     fn drop(&mut self) {
-        self.table.lock().open.remove(&self.id);
+        let mut state = self.table.lock();
+        if state.open.remove(&self.id).is_none() && state.closing.remove(&self.id) {
+            self.table.let_go.notify_all();
+        }
     }
 }
 
@@ -236,6 +313,50 @@ mod tests {
         drop(a);
         assert!(table.is_empty());
         assert!(matches!(table.admit(&server_b).unwrap(), Admission::Admitted(_)));
+    }
+
+    #[test]
+    fn making_room_closes_the_longest_waiting_connection_but_never_a_busy_one() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let table = Arc::new(ConnectionTable::new(4));
+        let (_client_a, server_a) = pair(&listener);
+        let (_client_b, server_b) = pair(&listener);
+        let busy = admitted(table.admit(&server_a).unwrap());
+        busy.busy();
+        let idle = admitted(table.admit(&server_b).unwrap());
+        // Its worker lets go of it as soon as its read returns.
+        let worker = std::thread::spawn(move || {
+            server_b.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let read = (&server_b).read(&mut [0u8; 1]).unwrap();
+            drop(server_b);
+            drop(idle);
+            read
+        });
+        assert!(table.make_room(), "the idle connection is closed");
+        assert_eq!(table.len(), 1);
+        assert_eq!(worker.join().unwrap(), 0, "its worker read end-of-file");
+        assert!(!table.make_room(), "the busy one is not closed");
+        assert_eq!(table.len(), 1);
+    }
+
+    #[test]
+    fn making_room_waits_for_a_closing_connection_rather_than_close_another() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let table = Arc::new(ConnectionTable::new(4));
+        let (_client_a, server_a) = pair(&listener);
+        let (_client_b, server_b) = pair(&listener);
+        let first = admitted(table.admit(&server_a).unwrap());
+        let _second = admitted(table.admit(&server_b).unwrap());
+        // The first is closed, and its worker (this test) does not let go
+        // of it: making room again waits for it, not closing the second.
+        assert!(table.make_room());
+        assert_eq!(table.len(), 1);
+        assert!(table.make_room());
+        assert_eq!(table.len(), 1, "the second connection was closed too");
+        // Once the first is let go, room is made by closing the second.
+        drop(first);
+        assert!(table.make_room());
+        assert!(table.is_empty());
     }
 
     #[test]

@@ -2,13 +2,24 @@
 //!
 //! One thread per listening socket accepts connections and hands each to
 //! the one thread pool, after the one connection table has admitted it,
-//! so that every listener shares the same limits. A loop does not die of
-//! a passing failure of `accept()`: with no file descriptor left (`EMFILE`)
-//! it backs off and logs, instead of spinning or exiting, and any other
-//! passing error is logged and the loop pauses a moment and goes on. An
-//! error that says the socket cannot accept at all (it does not listen)
+//! so that every listener shares the same limits. The table keeps no more
+//! connections than the limit on open files has room for, beside what
+//! probes need (see [`limits::FileBudget`]); fewer than
+//! `--web.max-connections` if need be, which is said at start.
+//!
+//! A loop does not die of a passing failure of `accept()`. With no file
+//! descriptor left (`EMFILE`, `ENFILE`), once a client waits it closes the
+//! connection that has waited longest on its client, as at the cap, and
+//! accepts again at once; if every connection is busy answering, it backs
+//! off for them to finish instead of spinning. Either is logged at most
+//! once per interval. Any other passing error is logged and the loop
+//! pauses a moment and goes on.
+//! An error that says the socket cannot accept at all (it does not listen)
 //! would come back at every call, so it ends the loop, and the process
 //! exits for its supervisor to restart it.
+//!
+//! A connection that cannot be served is refused with `503` by
+//! [`refusal::Refuser`], which never makes the loop wait.
 //!
 //! [`Server::shutdown`] is the graceful stop: accept no more, close the
 //! idle connections, let the requests in flight be answered (each of those
@@ -18,24 +29,35 @@
 
 pub mod connection;
 pub mod connection_table;
+pub mod refusal;
 
-use std::io::{self, Read};
+use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::config::Config;
 use crate::exporter::Exporter;
-use crate::http::{Delivery, Response, Status};
-use crate::limits;
+use crate::http::Status;
+use crate::limits::{self, FileBudget};
 use crate::log;
+use crate::os::file_limit::FileLimit;
+use crate::os::poll;
 use crate::pool::ThreadPool;
+use crate::probe::net::MAX_PENDING_LOOKUPS;
 use crate::server::connection_table::{Admission, ConnectionTable};
+use crate::server::refusal::{Refuser, DRAINING_AT_MOST};
 
 /// How long the accept loop pauses when the process has no file
-/// descriptor left, so that finishing connections can free some.
+/// descriptor left and no connection to close, so that connections
+/// finishing their answer can free some.
 const FD_EXHAUSTED_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Descriptors kept spare beside everything counted: a configuration file
+/// being read, the notify socket, a look at `/proc`.
+const SPARE_DESCRIPTORS: usize = 8;
 
 /// How long the accept loop pauses after another failed `accept()`, so
 /// that an error which keeps coming back cannot make it spin.
@@ -54,6 +76,7 @@ struct Shared {
     stopping: AtomicBool,
     table: Arc<ConnectionTable>,
     pool: Mutex<ThreadPool>,
+    refuser: Refuser,
 }
 
 /// How a graceful stop ended.
@@ -77,12 +100,13 @@ impl Server {
         exporter: Arc<Exporter>,
         on_stop: impl Fn() + Send + Sync + 'static,
     ) -> io::Result<Server> {
-        let max_connections = exporter.config().max_connections;
+        let max_connections = connections_within_file_limit(exporter.config());
         let shared = Arc::new(Shared {
             exporter,
             stopping: AtomicBool::new(false),
             table: Arc::new(ConnectionTable::new(max_connections)),
             pool: Mutex::new(ThreadPool::new(max_connections)),
+            refuser: Refuser::start()?,
         });
         let on_stop = Arc::new(on_stop);
         let mut server = Server { local_addrs: Vec::new(), shared, accept_threads: Vec::new() };
@@ -158,6 +182,43 @@ impl Drop for Server {
     }
 }
 
+/// `--web.max-connections`, or fewer where the limit on open files has no
+/// room for so many beside what probes need; then a warning says so.
+fn connections_within_file_limit(config: &Config) -> usize {
+    let wanted = config.max_connections;
+    let (Ok(limit), Some(in_use)) = (FileLimit::current(), limits::open_descriptors()) else {
+        return wanted; // Nothing known to fit it to.
+    };
+    let budget =
+        FileBudget { limit: limit.soft, in_use, others: descriptors_besides_connections(config) };
+    let connections = budget.connections(wanted);
+    if connections < wanted {
+        log::warn(
+            "the open files limit has no room for --web.max-connections; fewer are kept open",
+            &[
+                ("max_connections", &wanted),
+                ("connections", &connections),
+                ("open_files_limit", &limit.soft),
+                ("needed", &budget.needed(wanted)),
+            ],
+        );
+    }
+    connections
+}
+
+/// What may hold a descriptor at once beside the connections: a socket
+/// for each probe thread and for each waiter probing on its own worker,
+/// for each name lookup and each refused connection being drained, and a
+/// few to spare.
+fn descriptors_besides_connections(config: &Config) -> u64 {
+    // Every probe thread, and the waiters that probe themselves when no
+    // probe thread can be started: one per round or `/probe` in flight.
+    let probes = config.scrape_concurrency + 2 * config.max_requests;
+    let refusals = DRAINING_AT_MOST + 1; // Those queued, and the one being answered.
+    let others = probes + MAX_PENDING_LOOKUPS + refusals + SPARE_DESCRIPTORS;
+    u64::try_from(others).unwrap_or(u64::MAX)
+}
+
 /// The pool is only ever locked to hand it a job or to join it; a panic
 /// cannot happen in between.
 fn lock(pool: &Mutex<ThreadPool>) -> MutexGuard<'_, ThreadPool> {
@@ -194,14 +255,38 @@ fn accept_loop(listener: &TcpListener, shared: &Shared) {
         match result {
             Ok(()) => {}
             Err(err) if limits::is_out_of_file_descriptors(&err) => {
-                limits::report_out_of_fds("accepting; backing off", &err);
-                thread::sleep(FD_EXHAUSTED_BACKOFF);
+                make_room(listener, shared, &err);
             }
             Err(err) => {
                 log::warn("accept failed", &[("err", &err)]);
                 thread::sleep(ACCEPT_ERROR_PAUSE);
             }
         }
+    }
+}
+
+/// With no descriptor left to accept with: once a client waits (which
+/// [`poll::wait_readable`] tells without a descriptor), makes room for it
+/// as at the cap: closes the connection that has waited longest on its
+/// client, or waits a moment for one already closing; then the loop
+/// accepts again at once. If every connection is busy answering, backs
+/// off while they do. No room is made for a client that is not there.
+fn make_room(listener: &TcpListener, shared: &Shared, err: &io::Error) {
+    let client_waits = match poll::wait_readable(listener, FD_EXHAUSTED_BACKOFF) {
+        Ok(client_waits) => client_waits,
+        Err(_) => {
+            thread::sleep(FD_EXHAUSTED_BACKOFF);
+            false
+        }
+    };
+    if !client_waits {
+        return; // `accept()` is tried again.
+    }
+    if shared.table.make_room() {
+        limits::report_out_of_fds("accepting; making room", err);
+    } else {
+        limits::report_out_of_fds("accepting; no connection to close, backing off", err);
+        thread::sleep(FD_EXHAUSTED_BACKOFF);
     }
 }
 
@@ -226,50 +311,36 @@ fn admit(stream: TcpStream, shared: &Shared) -> io::Result<()> {
     let admission = match shared.table.admit(&stream) {
         Ok(admission) => admission,
         Err(err) => {
-            refuse(stream, "cannot take a connection now", exporter);
+            refuse(stream, "cannot take a connection now", shared);
             return Err(err);
         }
     };
     let Admission::Admitted(registration) = admission else {
         log::debug("connection refused: every connection is busy", &[]);
-        refuse(stream, "too many connections", exporter);
+        refuse(stream, "too many connections", shared);
         return Ok(());
     };
     let mut pool = lock(&shared.pool);
     match pool.reserve() {
         Ok(thread) => {
             let exporter = Arc::clone(exporter);
-            thread.run(move || connection::serve(stream, &exporter, registration));
+            // The registration outlives the socket, which `serve` drops.
+            thread.run(move || connection::serve(stream, &exporter, &registration));
         }
         Err(err) => {
             limits::report_no_thread("taking a connection; answering 503", &err);
             drop(registration);
-            refuse(stream, "no worker thread can take the connection", exporter);
+            refuse(stream, "no worker thread can take the connection", shared);
         }
     }
     Ok(())
 }
 
-/// Writes a 503 from the accepting thread, so that a refused client learns
-/// why and when to retry instead of seeing a reset. It is a few hundred
-/// bytes, which the socket's send buffer takes at once; the short timeout
-/// only guards against the impossible.
-///
-/// Closing a socket with the client's request unread makes the kernel
-/// answer with a reset, which can destroy the 503 before the client reads
-/// it; so the request is read and dropped first, for a moment at most, as
-/// the accepting thread cannot wait longer.
-fn refuse(mut stream: TcpStream, reason: &str, exporter: &Exporter) {
-    const DRAIN_TIME: Duration = Duration::from_millis(50);
-    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
-    let response =
-        Response::text(Status::SERVICE_UNAVAILABLE, reason).with_header("Retry-After", "1");
-    if response.write_to(&mut stream, Delivery::CLOSE).is_ok() {
-        exporter.telemetry().count_response(Status::SERVICE_UNAVAILABLE);
+/// Answers `503` and closes, without waiting on the client.
+fn refuse(stream: TcpStream, reason: &str, shared: &Shared) {
+    if shared.refuser.refuse(stream, reason) {
+        shared.exporter.telemetry().count_response(Status::SERVICE_UNAVAILABLE);
     }
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(DRAIN_TIME));
-    let _ = stream.read(&mut [0u8; 4096]);
 }
 
 /// Binds the listen address. `:PORT` means every interface: IPv6 and,

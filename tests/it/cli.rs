@@ -159,6 +159,18 @@ fn an_unknown_key_in_the_file_names_the_file_and_line() {
 }
 
 #[test]
+fn a_native_schema_out_of_range_names_the_file_and_line() {
+    let config = TempFile::new(
+        "[target clock]\nkind = daytime\naddress = 127.0.0.1:13\nnative_buckets = 9\n",
+    );
+    check_rejected(
+        &["--config.file", config.path()],
+        &format!("probe_exporter: {}:4: ", config.path()),
+        &["native schema `9`", "-4 to 4"],
+    );
+}
+
+#[test]
 fn a_target_name_in_both_a_flag_and_the_file_is_an_error() {
     let config = TempFile::new("[target clock]\nkind = daytime\naddress = 127.0.0.1:13\n");
     let args = ["--config.file", config.path(), "--target", "clock=daytime://127.0.0.1:1113"];

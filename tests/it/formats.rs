@@ -7,10 +7,11 @@
 
 use std::net::TcpListener;
 
-use crate::support::{ExporterCommand, Fixture, Request, Response, RunningExporter};
+use crate::support::{Fixture, Request, Response, RunningExporter};
 
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
-const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const OPENMETRICS: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores";
 
 /// What Prometheus 2.34 and later send.
 const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,\
@@ -28,20 +29,6 @@ const OUTCOMES: [&str; 8] = [
     "exporter_error",
 ];
 
-/// The demo: a daytime target `clock` and a counter target `app`.
-fn demo() -> RunningExporter {
-    ExporterCommand::exactly(&[
-        "demo",
-        "--web.listen-address",
-        "127.0.0.1:0",
-        "--daytime.listen",
-        "127.0.0.1:0",
-        "--counter.listen",
-        "127.0.0.1:0",
-    ])
-    .start()
-}
-
 /// Scrapes `/metrics`, with an `Accept` header if one is given.
 fn scrape(exporter: &RunningExporter, accept: Option<&str>) -> Response {
     let request = Request::get("/metrics");
@@ -54,7 +41,7 @@ fn scrape(exporter: &RunningExporter, accept: Option<&str>) -> Response {
 
 #[test]
 fn the_accept_header_chooses_the_format() {
-    let exporter = demo();
+    let exporter = RunningExporter::demo();
     #[track_caller]
     fn check(exporter: &RunningExporter, accept: Option<&str>, expected: &str) {
         let response = scrape(exporter, accept);
@@ -78,7 +65,7 @@ fn the_accept_header_chooses_the_format() {
 
 #[test]
 fn a_counter_is_one_family_in_openmetrics_and_two_in_text() {
-    let exporter = demo();
+    let exporter = RunningExporter::demo();
 
     let openmetrics = scrape(&exporter, Some(PROMETHEUS_ACCEPT)).body;
     assert!(openmetrics.ends_with("# EOF\n"), "{openmetrics}");
@@ -118,7 +105,7 @@ fn latency_histogram(body: &str, name: &str) -> (Vec<(f64, f64)>, f64) {
 
 #[test]
 fn the_latency_histogram_is_cumulative_in_both_formats() {
-    let exporter = demo();
+    let exporter = RunningExporter::demo();
     scrape(&exporter, None);
     for accept in [None, Some(PROMETHEUS_ACCEPT)] {
         let body = scrape(&exporter, accept).body;
@@ -207,7 +194,7 @@ fn readme_metric_names() -> Vec<String> {
 
 #[test]
 fn the_readme_metrics_table_and_the_output_name_the_same_families() {
-    let body = demo().get("/metrics").body;
+    let body = RunningExporter::demo().get("/metrics").body;
     // Family names in the 0.0.4 output, in order; a `_created` family of
     // a counter or histogram belongs to it, as OpenMetrics writes it.
     let written: Vec<&str> =
@@ -238,4 +225,53 @@ fn the_readme_metrics_table_and_the_output_name_the_same_families() {
         .collect();
     let process_first = documented.iter().position(|name| name.starts_with("process_")).unwrap();
     assert_eq!(order[..process_first], documented[..process_first], "the README's order differs");
+}
+
+/// Prometheus 3's default `Accept`, as its `scrape/scrape_test.go` asserts it.
+const PROMETHEUS_3_ACCEPT: &str = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+
+#[test]
+fn a_1_0_0_text_answer_states_its_escaping_and_dots_doubles_underscores() {
+    let exporter = RunningExporter::demo();
+    let response = scrape(&exporter, Some(PROMETHEUS_3_ACCEPT));
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8")
+    );
+    assert!(response.body.ends_with("# EOF\n"), "{}", response.body);
+    assert!(response.body.starts_with("# TYPE probe_success gauge\n"), "{}", response.body);
+
+    let response = scrape(&exporter, Some("text/plain;version=1.0.0;escaping=allow-utf-8"));
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8")
+    );
+    assert!(response.body.contains("\n# TYPE probe_success gauge\n"), "{}", response.body);
+
+    // escaping_schemes.md: under `dots`, existing underscores become `__`
+    // in metric and label names; label values stay as they are.
+    let response = scrape(&exporter, Some("text/plain;version=1.0.0;escaping=dots"));
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/plain; version=1.0.0; charset=utf-8; escaping=dots")
+    );
+    let body = &response.body;
+    for line in [
+        "# TYPE probe__success gauge",
+        "probe__success{target=\"app\",kind=\"counter\"} 1",
+        "probe__outcome{target=\"app\",kind=\"counter\",probe__outcome=\"success\"} 1",
+        "probe__outcome{target=\"app\",kind=\"counter\",probe__outcome=\"dns_failure\"} 0",
+        "# TYPE service__requests_total counter",
+    ] {
+        assert!(body.contains(&format!("\n{line}\n")), "no `{line}` in\n{body}");
+    }
+    // Every name starts with `probe_`, `service_` or `process_`: none may
+    // keep its first underscore single.
+    let single = body.lines().find(|line| {
+        let line = line.strip_prefix("# TYPE ").or(line.strip_prefix("# HELP ")).unwrap_or(line);
+        ["probe_", "service_", "process_"]
+            .iter()
+            .any(|prefix| line.starts_with(prefix) && !line[prefix.len()..].starts_with('_'))
+    });
+    assert_eq!(single, None, "a name with a single underscore in\n{body}");
 }

@@ -93,6 +93,93 @@ fn a_broken_file_changes_nothing_and_post_reload_says_why() {
     assert!(at.is_some_and(|at| (now - at).abs() < 60.0), "{at:?}");
 }
 
+#[test]
+fn an_emptied_file_on_reload_keeps_the_targets() {
+    // `: > conf` and then a reload before the rewrite: the file holds
+    // nothing, and is taken for one caught mid-write, not for "probe
+    // nothing".
+    let clock = Fixture::replying(DAYTIME_LINE);
+    let config = TempFile::new(&daytime_section("clock", clock.addr));
+    let process = RunningExporter::start(&["--config.file", config.path()]);
+    process.get("/metrics");
+
+    config.rewrite("");
+    process.signal("HUP");
+    let lines = process.log().lines_until("reload failed", Duration::from_secs(5));
+    let failed = lines.last().cloned().unwrap_or_default();
+    assert!(failed.contains("level=error") && failed.contains("holds no section"), "{lines:?}");
+    let response = process.get("/metrics");
+    assert_eq!(response.sample("probe_exporter_config_last_reload_successful"), Some(0.0));
+    assert_eq!(count_of(&response, "clock"), Some(2.0), "the target and its history stay");
+
+    let refused = Request::post("/-/reload").send(process.addr);
+    assert_eq!(refused.status, 500, "{}", refused.body);
+    assert!(refused.body.contains("holds no section"), "{}", refused.body);
+    assert_eq!(count_of(&process.get("/metrics"), "clock"), Some(3.0));
+
+    // Written whole again, it loads; the target kept its history.
+    config.rewrite(&daytime_section("clock", clock.addr));
+    assert_eq!(Request::post("/-/reload").send(process.addr).status, 200);
+    let response = process.get("/metrics");
+    assert_eq!(response.sample("probe_exporter_config_last_reload_successful"), Some(1.0));
+    assert_eq!(count_of(&response, "clock"), Some(4.0));
+}
+
+#[test]
+fn a_file_rewritten_in_place_while_reloads_run_never_leaves_a_scrape_without_targets() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // A writer rewriting the file in place, over and over (truncate, then
+    // write), reloads on its heels, and scrapes: every scrape must see the
+    // targets, whichever moment of the writer's each reload caught.
+    let clock = Fixture::replying(DAYTIME_LINE);
+    let text = &(daytime_section("a", clock.addr) + &daytime_section("b", clock.addr));
+    let config = &TempFile::new(text);
+    let process = RunningExporter::start(&["--config.file", config.path()]);
+    let addr = process.addr;
+    let stop = &AtomicBool::new(false);
+    let (mut scrapes, mut without_targets) = (0, 0);
+    let reloads = thread::scope(|scope| {
+        scope.spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                config.rewrite(text);
+            }
+        });
+        let reloader = scope.spawn(move || {
+            let mut reloads = 0;
+            while !stop.load(Ordering::Relaxed) {
+                Request::post("/-/reload").send(addr);
+                reloads += 1;
+            }
+            reloads
+        });
+        let until = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < until {
+            let response = process.get("/metrics");
+            scrapes += 1;
+            if count_of(&response, "a").is_none() || count_of(&response, "b").is_none() {
+                without_targets += 1;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        reloader.join().expect("the reloader ends")
+    });
+    assert!(scrapes > 0 && reloads > 0, "{scrapes} scrapes, {reloads} reloads");
+    assert_eq!(without_targets, 0, "of {scrapes} scrapes, with {reloads} reloads");
+}
+
+#[test]
+fn without_a_file_post_reload_says_there_is_nothing_to_reload() {
+    let clock = Fixture::replying(DAYTIME_LINE);
+    let target = format!("clock=daytime://{}", clock.addr);
+    let process = RunningExporter::start(&["--target", &target]);
+    let refused = Request::post("/-/reload").send(process.addr);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(refused.body, "nothing to reload: no --config.file was given\n");
+    let response = process.get("/metrics");
+    assert_eq!(response.sample("probe_exporter_config_last_reload_successful"), Some(1.0));
+    assert_eq!(count_of(&response, "clock"), Some(1.0), "the flags' target is still probed");
+}
+
 /// A daytime target that answers after `delay`.
 fn slow_daytime(delay: Duration) -> (Fixture, mpsc::Receiver<()>) {
     let (probed_tx, probed) = mpsc::channel();

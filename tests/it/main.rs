@@ -10,12 +10,23 @@ mod support;
 mod server;
 // The probes against fixture services that behave and misbehave.
 mod probes;
+// The counter protocol: where a reply ends, and what a count is.
+mod counter;
 // Formats and negotiation: 0.0.4, OpenMetrics, histogram, enum.
 mod formats;
+// The protobuf format, read back with a reader of the tests' own.
+mod protobuf;
+mod protobuf_reader;
+// gzip when Accept-Encoding asks for it, read back by the system's gzip.
+mod compression;
 // The /probe endpoint and its allow-list.
 mod probe_endpoint;
+// What /probe?debug=true shows: the reply read and the module's settings.
+mod debug_page;
 // Flags and the configuration file: mistakes exit 2 and say where.
 mod cli;
+// What the configuration may say: hosts, allow rules, zones, --config.check.
+mod config_check;
 // Hostile clients and targets: slow-loris, floods, resets.
 mod hostile;
 // The request-head rules of RFC 9110 and 9112: Host, framing, targets, versions.
@@ -29,3 +40,7 @@ mod systemd;
 mod lifecycle;
 // README's recipes and examples, run as written.
 mod recipes;
+// Deadlines on a busy host, /metrics beside /probe, HEAD without probing.
+mod deadlines;
+// A low limit on open files, running out of descriptors, fast refusals.
+mod descriptors;

@@ -148,6 +148,18 @@ fn flooding() -> Fixture {
     })
 }
 
+/// Opens a JSON string and fills it without end, until the exporter hangs
+/// up: only the byte cap can end this reply.
+fn flooding_json() -> Fixture {
+    Fixture::start(|mut stream| {
+        let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
+        let chunk = [b'x'; 4096];
+        if stream.write_all(br#"{"padding": ""#).is_ok() {
+            while stream.write_all(&chunk).is_ok() {}
+        }
+    })
+}
+
 /// A counter service whose `requests` field holds `requests`.
 fn counter_with_requests(requests: &'static str) -> Fixture {
     Fixture::start(move |mut stream| {
@@ -185,7 +197,13 @@ fn an_endless_daytime_reply_is_cut_by_the_byte_cap() {
 fn an_endless_counter_reply_is_cut_by_the_byte_cap() {
     // The counter's cap is 64 KiB, still far short of 10 s of loopback.
     let limit = Duration::from_secs(5);
-    check_fails_within("counter", &flooding().addr.to_string(), "10s", limit, "protocol_error");
+    check_fails_within(
+        "counter",
+        &flooding_json().addr.to_string(),
+        "10s",
+        limit,
+        "protocol_error",
+    );
 }
 
 #[test]

@@ -19,9 +19,8 @@ fn serves_on_a_socket_passed_as_fd_3() {
 
     // systemd sets LISTEN_PID to the pid of the process it starts, and puts
     // the socket at fd 3 (see `ExporterCommand::inherit_socket`).
-    // The listen address is port 0, so an exporter that ignored the socket
-    // would listen on a port of its own, never the default fixed one, and
-    // the request below would wait in the passed socket's queue unanswered.
+    // An exporter that ignored the socket would listen elsewhere, and the
+    // request below would wait in the passed socket's queue unanswered.
     let _exporter = spawn_with_fd_3(OwnedFd::from(listener));
 
     // The socket already listens, so the connection waits in its backlog
@@ -33,7 +32,8 @@ fn serves_on_a_socket_passed_as_fd_3() {
 /// The exporter with `--web.systemd-socket`, given `socket` as fd 3 and
 /// LISTEN_PID set to its own pid, as systemd starts it.
 fn spawn_with_fd_3(socket: OwnedFd) -> ExporterProcess {
-    ExporterCommand::new(&["--web.systemd-socket"]).inherit_socket(socket).spawn()
+    // Exactly: a listen address beside the socket is refused.
+    ExporterCommand::exactly(&["--web.systemd-socket"]).inherit_socket(socket).spawn()
 }
 
 #[test]

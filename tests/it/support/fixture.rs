@@ -33,9 +33,9 @@ impl Fixture {
     }
 
     /// A fixture that writes `reply` and closes.
-    pub fn replying(reply: &'static [u8]) -> Fixture {
+    pub fn replying(reply: impl AsRef<[u8]> + Send + Sync + 'static) -> Fixture {
         Fixture::start(move |mut stream| {
-            let _ = stream.write_all(reply);
+            let _ = stream.write_all(reply.as_ref());
         })
     }
 }

@@ -117,6 +117,8 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body as sent, for one that is not text (gzip).
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -179,5 +181,5 @@ fn read_response_to(stream: &mut TcpStream, head_only: bool) -> std::io::Result<
         .unwrap_or(0);
     let mut body = vec![0u8; if head_only { 0 } else { length }];
     stream.read_exact(&mut body)?; // read_exact retries interrupted reads itself.
-    Ok(Response { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
+    Ok(Response { status, headers, body: String::from_utf8_lossy(&body).into_owned(), bytes: body })
 }

@@ -67,6 +67,11 @@ impl ExporterLog {
         lines
     }
 
+    /// The lines that come until none has for `pause`.
+    pub fn until_quiet(&self, pause: Duration) -> Vec<String> {
+        std::iter::from_fn(|| self.next_line(pause)).collect()
+    }
+
     /// Every line read so far, by any of the above.
     pub fn read_so_far(&self) -> Vec<String> {
         self.read.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()

@@ -2,7 +2,8 @@
 //! started the way a test needs it ([`process`]), its log read line by line
 //! ([`log`]), a small HTTP client over a real socket ([`http_client`]), a
 //! temporary file removed when the test ends ([`temp_file`]), and the
-//! targets the exporter probes ([`fixture`]). The property tests add a
+//! targets the exporter probes ([`fixture`]), the process watched through
+//! /proc ([`proc_files`]), both cores kept busy ([`busy_cores`]). The property tests add a
 //! seeded generator ([`rng`]) and a reader of the exposition formats
 //! written from their specifications ([`exposition_reader`]).
 //!
@@ -12,14 +13,17 @@
 
 use std::time::Duration;
 
+pub mod busy_cores;
 pub mod exposition_reader;
 pub mod fixture;
 pub mod http_client;
 pub mod log;
+pub mod proc_files;
 pub mod process;
 pub mod rng;
 pub mod temp_file;
 
+pub use busy_cores::BusyCores;
 pub use fixture::{target_section, unresolvable_address, Fixture, DAYTIME_LINE};
 pub use http_client::{
     assert_closed, connect, exchange, read_response, request, Request, Response,

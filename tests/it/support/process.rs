@@ -22,8 +22,8 @@ use super::IO_TIMEOUT;
 /// A resource limit to start the exporter under, set by prlimit(1), which
 /// then becomes the exporter (the pid stays the same).
 enum Limit {
-    /// `--nofile`: open files, soft and hard.
-    OpenFiles(u32),
+    /// `--nofile`: open files, the soft limit and the hard one.
+    OpenFiles { soft: u64, hard: u64 },
     /// `--nproc`: threads of the user, who is `nobody`, since root is
     /// exempt from the limit.
     ThreadsAsNobody(u64),
@@ -59,9 +59,20 @@ impl ExporterCommand {
         }
     }
 
+    /// Adds `args` to the command line.
+    pub fn args(mut self, args: &[&str]) -> ExporterCommand {
+        self.args.extend(args.iter().map(|arg| arg.to_string()));
+        self
+    }
+
     /// At most `limit` open files (`ulimit -n`, soft and hard).
-    pub fn max_open_files(mut self, limit: u32) -> ExporterCommand {
-        self.limit = Some(Limit::OpenFiles(limit));
+    pub fn max_open_files(self, limit: u64) -> ExporterCommand {
+        self.open_files(limit, limit)
+    }
+
+    /// At most `soft` open files, which the process may raise to `hard`.
+    pub fn open_files(mut self, soft: u64, hard: u64) -> ExporterCommand {
+        self.limit = Some(Limit::OpenFiles { soft, hard });
         self
     }
 
@@ -108,8 +119,9 @@ impl ExporterCommand {
         }
         match self.limit {
             None => {}
-            Some(Limit::OpenFiles(limit)) => {
-                command_line.extend(["prlimit".into(), format!("--nofile={limit}").into()]);
+            Some(Limit::OpenFiles { soft, hard }) => {
+                let nofile = format!("--nofile={soft}:{hard}");
+                command_line.extend(["prlimit".into(), nofile.into(), "--".into()]);
             }
             Some(Limit::ThreadsAsNobody(limit)) => {
                 let setpriv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
@@ -215,6 +227,15 @@ pub struct RunningExporter {
 }
 
 impl RunningExporter {
+    /// `probe_exporter demo`: a daytime target `clock` and a counter
+    /// target `app` of its own, every port chosen by the kernel.
+    pub fn demo() -> RunningExporter {
+        let on_port_0 = ["--daytime.listen", "127.0.0.1:0", "--counter.listen", "127.0.0.1:0"];
+        ExporterCommand::exactly(&["demo", "--web.listen-address", "127.0.0.1:0"])
+            .args(&on_port_0)
+            .start()
+    }
+
     /// Starts `probe_exporter --web.listen-address 127.0.0.1:0 ARGS...`.
     pub fn start(args: &[&str]) -> RunningExporter {
         ExporterCommand::new(args).start()
@@ -249,6 +270,18 @@ impl RunningExporter {
     /// Sends it signal `name` (`TERM`, `HUP`...) with kill(1).
     pub fn signal(&self, name: &str) {
         self.process.signal(name);
+    }
+
+    /// Sets its soft limit on open files from outside, while it runs
+    /// (`prlimit --pid`), as an operator or its probes taking the rest
+    /// would.
+    pub fn set_open_files_soft_limit(&self, soft: usize) {
+        let status = Command::new("prlimit")
+            .arg(format!("--pid={}", self.pid()))
+            .arg(format!("--nofile={soft}:"))
+            .status()
+            .expect("run prlimit (util-linux)");
+        assert!(status.success(), "prlimit --pid failed");
     }
 
     pub fn is_running(&mut self) -> bool {

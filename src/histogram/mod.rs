@@ -4,65 +4,28 @@
 //! cumulative counts the text formats want are summed up only when asked for.
 //! Bucket bounds come from code ([`DEFAULT_BUCKETS`]) or from the
 //! configuration file ([`parse_buckets`]); their `le` labels are spelled
-//! once, when the histogram is made ([`BucketBounds`]).
+//! once, when the histogram is made ([`BucketBounds`]). Beside the classic
+//! buckets a histogram may keep a native one ([`NativeHistogram`]), fed the
+//! same observations, for the protobuf format. Here is the histogram that
+//! counts into both; [`bounds`] holds the classic bounds and [`native`] the
+//! exponential buckets.
 
-use std::fmt;
+pub mod bounds;
+pub mod native;
+
 use std::sync::Arc;
 
+pub use bounds::{parse_buckets, BucketsError, DEFAULT_BUCKETS};
+pub use native::{NativeHistogram, Schema};
+
 use crate::exposition::{BucketBounds, HistogramValue};
-
-/// Bucket bounds for probe latencies in seconds: from 100 µs, a service on
-/// the same host, to 10 s, longer than a probe should ever be allowed to
-/// run, in steps of about ×3. Ten buckets (eleven with `+Inf`) keep a
-/// target's series few; above 1 s a probe is failing anyway, so one bucket
-/// covers 1 s to 10 s.
-pub const DEFAULT_BUCKETS: [f64; 10] =
-    [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 10.0];
-
-/// Why a list of bucket bounds was rejected.
-#[derive(Clone, Debug, PartialEq)]
-pub enum BucketsError {
-    /// No bounds at all; a histogram needs at least one besides `+Inf`.
-    Empty,
-    /// An entry of a comma-separated list is blank, as in `0.1,,1` or `0.1,`.
-    BlankEntry,
-    /// An entry is not a number, as in `0.1, fast`.
-    NotANumber(String),
-    /// A bound is NaN or infinite. The `+Inf` bucket is always there and is
-    /// not listed.
-    NotFinite(f64),
-    /// A bound is not greater than the one before it.
-    NotIncreasing {
-        /// The earlier bound.
-        previous: f64,
-        /// The bound that should have been greater.
-        next: f64,
-    },
-}
-
-impl fmt::Display for BucketsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BucketsError::Empty => write!(f, "no bucket bounds given"),
-            BucketsError::BlankEntry => write!(f, "blank entry in the list of bucket bounds"),
-            BucketsError::NotANumber(text) => write!(f, "bucket bound `{text}` is not a number"),
-            BucketsError::NotFinite(bound) => {
-                write!(f, "bucket bound {bound} is not finite (the +Inf bucket is always there)")
-            }
-            BucketsError::NotIncreasing { previous, next } => {
-                write!(f, "bucket bounds must increase, but {next} follows {previous}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for BucketsError {}
+use bounds::check_bounds;
 
 /// A histogram of observations, such as probe latencies in seconds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Histogram {
     /// The upper bounds of the finite buckets: finite and strictly
-    /// increasing, shared with every reading.
+    /// increasing, shared with every snapshot.
     bounds: Arc<BucketBounds>,
     /// Observations per bucket, not cumulative, with one more entry than
     /// `bounds` for the `+Inf` bucket.
@@ -71,6 +34,8 @@ pub struct Histogram {
     sum: f64,
     /// When the histogram started observing, in Unix seconds.
     created: f64,
+    /// The same observations in exponential buckets, if kept.
+    native: Option<NativeHistogram>,
 }
 
 impl Histogram {
@@ -84,7 +49,14 @@ impl Histogram {
     pub fn new(bounds: Vec<f64>, created: f64) -> Result<Histogram, BucketsError> {
         check_bounds(&bounds)?;
         let counts = vec![0; bounds.len() + 1];
-        Ok(Histogram { bounds: Arc::new(BucketBounds::new(bounds)), counts, sum: 0.0, created })
+        let bounds = Arc::new(BucketBounds::new(bounds));
+        Ok(Histogram { bounds, counts, sum: 0.0, created, native: None })
+    }
+
+    /// The histogram keeping also a native histogram at `schema`, or none
+    /// for `None`.
+    pub fn with_native(self, schema: Option<Schema>) -> Histogram {
+        Histogram { native: schema.map(NativeHistogram::new), ..self }
     }
 
     /// Records one observation in the first bucket whose bound is greater
@@ -99,12 +71,16 @@ impl Histogram {
         let bucket_idx = bounds.iter().position(|&bound| value <= bound).unwrap_or(bounds.len());
         self.counts[bucket_idx] += 1;
         self.sum += value;
+        if let Some(native) = &mut self.native {
+            native.observe(value);
+        }
     }
 
     /// What the text formats write: for each finite bound, the number of
     /// observations less than or equal to it, and the count, sum and
-    /// creation time.
-    pub fn reading(&self) -> HistogramValue {
+    /// creation time; and the native buckets, if kept, for the protobuf
+    /// format.
+    pub fn snapshot(&self) -> HistogramValue {
         let mut running_count = 0;
         // `bounds` is one shorter than `counts`: the `+Inf` count is left out.
         let cumulative = self.counts[..self.bounds.values().len()]
@@ -120,6 +96,7 @@ impl Histogram {
             count: self.count(),
             sum: self.sum,
             created: Some(self.created),
+            native: self.native.as_ref().map(NativeHistogram::snapshot),
         }
     }
 
@@ -142,59 +119,22 @@ impl Histogram {
     pub fn bounds(&self) -> &[f64] {
         self.bounds.values()
     }
-}
 
-/// Parses bucket bounds in seconds from the configuration file, written as a
-/// comma-separated list with optional spaces: `0.001, 0.01, 0.1, 1`.
-///
-/// # Errors
-///
-/// When an entry is blank or not a number, or the bounds are not valid for
-/// [`Histogram::new`].
-pub fn parse_buckets(text: &str) -> Result<Vec<f64>, BucketsError> {
-    if text.trim().is_empty() {
-        return Err(BucketsError::Empty);
+    /// The native histogram kept beside the classic buckets, if any.
+    pub fn native(&self) -> Option<&NativeHistogram> {
+        self.native.as_ref()
     }
-    let bounds = text
-        .split(',')
-        .map(|entry| parse_bound(entry.trim()))
-        .collect::<Result<Vec<f64>, BucketsError>>()?;
-    check_bounds(&bounds)?;
-    Ok(bounds)
-}
-
-fn parse_bound(entry: &str) -> Result<f64, BucketsError> {
-    if entry.is_empty() {
-        return Err(BucketsError::BlankEntry);
-    }
-    entry.parse().map_err(|_| BucketsError::NotANumber(entry.to_string()))
-}
-
-/// Checks that bounds are non-empty, finite and strictly increasing, so each
-/// bucket covers a range of its own and `le` never repeats.
-fn check_bounds(bounds: &[f64]) -> Result<(), BucketsError> {
-    if bounds.is_empty() {
-        return Err(BucketsError::Empty);
-    }
-    if let Some(&bound) = bounds.iter().find(|bound| !bound.is_finite()) {
-        return Err(BucketsError::NotFinite(bound));
-    }
-    for pair in bounds.windows(2) {
-        let (previous, next) = (pair[0], pair[1]);
-        if next <= previous {
-            return Err(BucketsError::NotIncreasing { previous, next });
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exposition::BucketSpan;
+    use crate::histogram::native::DEFAULT_SCHEMA;
 
     fn cumulative(histogram: &Histogram) -> Vec<(f64, u64)> {
-        let reading = histogram.reading();
-        reading.bounds.values().iter().copied().zip(reading.cumulative).collect()
+        let snapshot = histogram.snapshot();
+        snapshot.bounds.values().iter().copied().zip(snapshot.cumulative).collect()
     }
 
     #[track_caller]
@@ -219,11 +159,6 @@ mod tests {
     #[track_caller]
     fn check_new_error(bounds: &[f64], expected: BucketsError) {
         assert_eq!(Histogram::new(bounds.to_vec(), 0.0), Err(expected));
-    }
-
-    #[track_caller]
-    fn check_parse(text: &str, expected: Result<Vec<f64>, BucketsError>) {
-        assert_eq!(parse_buckets(text), expected, "parse_buckets({text:?})");
     }
 
     #[test]
@@ -270,13 +205,6 @@ mod tests {
     }
 
     #[test]
-    fn default_buckets_are_valid() {
-        assert!(Histogram::new(DEFAULT_BUCKETS.to_vec(), 0.0).is_ok());
-        assert_eq!(DEFAULT_BUCKETS.first(), Some(&0.0001));
-        assert_eq!(DEFAULT_BUCKETS.last(), Some(&10.0));
-    }
-
-    #[test]
     fn new_rejects_bad_bounds() {
         check_new_error(&[], BucketsError::Empty);
         check_new_error(&[1.0, 1.0], BucketsError::NotIncreasing { previous: 1.0, next: 1.0 });
@@ -288,29 +216,52 @@ mod tests {
     }
 
     #[test]
-    fn bucket_lists_parse_to_increasing_finite_bounds() {
-        check_parse("0.001, 0.01, 0.1, 1", Ok(vec![0.001, 0.01, 0.1, 1.0]));
-        check_parse("0.5", Ok(vec![0.5]));
-        check_parse(" 0.5 ,1,  2.5 ", Ok(vec![0.5, 1.0, 2.5]));
-        check_parse("1e-3,1e-2", Ok(vec![0.001, 0.01]));
-        check_parse("-1, 0, 1", Ok(vec![-1.0, 0.0, 1.0]));
-        check_parse("", Err(BucketsError::Empty));
-        check_parse("   ", Err(BucketsError::Empty));
-        check_parse("0.1,,1", Err(BucketsError::BlankEntry));
-        check_parse("0.1, 1,", Err(BucketsError::BlankEntry));
-        check_parse("0.1, fast", Err(BucketsError::NotANumber("fast".to_string())));
-        check_parse("0.1;1", Err(BucketsError::NotANumber("0.1;1".to_string())));
-        check_parse("1 000", Err(BucketsError::NotANumber("1 000".to_string())));
-        check_parse("1, 0.5", Err(BucketsError::NotIncreasing { previous: 1.0, next: 0.5 }));
-        check_parse("0.1, +Inf", Err(BucketsError::NotFinite(f64::INFINITY)));
+    fn a_native_histogram_sees_what_the_classic_buckets_see() {
+        let plain = Histogram::new(DEFAULT_BUCKETS.to_vec(), 0.0).unwrap();
+        let mut both = plain.clone().with_native(Some(DEFAULT_SCHEMA));
+        assert_eq!(plain.snapshot().native, None, "no native histogram unless asked for");
+        for value in [0.001, 0.001, 0.25, f64::NAN] {
+            both.observe(value);
+        }
+        let snapshot = both.snapshot();
+        assert_eq!(snapshot.count, 3, "NaN is dropped from both");
+        assert_eq!(snapshot.cumulative[2], 2, "the classic buckets are as before");
+        let native = snapshot.native.expect("kept");
+        // At schema 3, 0.001 is in bucket −79 and 0.25 = 2^−2 ends bucket −16.
+        assert_eq!(native.schema, 3);
+        assert_eq!(
+            native.positive_spans,
+            vec![BucketSpan { offset: -79, length: 1 }, BucketSpan { offset: 62, length: 1 }]
+        );
+        assert_eq!(native.positive_deltas, vec![2, -1]);
+        assert_eq!(both.native().map(NativeHistogram::schema), Some(DEFAULT_SCHEMA));
+        assert!(Histogram::new(vec![1.0], 0.0).unwrap().with_native(None).native().is_none());
     }
 
     #[test]
-    fn error_messages_name_the_offending_bounds() {
-        assert_eq!(BucketsError::Empty.to_string(), "no bucket bounds given");
-        assert_eq!(
-            BucketsError::NotIncreasing { previous: 1.0, next: 0.5 }.to_string(),
-            "bucket bounds must increase, but 0.5 follows 1"
-        );
+    fn the_text_formats_write_the_classic_buckets_alone() {
+        use crate::exposition::{Family, Format, Labels, Writer};
+        let text = |histogram: &Histogram, format| {
+            let family = Family::histogram(
+                "probe_latency_seconds",
+                "Latency.",
+                vec![(Labels::new(&[]), histogram.snapshot())],
+            );
+            let mut out = String::new();
+            let mut writer = Writer::new(&mut out, format);
+            writer.family(&family);
+            writer.finish();
+            out
+        };
+        let mut plain = Histogram::new(DEFAULT_BUCKETS.to_vec(), 1.7e9).unwrap();
+        let mut both = plain.clone().with_native(Some(DEFAULT_SCHEMA));
+        for value in [0.00005, 0.002, 0.002, 3.0] {
+            plain.observe(value);
+            both.observe(value);
+        }
+        assert!(both.snapshot().native.is_some());
+        for format in [Format::Prometheus, Format::OpenMetrics] {
+            assert_eq!(text(&both, format), text(&plain, format), "{format:?}");
+        }
     }
 }
