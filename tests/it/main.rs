@@ -16,7 +16,6 @@ mod counter;
 mod formats;
 // The protobuf format, read back with a reader of the tests' own.
 mod protobuf;
-mod protobuf_reader;
 // gzip when Accept-Encoding asks for it, read back by the system's gzip.
 mod compression;
 // The /probe endpoint and its allow-list.

@@ -12,7 +12,7 @@ use probe_exporter::exposition::{
     Samples, StateSetValue, NO_LABELS,
 };
 
-use crate::protobuf_reader::{metric_families, MetricFamily, COUNTER, GAUGE, HISTOGRAM};
+use crate::support::protobuf_reader::{metric_families, MetricFamily, COUNTER, GAUGE, HISTOGRAM};
 use crate::support::{Request, RunningExporter};
 
 const PROTOBUF: &str =
@@ -314,7 +314,7 @@ fn histogram_value(native: Option<NativeBuckets>) -> HistogramValue {
     }
 }
 
-fn decode_histogram(value: HistogramValue) -> crate::protobuf_reader::Histogram {
+fn decode_histogram(value: HistogramValue) -> crate::support::protobuf_reader::Histogram {
     let family = Family::histogram("latency_seconds", "Latency.", vec![(NO_LABELS, value)])
         .with_unit("seconds");
     let mut decoded = decode(&[family]);

@@ -3,9 +3,11 @@
 //! ([`log`]), a small HTTP client over a real socket ([`http_client`]), a
 //! temporary file removed when the test ends ([`temp_file`]), and the
 //! targets the exporter probes ([`fixture`]), the process watched through
-//! /proc ([`proc_files`]), both cores kept busy ([`busy_cores`]). The property tests add a
-//! seeded generator ([`rng`]) and a reader of the exposition formats
-//! written from their specifications ([`exposition_reader`]).
+//! /proc ([`proc_files`]), both cores kept busy ([`busy_cores`]). The
+//! property tests add a seeded generator ([`rng`]); the format tests read
+//! what the exporter writes with readers written from the specifications:
+//! the text formats ([`exposition_reader`]) and protobuf
+//! ([`protobuf_reader`], from `metrics.proto`'s field numbers).
 //!
 //! Every port is chosen by the kernel (port 0) and read back; every read
 //! gives up after [`IO_TIMEOUT`]; every process and file a test makes is
@@ -20,6 +22,7 @@ pub mod http_client;
 pub mod log;
 pub mod proc_files;
 pub mod process;
+pub mod protobuf_reader;
 pub mod rng;
 pub mod temp_file;
 
