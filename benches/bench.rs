@@ -74,7 +74,7 @@ use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
-use probe_exporter::demo;
+use probe_exporter::app::demo;
 use probe_exporter::json::{self, ValueEnd};
 use probe_exporter::time::format;
 

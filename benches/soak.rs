@@ -19,7 +19,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use probe_exporter::demo;
+use probe_exporter::app::demo;
 
 /// Load before the first measurement, so that pools and buffers have grown
 /// to their steady size: at least this long, and at least a quarter of the
