@@ -160,10 +160,10 @@ impl Routes {
     /// is probed.
     fn landing_page(&self) -> Response {
         let config = self.generations.config();
-        let loaded = self.generations.current();
+        let generation = self.generations.current();
         let path = html_escape(&config.telemetry_path);
         let mut targets = String::new();
-        for target in loaded.targets.iter() {
+        for target in generation.targets.iter() {
             targets.push_str(&format!(
                 "<li><code>{}</code>: {} at <code>{}</code></li>\n",
                 html_escape(&target.name),
@@ -174,7 +174,7 @@ impl Routes {
         if targets.is_empty() {
             targets.push_str("<li>none configured</li>\n");
         }
-        let probe = if loaded.allow.is_empty() {
+        let probe = if generation.allow.is_empty() {
             "<p><code>/probe</code> is off: no allow rule is configured.</p>".to_string()
         } else {
             "<p><code>/probe?target=HOST:PORT&amp;module=NAME</code> probes one allowed target; <code>&amp;debug=true</code> shows its steps.</p>"

@@ -51,8 +51,9 @@ impl Context {
         self.stopping.load(Ordering::SeqCst)
     }
 
-    /// Sets the stop flag; it is never cleared.
-    pub fn begin_stop(&self) {
+    /// Sets the stop flag, as the server does when a stop begins; it is
+    /// never cleared.
+    pub(crate) fn begin_stop(&self) {
         self.stopping.store(true, Ordering::SeqCst);
     }
 
