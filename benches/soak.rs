@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use probe_exporter::demo;
+use probe_exporter::app::demo;
 
 // Shared with `make bench`, which uses parts this soak does not.
 #[allow(dead_code)]

@@ -3,67 +3,71 @@
 //!
 //! An exporter is a facade, not magic: on every scrape it asks a service,
 //! and turns the answer into metrics. This crate does it with the standard
-//! library alone, so every step is here to read. Follow one scrape:
+//! library alone, so every step is here to read. Follow one scrape down
+//! the floors; none calls back up:
 //!
-//! 1. [`server`] accepts the connection; [`server::connection_table`]
+//! 1. [`app`] starts the process: it loads the configuration into the
+//!    [`state`]'s first generation and gives the [`server`] its
+//!    [`app::routes`] to serve.
+//! 2. [`server`] accepts the connection; [`server::connection_table`]
 //!    admits it (closing the one that has waited longest at the cap), and
-//!    [`pool`] gives it a thread.
-//! 2. [`server::connection`] reads the request head with deadlines, and
-//!    [`http`] parses it from bytes.
-//! 3. [`routes`] picks the answer and works out the scrape's budget from
-//!    Prometheus's timeout header; for the metrics path, [`scrape`] runs
-//!    every probe of [`probe`] at once on long-lived probe threads, within
-//!    that one deadline, on the targets [`exporter`] has loaded now.
-//! 4. Each probe resolves, connects, reads and parses, each step timed; it
-//!    uses [`json`] and [`time`] to read what
-//!    services say.
+//!    [`pool`] gives it a thread. [`server::connection`] reads the request
+//!    head with deadlines, and [`http`] parses it from bytes.
+//! 3. [`app::routes`], the server's [`server::Handler`], reads the request
+//!    and chooses: for the metrics path, the [`scrape::Terms`] (the budget
+//!    from Prometheus's timeout header, the format [`exposition::negotiate`] reads
+//!    from `Accept`, the coding [`content_coding`] reads from
+//!    `Accept-Encoding`), and the generation of the [`state`] in force.
+//! 4. [`scrape`] does the whole scrape: a place in a [`scrape::round`] of
+//!    probes on long-lived threads, every [`probe`] at once within one
+//!    deadline; each resolves, connects, reads and parses, each step
+//!    timed, with [`json`] and [`time`] to read what services say. The
+//!    reports go into the generation's [`histogram`]s (each with its
+//!    [`histogram::native`] buckets).
 //! 5. [`metrics`], the one list of every family the exporter writes
-//!    ([`metrics::schema`]), turns ([`metrics::write`](mod@metrics::write)) the reports, the
-//!    [`histogram`]s' snapshots (each with its [`histogram::native`]
-//!    buckets), the [`telemetry`] counts and the [`process`] figures into
-//!    families, and [`exposition`] writes them in the format
-//!    [`exposition::negotiate`] chose from the `Accept` header, which
-//!    [`gzip`] compresses when [`content_coding`] finds that the request
-//!    accepts it;
-//!    [`server::connection`] sends head and body in one write.
+//!    ([`metrics::schema`]), turns ([`metrics::write`](mod@metrics::write)) the reports, the histograms, the server's
+//!    [`server::response_counts`] and the [`process`] figures into
+//!    families; [`exposition`] writes them in the chosen format, and
+//!    [`gzip`] compresses the body when the request accepts it.
+//! 6. [`server::connection`] sends head and body in one write
+//!    ([`http::Response::write_to`]), and keeps the body in
+//!    [`server::bodies`] to write the next one into.
 //!
 //! Around them: [`config`] reads flags and the configuration file into
-//! [`target`]s, modules and [`allow`] rules; [`exporter`] keeps what
-//! outlives a scrape (histograms, outcomes, counts) and reloads the
-//! configuration; [`limits`] says when the process runs out of
-//! descriptors or threads; [`demo`] holds the two services of the talk;
-//! [`log`] writes logfmt or JSON; [`version`] says what was built.
-//! [`startup`] runs the lifecycle (start, reload, drain, stop) for `main`,
-//! with the OS modules of [`os`] that std lacks: [`os::systemd`]
-//! (sockets passed in, readiness), [`os::signals`] (`sigwait`),
-//! [`os::file_limit`] (`setrlimit`) and [`os::poll`].
+//! [`target`]s, modules and [`allow`] rules; [`state`] keeps what outlives
+//! a scrape (histories, outcomes) and reloads the configuration;
+//! [`log`] writes logfmt or JSON; [`version`] says what was built. The OS
+//! modules of [`os`] do what std lacks: [`os::systemd`] (sockets passed
+//! in, readiness), [`os::signals`] (`sigwait`), [`os::file_limit`]
+//! (`setrlimit`), [`os::poll`], and [`os::exhaustion`] says when the
+//! process runs out of descriptors or threads.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod server;
-pub mod pool;
-pub mod http;
-pub mod routes;
-pub mod scrape;
-pub mod probe;
-pub mod json;
-pub mod time;
-pub mod exposition;
-pub mod metrics;
-pub mod content_coding;
-pub mod gzip;
+// The entry points: the lifecycle, the routes, the demo.
+pub mod app;
 
+// The middle floors: the server, a scrape, the state across scrapes.
+pub mod server;
+pub mod scrape;
+pub mod state;
+pub mod probe;
 pub mod config;
 pub mod target;
 pub mod allow;
-pub mod exporter;
+
+// The leaves: each one concept, and no I/O but the OS modules'.
+pub mod http;
+pub mod pool;
+pub mod metrics;
+pub mod exposition;
+pub mod content_coding;
+pub mod gzip;
 pub mod histogram;
-pub mod telemetry;
+pub mod json;
+pub mod time;
 pub mod process;
 pub mod os;
-pub mod demo;
 pub mod log;
-pub mod limits;
 pub mod version;
-pub mod startup;

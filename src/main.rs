@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use probe_exporter::os::signals;
-use probe_exporter::{config, log, startup};
+use probe_exporter::{app, config, log};
 
 fn main() -> ExitCode {
     // First, while this is the only thread: every thread started later
@@ -23,9 +23,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match startup::run(command, signals) {
+    match app::run(command, signals) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err @ startup::Error::Config(_)) => {
+        Err(err @ app::Error::Config(_)) => {
             eprintln!("probe_exporter: {err}");
             ExitCode::from(2)
         }

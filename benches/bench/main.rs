@@ -69,7 +69,7 @@ use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
-use probe_exporter::demo;
+use probe_exporter::app::demo;
 use probe_exporter::time::format;
 
 // Shared with `make soak`, which uses parts this bench does not.

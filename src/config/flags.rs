@@ -2,7 +2,7 @@
 //! at start-up into a [`Config`] and a [`Command`].
 //!
 //! Flags never touch the file system: `--config.file` is only noted here,
-//! and read by [`super::load_targets`], so that start-up and reload read
+//! and read by [`super::load_setup`], so that start-up and reload read
 //! it the same way.
 
 use std::time::Duration;

@@ -7,7 +7,7 @@
 //!
 //! Flags are read once, at start-up ([`flags`]). The configuration file
 //! ([`file`](mod@file)) is read at start-up and again at every reload, by
-//! [`load_targets`], which joins what it holds to what the flags gave.
+//! [`load_setup`], which joins what it holds to what the flags gave.
 //! Durations are read by [`duration`]; `--help` is [`usage`].
 
 pub mod duration;
@@ -134,9 +134,12 @@ impl Default for Config {
     }
 }
 
-/// What is probed, as the configuration file and the flags say now.
+/// What the configuration file and the flags set up, read afresh at start
+/// and at every reload: the targets of `/metrics`, the modules and allow
+/// rules of `/probe`. Plain data; once the targets' histories are attached
+/// it becomes the [`Generation`](crate::state::Generation) in force.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Targets {
+pub struct Setup {
     /// The targets of `/metrics`: the file's, then the flags'.
     pub targets: Vec<Target>,
     /// Who `/probe` may probe; empty turns `/probe` off.
@@ -151,9 +154,9 @@ pub struct Targets {
     pub file_sections: usize,
 }
 
-impl Default for Targets {
-    fn default() -> Targets {
-        Targets {
+impl Default for Setup {
+    fn default() -> Setup {
+        Setup {
             targets: Vec::new(),
             allow: Vec::new(),
             modules: Module::builtins(),
@@ -165,7 +168,7 @@ impl Default for Targets {
 /// Reads `--config.file` (if any) and joins it to the targets and rules
 /// the flags gave. Called at start-up and at every reload; a mistake
 /// names the file and line, or the flag.
-pub fn load_targets(config: &Config) -> Result<Targets, ConfigError> {
+pub fn load_setup(config: &Config) -> Result<Setup, ConfigError> {
     let mut loaded = match &config.config_file {
         Some(path) => {
             let text = read_file(path)?;
@@ -177,14 +180,14 @@ pub fn load_targets(config: &Config) -> Result<Targets, ConfigError> {
                     None => modules.push(module),
                 }
             }
-            Targets {
+            Setup {
                 targets: file.targets,
                 allow: file.allow,
                 modules,
                 file_sections: file.sections,
             }
         }
-        None => Targets::default(),
+        None => Setup::default(),
     };
     for target in &config.targets {
         add_target(&mut loaded.targets, target.clone())
@@ -212,7 +215,7 @@ const MAX_READS: usize = 5;
 /// whole configuration. Reading twice catches a writer in the middle of
 /// its work; the moment between truncating and the first write, when the
 /// file is empty and unchanging, is left to the reload's own rule (see
-/// `Exporter::reload`).
+/// [`Generations::reload`](crate::state::Generations::reload)).
 fn read_file(path: &str) -> Result<String, ConfigError> {
     let bytes = read_settled(|| read_once(path), SETTLE_TIME)
         .map_err(|message| ConfigError::Read { path: path.to_string(), message })?;

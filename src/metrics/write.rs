@@ -17,7 +17,7 @@ use super::schema::*;
 use crate::exposition::{
     self, CounterValue, Family, HistogramValue, Labels, Samples, StateSetValue, Writer, NO_LABELS,
 };
-use crate::probe::{Outcome, Reading, Report};
+use crate::probe::{Finding, Outcome, Report};
 use crate::process::ProcessStats;
 use crate::target::{Kind, Target};
 use crate::version;
@@ -174,7 +174,7 @@ fn counter_families<'a>(
                 by_metric.len() - 1
             }
         };
-        if let Ok(Reading::Counter { requests, launched }) = &report.result {
+        if let Ok(Finding::Counter { requests, launched }) = &report.result {
             let counter = CounterValue { total: *requests as f64, created: *launched };
             by_metric[idx].1.push((labels, counter));
         }
@@ -291,12 +291,12 @@ mod tests {
             Target::new(
                 "clock",
                 Kind::Daytime(DaytimeSpec::default()),
-                listening(crate::demo::spawn_daytime),
+                listening(crate::app::demo::spawn_daytime),
             ),
             Target::new(
                 "app",
                 Kind::Counter(CounterSpec::default()),
-                listening(crate::demo::spawn_counter),
+                listening(crate::app::demo::spawn_counter),
             ),
         ];
         let reports: Vec<Report> =
@@ -366,7 +366,7 @@ mod tests {
         let target = Target::new(
             "x",
             Kind::Daytime(DaytimeSpec::default()),
-            listening(crate::demo::spawn_daytime),
+            listening(crate::app::demo::spawn_daytime),
         );
         let report = crate::probe::run(&target, target.timeout);
         let mut text = String::new();

@@ -20,7 +20,7 @@
 //! the launch time is what lets Prometheus tell a restart (a reset) from
 //! a count that went down.
 
-use super::{ProbeError, Reading};
+use super::{Finding, ProbeError};
 use crate::json::{self, IntegerError, Value};
 use crate::target::CounterSpec;
 use crate::time;
@@ -34,7 +34,7 @@ pub const MAX_REPLY: usize = 64 * 1024;
 pub const MAX_REQUESTS: u64 = 1 << 53;
 
 /// Finds the count and the launch time in a reply.
-pub fn parse_reply(reply: &[u8], spec: &CounterSpec) -> Result<Reading, ProbeError> {
+pub fn parse_reply(reply: &[u8], spec: &CounterSpec) -> Result<Finding, ProbeError> {
     let protocol = ProbeError::Protocol;
     let value = json::parse(reply).map_err(|err| protocol(format!("invalid JSON: {err}")))?;
     if !matches!(value, Value::Object(_)) {
@@ -61,7 +61,7 @@ pub fn parse_reply(reply: &[u8], spec: &CounterSpec) -> Result<Reading, ProbeErr
         Some(name) => Some(launch_time(&value, name, spec)?),
         None => None,
     };
-    Ok(Reading::Counter { requests, launched })
+    Ok(Finding::Counter { requests, launched })
 }
 
 /// The number as a count, a whole number from 0 to [`MAX_REQUESTS`]
@@ -110,7 +110,7 @@ mod tests {
     fn check(reply: &str, expected: Result<(u64, f64), &str>) {
         let parsed = parse_reply(reply.as_bytes(), &CounterSpec::default());
         match (parsed, expected) {
-            (Ok(Reading::Counter { requests, launched }), Ok((want_requests, want_launched))) => {
+            (Ok(Finding::Counter { requests, launched }), Ok((want_requests, want_launched))) => {
                 assert_eq!(requests, want_requests);
                 let launched = launched.expect("a launch time");
                 assert!((launched - want_launched).abs() < 1e-6, "{launched} != {want_launched}");
@@ -156,8 +156,8 @@ mod tests {
     #[test]
     fn a_service_without_a_launch_time_has_none() {
         let spec = CounterSpec { launched_field: None, ..CounterSpec::default() };
-        let reading = parse_reply(br#"{"requests": 7}"#, &spec).unwrap();
-        assert_eq!(reading, Reading::Counter { requests: 7, launched: None });
+        let finding = parse_reply(br#"{"requests": 7}"#, &spec).unwrap();
+        assert_eq!(finding, Finding::Counter { requests: 7, launched: None });
     }
 
     #[test]

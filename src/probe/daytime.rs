@@ -16,7 +16,7 @@
 //! formats [`crate::time::daytime`] reads, the remote host's clock is kept
 //! too, and with `expect = date` a line that is no date fails the probe.
 
-use super::{ProbeError, Reading};
+use super::{Finding, ProbeError};
 use crate::target::DaytimeSpec;
 use crate::time::daytime;
 
@@ -24,7 +24,7 @@ use crate::time::daytime;
 pub const MAX_REPLY: usize = 512;
 
 /// The first line of the reply, and the time it names if it is a date.
-pub fn parse_reply(mut reply: Vec<u8>, spec: &DaytimeSpec) -> Result<Reading, ProbeError> {
+pub fn parse_reply(mut reply: Vec<u8>, spec: &DaytimeSpec) -> Result<Finding, ProbeError> {
     let line = first_line(&reply)?;
     let remote_time = match daytime::parse(line, spec.zone) {
         Ok(time) => Some(time.unix_seconds),
@@ -35,7 +35,7 @@ pub fn parse_reply(mut reply: Vec<u8>, spec: &DaytimeSpec) -> Result<Reading, Pr
     reply.truncate(line.len());
     let line = String::from_utf8(reply)
         .map_err(|_| ProbeError::Protocol("the daytime line is not UTF-8 text".to_string()))?;
-    Ok(Reading::Daytime { line, remote_time })
+    Ok(Finding::Daytime { line, remote_time })
 }
 
 /// The first line of the reply, which must be non-empty printable text.
@@ -81,11 +81,11 @@ mod tests {
     #[test]
     fn a_date_is_read_as_the_remote_clock() {
         let any_line = DaytimeSpec::default();
-        let reading = parse_reply(b"Wed Nov 25 15:45:48 2026\r\n".to_vec(), &any_line).unwrap();
-        let Reading::Daytime { remote_time, .. } = reading else { panic!("{reading:?}") };
+        let finding = parse_reply(b"Wed Nov 25 15:45:48 2026\r\n".to_vec(), &any_line).unwrap();
+        let Finding::Daytime { remote_time, .. } = finding else { panic!("{finding:?}") };
         assert_eq!(remote_time, Some(1_795_621_548.0));
-        let reading = parse_reply(b"hello world\r\n".to_vec(), &any_line).unwrap();
-        assert!(matches!(reading, Reading::Daytime { remote_time: None, .. }), "{reading:?}");
+        let finding = parse_reply(b"hello world\r\n".to_vec(), &any_line).unwrap();
+        assert!(matches!(finding, Finding::Daytime { remote_time: None, .. }), "{finding:?}");
 
         let dates_only = DaytimeSpec { expect_date: true, ..DaytimeSpec::default() };
         let err = parse_reply(b"hello world\r\n".to_vec(), &dates_only).unwrap_err();

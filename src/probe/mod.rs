@@ -40,7 +40,7 @@ pub struct Report {
     /// The time the probe was given.
     pub timeout: Duration,
     /// What the reply said, or why there was none that made sense.
-    pub result: Result<Reading, ProbeError>,
+    pub result: Result<Finding, ProbeError>,
     /// When the probe began, on the wall clock (for the debug trace).
     pub started_at: SystemTime,
     /// How long each step took; `None` for a step not reached.
@@ -84,7 +84,7 @@ impl Report {
     /// connecting to the end of the reply). `None` unless the reply was a
     /// date.
     pub fn clock_offset_seconds(&self) -> Option<f64> {
-        let Ok(Reading::Daytime { remote_time: Some(remote), .. }) = &self.result else {
+        let Ok(Finding::Daytime { remote_time: Some(remote), .. }) = &self.result else {
             return None;
         };
         let steps = self.steps;
@@ -134,9 +134,10 @@ impl Report {
     }
 }
 
-/// What a successful probe read.
+/// What a successful probe found: what the service said, understood.
+/// (The raw bytes are the reply; this is what was made of them.)
 #[derive(Clone, Debug, PartialEq)]
-pub enum Reading {
+pub enum Finding {
     /// The line a daytime service sent, e.g. `Sat Oct 31 18:15:12 2020`,
     /// and the instant it names in Unix seconds, if it is a date.
     Daytime {
@@ -190,7 +191,7 @@ fn walk_the_steps(
     progress: &Progress,
     keep: usize,
     report: &mut Report,
-) -> Result<Reading, ProbeError> {
+) -> Result<Finding, ProbeError> {
     let steps = &mut report.steps;
     progress.enter(Phase::Resolve);
     let addrs = timed(&mut steps.resolve, || net::resolve(&target.address, deadline))?;
@@ -246,7 +247,7 @@ fn reply_shape(kind: &Kind) -> (usize, ReadUntil) {
 }
 
 /// What a reply of this kind says.
-fn parse(kind: &Kind, reply: Vec<u8>) -> Result<Reading, ProbeError> {
+fn parse(kind: &Kind, reply: Vec<u8>) -> Result<Finding, ProbeError> {
     match kind {
         Kind::Daytime(spec) => daytime::parse_reply(reply, spec),
         Kind::Counter(spec) => counter::parse_reply(&reply, spec),

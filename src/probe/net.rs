@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use super::{Phase, ProbeError};
 use crate::json::ValueEnd;
-use crate::limits;
+use crate::os::exhaustion;
 use crate::target::Address;
 
 /// Name lookups running at once, at most. Past it a probe fails at once
@@ -62,7 +62,7 @@ pub fn resolve(address: &Address, deadline: Instant) -> Result<Vec<SocketAddr>, 
         });
     if let Err(err) = spawned {
         PENDING_LOOKUPS.fetch_sub(1, Ordering::AcqRel);
-        limits::report_no_thread("resolving a probe's target", &err);
+        exhaustion::report_no_thread("resolving a probe's target", &err);
         return Err(ProbeError::Exporter(format!("cannot start a lookup: {err}")));
     }
     wait_for_lookup(&receiver, deadline)
@@ -206,8 +206,8 @@ fn time_left(deadline: Instant, phase: Phase) -> Result<Duration, ProbeError> {
 /// descriptor left for the socket is the exporter's trouble, not the
 /// target's.
 fn classify(err: io::Error, phase: Phase) -> ProbeError {
-    if limits::is_out_of_file_descriptors(&err) {
-        limits::report_out_of_fds("probing", &err);
+    if exhaustion::is_out_of_file_descriptors(&err) {
+        exhaustion::report_out_of_fds("probing", &err);
         return ProbeError::Exporter(format!("{phase}: {err}"));
     }
     match err.kind() {

@@ -150,12 +150,12 @@ impl Trace<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::{ProbeError, Reading, Steps};
+    use crate::probe::{Finding, ProbeError, Steps};
     use crate::target::{Address, CounterSpec, DaytimeSpec, Module};
     use crate::time::Offset;
     use std::time::UNIX_EPOCH;
 
-    fn report(steps: Steps, result: Result<Reading, ProbeError>) -> Report {
+    fn report(steps: Steps, result: Result<Finding, ProbeError>) -> Report {
         Report {
             duration: Duration::from_millis(3),
             timeout: Duration::from_secs(5),
@@ -179,7 +179,7 @@ mod tests {
     fn a_success_has_a_line_per_step() {
         let steps = Steps { resolve: MS, connect: MS, read: MS, parse: MS };
         let line = "Sat Oct 31 18:15:12 2020".to_string();
-        let line = Reading::Daytime { line, remote_time: None };
+        let line = Finding::Daytime { line, remote_time: None };
         let text = debug_log(&report(steps, Ok(line)), &target(), "daytime");
         let msgs: Vec<&str> = text
             .lines()

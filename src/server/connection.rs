@@ -14,17 +14,20 @@
 //! so that a client reading a few bytes at a time cannot restart it. A
 //! client that is that slow to read is also, like an idle one, evictable
 //! at the connection cap while it keeps the worker waiting.
+//!
+//! What the answer says is the [`Handler`]'s; how it goes out is
+//! [`Response::write_to`]'s, the one writer of responses, here through a
+//! socket whose every write ends by the response's deadline.
 
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
 use std::net::TcpStream;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use crate::exporter::Exporter;
 use crate::http::{self, Delivery, Parsed, Request, Response, Status};
 use crate::log;
-use crate::routes;
 use crate::server::connection_table::Registration;
+use crate::server::{Context, Handler, Settings};
 
 /// How much is read from a socket at once.
 const READ_CHUNK: usize = 4096;
@@ -33,12 +36,23 @@ const READ_CHUNK: usize = 4096;
 /// client within this time.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What every connection is served with.
+pub struct Served<'a> {
+    /// What answers each request.
+    pub handler: &'a dyn Handler,
+    /// What the server lends the handler, and the stop flag.
+    pub context: &'a Context,
+    /// The read and idle timeouts.
+    pub settings: &'a Settings,
+}
+
 /// Serves requests on `stream` until either side closes it.
 ///
 /// `stream` is dropped, and its descriptor closed, before `serve` returns:
 /// the caller drops the registration after it, so that a connection the
 /// table closed counts as closing until its descriptor is free.
-pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: &Registration) {
+pub fn serve(mut stream: TcpStream, served: &Served, registration: &Registration) {
+    let context = served.context;
     // Responses are written whole, in one call; there is nothing for
     // Nagle's algorithm to gather, only latency to add.
     let _ = stream.set_nodelay(true);
@@ -55,17 +69,18 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: &Registra
         // Idle first, then the stop flag: a graceful stop sets the flag,
         // then closes the idle connections, so no connection slips by both.
         registration.idle();
-        if exporter.is_stopping() {
+        if context.is_stopping() {
             return;
         }
+        let timeouts = served.settings;
         let request =
-            match read_request(&mut stream, &mut buffer, &mut chunk, &mut read_timeout, exporter) {
+            match read_request(&mut stream, &mut buffer, &mut chunk, &mut read_timeout, timeouts) {
                 Ok(Some(request)) => request,
                 Ok(None) => return,
                 Err(status) => {
                     let response = Response::text(status, status.reason());
-                    if response.write_to(&mut stream, Delivery::CLOSE).is_ok() {
-                        exporter.telemetry().count_response(status);
+                    if writer.send(&mut stream, &response, Delivery::CLOSE, registration).is_ok() {
+                        context.response_counts().count(status);
                         linger(&mut stream);
                     }
                     return;
@@ -75,8 +90,8 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: &Registra
         // A body we do not read would be taken for the next request.
         // Stopping, the connection ends after this answer.
         let keep_alive =
-            request.wants_keep_alive() && !request.has_body() && !exporter.is_stopping();
-        let response = respond_or_500(&request, exporter);
+            request.wants_keep_alive() && !request.has_body() && !context.is_stopping();
+        let response = respond_or_500(&request, served);
         let delivery = Delivery { head_only: request.method == "HEAD", keep_alive };
         // Requests still in the buffer were pipelined: their responses
         // share the deadline of this one.
@@ -87,8 +102,8 @@ pub fn serve(mut stream: TcpStream, exporter: &Exporter, registration: &Registra
         if !backlog_continues {
             writer.backlog_done();
         }
-        exporter.telemetry().count_response(response.status);
-        exporter.recycle_body(response.body);
+        context.response_counts().count(response.status);
+        context.bodies().give_back(response.body);
         if request.has_body() {
             linger(&mut stream);
         }
@@ -117,12 +132,13 @@ impl ResponseWriter {
         self.deadline = None;
     }
 
-    /// Writes the head and the body with one system call where the socket
-    /// takes them at once, which is almost always; the body is not copied.
-    /// While it writes, the connection waits on its client, so it is
-    /// marked as waiting: a client slow to read may be evicted at the cap
-    /// like an idle one. (A blocking write returns only once all is sent
-    /// or its timeout passes, so no partial write would tell one earlier.)
+    /// Writes the response with [`Response::write_to`], the head and the
+    /// body in one system call where the socket takes them at once, which
+    /// is almost always. While it writes, the connection waits on its
+    /// client, so it is marked as waiting: a client slow to read may be
+    /// evicted at the cap like an idle one. (A blocking write returns only
+    /// once all is sent or its timeout passes, so no partial write would
+    /// tell one earlier.)
     fn send(
         &mut self,
         stream: &mut TcpStream,
@@ -130,51 +146,66 @@ impl ResponseWriter {
         delivery: Delivery,
         registration: &Registration,
     ) -> io::Result<()> {
-        let head = response.head(delivery.keep_alive);
-        let body = if delivery.head_only { &[][..] } else { &response.body[..] };
-        let mut parts = [IoSlice::new(head.as_bytes()), IoSlice::new(body)];
-        let mut unsent = &mut parts[..];
-        IoSlice::advance_slices(&mut unsent, 0);
         let deadline = *self.deadline.get_or_insert_with(|| Instant::now() + WRITE_TIMEOUT);
         registration.writing();
-        while !unsent.is_empty() {
-            self.limit_to(stream, deadline)?;
-            match stream.write_vectored(unsent) {
-                Ok(0) => return Err(ErrorKind::WriteZero.into()),
-                Ok(n) => IoSlice::advance_slices(&mut unsent, n),
-                Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                Err(err) => return Err(err),
-            }
-        }
-        Ok(())
+        let mut socket =
+            UntilDeadline { stream, deadline, socket_timeout: &mut self.socket_timeout };
+        response.write_to(&mut socket, delivery)
     }
+}
 
-    /// Makes the socket's write timeout end at `deadline`. The system call
-    /// is saved when the timeout the socket has is within [`SLACK`] of it,
-    /// as it is for the first write of every fresh deadline.
-    fn limit_to(&mut self, stream: &TcpStream, deadline: Instant) -> io::Result<()> {
+/// The socket as a response is written to it: before each write, its
+/// write timeout is made to end at the deadline, so that no write, and no
+/// string of partial writes, outlasts it.
+struct UntilDeadline<'a> {
+    stream: &'a mut TcpStream,
+    deadline: Instant,
+    /// The write timeout the socket has now, to set it only when needed.
+    socket_timeout: &'a mut Duration,
+}
+
+impl UntilDeadline<'_> {
+    /// Makes the socket's write timeout end at the deadline. The system
+    /// call is saved when the timeout the socket has is within `SLACK` of
+    /// it, as it is for the first write of every fresh deadline.
+    fn limit(&mut self) -> io::Result<()> {
         const SLACK: Duration = Duration::from_millis(100);
-        let remaining = deadline.saturating_duration_since(Instant::now());
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Err(ErrorKind::TimedOut.into());
         }
-        if remaining.abs_diff(self.socket_timeout) > SLACK {
-            stream.set_write_timeout(Some(remaining))?;
-            self.socket_timeout = remaining;
+        if remaining.abs_diff(*self.socket_timeout) > SLACK {
+            self.stream.set_write_timeout(Some(remaining))?;
+            *self.socket_timeout = remaining;
         }
         Ok(())
     }
 }
 
+impl Write for UntilDeadline<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.limit()?;
+        self.stream.write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.limit()?;
+        self.stream.write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
 /// Answers the request; a panic on the way is a bug, answered with 500
 /// so that it costs one request, not the connection's worker.
-fn respond_or_500(request: &Request, exporter: &Exporter) -> Response {
-    panic::catch_unwind(AssertUnwindSafe(|| routes::respond(request, exporter))).unwrap_or_else(
-        |_| {
-            log::error("panic while answering a request", &[("path", &request.path)]);
-            Response::text(Status::INTERNAL_SERVER_ERROR, "internal error")
-        },
-    )
+fn respond_or_500(request: &Request, served: &Served) -> Response {
+    let respond = || served.handler.respond(request, served.context);
+    panic::catch_unwind(AssertUnwindSafe(respond)).unwrap_or_else(|_| {
+        log::error("panic while answering a request", &[("path", &request.path)]);
+        Response::text(Status::INTERNAL_SERVER_ERROR, "internal error")
+    })
 }
 
 /// Reads until `buffer` starts with a whole request head, and returns it.
@@ -185,9 +216,8 @@ fn read_request(
     buffer: &mut Vec<u8>,
     chunk: &mut [u8; READ_CHUNK],
     read_timeout: &mut ReadTimeout,
-    exporter: &Exporter,
+    config: &Settings,
 ) -> Result<Option<Request>, Status> {
-    let config = exporter.config();
     let idle_deadline = Instant::now() + config.idle_timeout;
     let mut head_deadline = (!buffer.is_empty()).then(|| Instant::now() + config.read_timeout);
     loop {

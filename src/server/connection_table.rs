@@ -28,7 +28,7 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::limits;
+use crate::os::exhaustion;
 
 /// How long making room waits for a closing connection's worker to let go
 /// of its socket.
@@ -110,13 +110,13 @@ impl ConnectionTable {
             return Ok(Admission::Full);
         }
         let clone = match stream.try_clone() {
-            Err(err) if limits::is_out_of_file_descriptors(&err) => {
+            Err(err) if exhaustion::is_out_of_file_descriptors(&err) => {
                 let made_room;
                 (state, made_room) = self.make_room_locked(state);
                 if !made_room {
                     return Err(err);
                 }
-                limits::report_out_of_fds("admitting; making room", &err);
+                exhaustion::report_out_of_fds("admitting; making room", &err);
                 stream.try_clone()?
             }
             other => other?,

@@ -1,11 +1,21 @@
-//! The accept loops: where every scrape enters, and where a stop begins.
+//! An HTTP/1.1 server that knows only a [`Handler`]: the accept loops,
+//! where every scrape enters, and where a stop begins.
+//!
+//! The server owns everything about connections: accepting and bounding
+//! them, reading requests with deadlines ([`connection`]), writing each
+//! response, refusing what it cannot serve ([`refusal`]), counting the
+//! responses written ([`response_counts`]) and keeping sent bodies to be
+//! written into again ([`bodies`]). What a response says is the
+//! handler's business; it gets a [`Context`] with the one stop flag, the
+//! spare bodies and the counts.
 //!
 //! One thread per listening socket accepts connections and hands each to
 //! the one thread pool, after the one connection table has admitted it,
 //! so that every listener shares the same limits. The table keeps no more
-//! connections than the limit on open files has room for, beside what
-//! probes need (see [`limits::FileBudget`]); fewer than
-//! `--web.max-connections` if need be, which is said at start.
+//! connections than the limit on open files has room for, beside what the
+//! handler may hold ([`Settings::handler_descriptors`], see
+//! [`exhaustion::FileBudget`]); fewer than `--web.max-connections` if need
+//! be, which is said at start.
 //!
 //! A loop does not die of a passing failure of `accept()`. With no file
 //! descriptor left (`EMFILE`, `ENFILE`), once a client waits it closes the
@@ -27,26 +37,27 @@
 //! timeout. Dropping the [`Server`] stops at once; tests rely on this to
 //! leave nothing behind.
 
+pub mod handler;
 pub mod connection;
 pub mod connection_table;
 pub mod refusal;
+pub mod bodies;
+pub mod response_counts;
+
+pub use handler::{Context, Handler};
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::config::Config;
-use crate::exporter::Exporter;
 use crate::http::Status;
-use crate::limits::{self, FileBudget};
 use crate::log;
+use crate::os::exhaustion::{self, FileBudget};
 use crate::os::file_limit::FileLimit;
 use crate::os::poll;
 use crate::pool::ThreadPool;
-use crate::probe::net::MAX_PENDING_LOOKUPS;
 use crate::server::connection_table::{Admission, ConnectionTable};
 use crate::server::refusal::{Refuser, DRAINING_AT_MOST};
 
@@ -63,6 +74,22 @@ const SPARE_DESCRIPTORS: usize = 8;
 /// that an error which keeps coming back cannot make it spin.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(10);
 
+/// How the server bounds its connections: plain numbers, from the flags.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Connections open at once, at most (`--web.max-connections`); fewer
+    /// where the limit on open files has no room for them.
+    pub max_connections: usize,
+    /// How long a request head may take to arrive, from its first byte.
+    pub read_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// Descriptors the handler may hold at once beside the connections
+    /// (probes' sockets, lookups), for fitting connections to the limit
+    /// on open files.
+    pub handler_descriptors: usize,
+}
+
 /// A running server. Dropping it stops it at once.
 pub struct Server {
     local_addrs: Vec<SocketAddr>,
@@ -72,8 +99,9 @@ pub struct Server {
 
 /// What the accept loops share.
 struct Shared {
-    exporter: Arc<Exporter>,
-    stopping: AtomicBool,
+    handler: Arc<dyn Handler>,
+    context: Context,
+    settings: Settings,
     table: Arc<ConnectionTable>,
     pool: Mutex<ThreadPool>,
     refuser: Refuser,
@@ -92,18 +120,21 @@ pub enum Drained {
 }
 
 impl Server {
-    /// Starts serving on every listener, each in an accept thread of its
-    /// own. `on_stop` runs if an accept loop ever ends by itself (a bug),
-    /// so that the process can exit and a supervisor restart it.
+    /// Starts serving `handler` on every listener, each in an accept
+    /// thread of its own. `on_stop` runs if an accept loop ever ends by
+    /// itself (a bug), so that the process can exit and a supervisor
+    /// restart it.
     pub fn start(
         listeners: Vec<TcpListener>,
-        exporter: Arc<Exporter>,
+        settings: Settings,
+        handler: Arc<dyn Handler>,
         on_stop: impl Fn() + Send + Sync + 'static,
     ) -> io::Result<Server> {
-        let max_connections = connections_within_file_limit(exporter.config());
+        let max_connections = connections_within_file_limit(&settings);
         let shared = Arc::new(Shared {
-            exporter,
-            stopping: AtomicBool::new(false),
+            handler,
+            context: Context::new(),
+            settings,
             table: Arc::new(ConnectionTable::new(max_connections)),
             pool: Mutex::new(ThreadPool::new(max_connections)),
             refuser: Refuser::start()?,
@@ -116,7 +147,7 @@ impl Server {
             let on_stop = Arc::clone(&on_stop);
             let thread = thread::Builder::new().name("accept".to_string()).spawn(move || {
                 accept_loop(&listener, &shared);
-                if !shared.stopping.load(Ordering::SeqCst) {
+                if !shared.context.is_stopping() {
                     log::error("an accept loop stopped", &[]);
                     on_stop();
                 }
@@ -160,8 +191,7 @@ impl Server {
     /// Sets the stop flag and ends the accept loops. `accept()` has no
     /// timeout; a connection of our own wakes each loop so it sees the flag.
     fn stop_accepting(&mut self) {
-        self.shared.exporter.begin_stop();
-        self.shared.stopping.store(true, Ordering::SeqCst);
+        self.shared.context.begin_stop();
         for addr in &self.local_addrs {
             let _ = TcpStream::connect_timeout(&reachable(*addr), Duration::from_secs(1));
         }
@@ -183,14 +213,14 @@ impl Drop for Server {
 }
 
 /// `--web.max-connections`, or fewer where the limit on open files has no
-/// room for so many beside what probes need; then a warning says so.
-fn connections_within_file_limit(config: &Config) -> usize {
-    let wanted = config.max_connections;
-    let (Ok(limit), Some(in_use)) = (FileLimit::current(), limits::open_descriptors()) else {
+/// room for so many beside what the handler needs; then a warning says so.
+fn connections_within_file_limit(settings: &Settings) -> usize {
+    let wanted = settings.max_connections;
+    let (Ok(limit), Some(in_use)) = (FileLimit::current(), exhaustion::open_descriptors()) else {
         return wanted; // Nothing known to fit it to.
     };
     let budget =
-        FileBudget { limit: limit.soft, in_use, others: descriptors_besides_connections(config) };
+        FileBudget { limit: limit.soft, in_use, others: descriptors_besides_connections(settings) };
     let connections = budget.connections(wanted);
     if connections < wanted {
         log::warn(
@@ -206,16 +236,12 @@ fn connections_within_file_limit(config: &Config) -> usize {
     connections
 }
 
-/// What may hold a descriptor at once beside the connections: a socket
-/// for each probe thread and for each waiter probing on its own worker,
-/// for each name lookup and each refused connection being drained, and a
-/// few to spare.
-fn descriptors_besides_connections(config: &Config) -> u64 {
-    // Every probe thread, and the waiters that probe themselves when no
-    // probe thread can be started: one per round or `/probe` in flight.
-    let probes = config.scrape_concurrency + 2 * config.max_requests;
+/// What may hold a descriptor at once beside the connections: what the
+/// handler holds, each refused connection being drained, and a few to
+/// spare.
+fn descriptors_besides_connections(settings: &Settings) -> u64 {
     let refusals = DRAINING_AT_MOST + 1; // Those queued, and the one being answered.
-    let others = probes + MAX_PENDING_LOOKUPS + refusals + SPARE_DESCRIPTORS;
+    let others = settings.handler_descriptors + refusals + SPARE_DESCRIPTORS;
     u64::try_from(others).unwrap_or(u64::MAX)
 }
 
@@ -239,9 +265,9 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Shared) {
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     for stream in listener.incoming() {
-        if shared.stopping.load(Ordering::SeqCst) {
+        if shared.context.is_stopping() {
             break;
         }
         let result = match stream {
@@ -254,7 +280,7 @@ fn accept_loop(listener: &TcpListener, shared: &Shared) {
         };
         match result {
             Ok(()) => {}
-            Err(err) if limits::is_out_of_file_descriptors(&err) => {
+            Err(err) if exhaustion::is_out_of_file_descriptors(&err) => {
                 make_room(listener, shared, &err);
             }
             Err(err) => {
@@ -283,9 +309,9 @@ fn make_room(listener: &TcpListener, shared: &Shared, err: &io::Error) {
         return; // `accept()` is tried again.
     }
     if shared.table.make_room() {
-        limits::report_out_of_fds("accepting; making room", err);
+        exhaustion::report_out_of_fds("accepting; making room", err);
     } else {
-        limits::report_out_of_fds("accepting; no connection to close, backing off", err);
+        exhaustion::report_out_of_fds("accepting; no connection to close, backing off", err);
         thread::sleep(FD_EXHAUSTED_BACKOFF);
     }
 }
@@ -306,8 +332,7 @@ fn cannot_ever_accept(err: &io::Error) -> bool {
 /// every connection is busy or no worker thread can be had. Fails if the
 /// connection cannot be tracked (its socket cannot be cloned: no file
 /// descriptor left); it is then answered 503 too.
-fn admit(stream: TcpStream, shared: &Shared) -> io::Result<()> {
-    let exporter = &shared.exporter;
+fn admit(stream: TcpStream, shared: &Arc<Shared>) -> io::Result<()> {
     let admission = match shared.table.admit(&stream) {
         Ok(admission) => admission,
         Err(err) => {
@@ -323,12 +348,19 @@ fn admit(stream: TcpStream, shared: &Shared) -> io::Result<()> {
     let mut pool = lock(&shared.pool);
     match pool.reserve() {
         Ok(thread) => {
-            let exporter = Arc::clone(exporter);
+            let shared = Arc::clone(shared);
             // The registration outlives the socket, which `serve` drops.
-            thread.run(move || connection::serve(stream, &exporter, &registration));
+            thread.run(move || {
+                let served = connection::Served {
+                    handler: &*shared.handler,
+                    context: &shared.context,
+                    settings: &shared.settings,
+                };
+                connection::serve(stream, &served, &registration);
+            });
         }
         Err(err) => {
-            limits::report_no_thread("taking a connection; answering 503", &err);
+            exhaustion::report_no_thread("taking a connection; answering 503", &err);
             drop(registration);
             refuse(stream, "no worker thread can take the connection", shared);
         }
@@ -339,7 +371,7 @@ fn admit(stream: TcpStream, shared: &Shared) -> io::Result<()> {
 /// Answers `503` and closes, without waiting on the client.
 fn refuse(stream: TcpStream, reason: &str, shared: &Shared) {
     if shared.refuser.refuse(stream, reason) {
-        shared.exporter.telemetry().count_response(Status::SERVICE_UNAVAILABLE);
+        shared.context.response_counts().count(Status::SERVICE_UNAVAILABLE);
     }
 }
 
@@ -361,17 +393,27 @@ pub fn bind(address: &str) -> io::Result<TcpListener> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::os::systemd::Notifier;
+    use crate::http::{Request, Response};
     use std::io::{Read, Write};
+
+    fn settings() -> Settings {
+        Settings {
+            max_connections: 16,
+            read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(300),
+            handler_descriptors: 0,
+        }
+    }
+
+    /// A handler that answers every request `Healthy`.
+    fn healthy() -> Arc<dyn Handler> {
+        Arc::new(|_: &Request, _: &Context| Response::text(Status::OK, "Healthy"))
+    }
 
     #[test]
     fn dropping_the_server_closes_its_connections_and_stops_listening() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let exporter = Config::default();
-        let exporter = Exporter::new(exporter, Default::default(), Notifier::disabled());
-        let exporter = Arc::new(exporter.unwrap());
-        let server = Server::start(vec![listener], exporter, || {}).unwrap();
+        let server = Server::start(vec![listener], settings(), healthy(), || {}).unwrap();
         let addr = server.local_addr();
 
         // A kept-alive connection that has been answered and now waits,
@@ -396,11 +438,8 @@ mod tests {
         // A connected socket in a listener's place: every `accept()` on it
         // fails at once with `EINVAL`.
         let not_listening = TcpListener::from(std::os::fd::OwnedFd::from(connected));
-        let exporter = Config::default();
-        let exporter = Exporter::new(exporter, Default::default(), Notifier::disabled());
-        let exporter = Arc::new(exporter.unwrap());
         let (stopped, on_stop) = std::sync::mpsc::channel();
-        let server = Server::start(vec![not_listening], exporter, move || {
+        let server = Server::start(vec![not_listening], settings(), healthy(), move || {
             let _ = stopped.send(());
         })
         .unwrap();

@@ -17,3 +17,14 @@ pub mod format;
 pub mod daytime;
 
 pub use iso8601::{parse_iso8601, Offset};
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The current time in Unix seconds, to the millisecond: what Prometheus
+/// keeps of a timestamp, and a number of 13 digits, which the exposition
+/// writes without the float formatter. (Reading the clock is the one
+/// thing here that is not pure arithmetic.)
+pub fn unix_now() -> f64 {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    since_epoch.as_millis() as f64 / 1000.0
+}

@@ -1,4 +1,10 @@
-//! The life of the process: start, reload, drain, stop.
+//! The entry points: the life of the process (start, reload, drain,
+//! stop), the routes it serves ([`routes`]) and the demo ([`demo`]).
+//!
+//! This is the top floor. It wires the floors below together: the
+//! [`Generations`] of the configuration, the [`Routes`] that answer with
+//! them, and the [`Server`] that serves those routes; nothing below
+//! imports from here.
 //!
 //! `main` blocks the signals and parses the flags, then calls [`run`];
 //! everything that can fail after that is an [`Error`] that `main` prints
@@ -18,6 +24,9 @@
 //!    ([`Server::shutdown`]). A second signal meanwhile exits at once.
 //! 4. **Stop.** Log `exiting`; exit 0.
 
+pub mod routes;
+pub mod demo;
+
 use std::fmt;
 use std::io;
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener};
@@ -26,19 +35,19 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use crate::allow::Rule;
-use crate::config::{self, Command, Config, ConfigError, DemoAddresses, Targets, USAGE};
-use crate::demo;
-use crate::exporter::Exporter;
+use crate::config::{self, Command, Config, ConfigError, Setup, USAGE};
 use crate::histogram::BucketsError;
-use crate::limits;
 use crate::log;
+use crate::os::exhaustion;
 use crate::os::signals::{self, Signal, Signals};
 use crate::os::systemd::{self, ActivationError, Notifier};
 use crate::process;
-use crate::server::{self, Drained, Server};
-use crate::target::{Address, CounterSpec, DaytimeSpec, Kind, Target, Zone, DEFAULT_TIMEOUT};
+use crate::scrape;
+use crate::server::{self, Drained, Server, Settings};
+use crate::state::Generations;
+use crate::target::{Zone, DEFAULT_TIMEOUT};
 use crate::version;
+use routes::Routes;
 
 /// Why the process could not start or keep running.
 #[derive(Debug)]
@@ -87,11 +96,13 @@ impl std::error::Error for Error {}
 
 /// Something to do once the server serves, such as starting the demo's
 /// services.
-type AfterStart = Box<dyn FnOnce(&Server) -> io::Result<()>>;
+pub type AfterStart = Box<dyn FnOnce(&Server) -> io::Result<()>>;
 
 /// What the main thread waits for while the exporter runs.
-enum Event {
+pub enum Event {
+    /// `SIGHUP`: read the configuration file again.
     Reload,
+    /// `SIGTERM` or `SIGINT`: drain and stop.
     Stop(Signal),
     /// An accept loop ended by itself: a bug.
     ServerStopped,
@@ -106,18 +117,18 @@ pub fn run(command: Command, signals: Option<Signals>) -> Result<(), Error> {
         Command::CheckConfig(config) => check_config(&config),
         Command::Serve(config) => serve(config, Vec::new(), |_| {}, signals),
         Command::DaytimeServer { listen } => {
-            run_service("daytime", &listen, demo::spawn_daytime, signals)
+            demo::run_service("daytime", &listen, demo::spawn_daytime, signals)
         }
         Command::CounterServer { listen } => {
-            run_service("counter", &listen, demo::spawn_counter, signals)
+            demo::run_service("counter", &listen, demo::spawn_counter, signals)
         }
-        Command::Demo(config, addresses) => run_demo(config, &addresses, signals),
+        Command::Demo(config, addresses) => demo::run(config, &addresses, signals),
     }
 }
 
 /// `--config.check`: what would be probed, on standard output.
 fn check_config(config: &Config) -> Result<(), Error> {
-    let loaded = config::load_targets(config).map_err(Error::Config)?;
+    let loaded = config::load_setup(config).map_err(Error::Config)?;
     let mut text = format!(
         "configuration is valid: {} targets, {} modules, {} allow rules\n",
         loaded.targets.len(),
@@ -162,7 +173,7 @@ fn print_out(text: &str) -> Result<(), Error> {
 /// Starts the exporter, serves until a signal stops it, and drains.
 /// `after_start` runs once the server serves (the demo's services), and
 /// `announce` once everything has started, after the `listening` lines.
-fn serve(
+pub fn serve(
     config: Config,
     after_start: Vec<AfterStart>,
     announce: fn(&Server),
@@ -170,22 +181,24 @@ fn serve(
 ) -> Result<(), Error> {
     log::set_level(config.log_level);
     log::set_format(config.log_format);
-    let targets = config::load_targets(&config).map_err(Error::Config)?;
-    log_start(&config, &targets);
+    let setup = config::load_setup(&config).map_err(Error::Config)?;
+    log_start(&config, &setup);
     // Before anything counts on it: the server shares it out at start.
-    limits::raise_file_limit();
+    exhaustion::raise_file_limit();
     let listeners = listen(&config)?;
 
     let notifier = Notifier::from_env();
-    let exporter =
-        Arc::new(Exporter::new(config, targets, notifier.clone()).map_err(Error::Buckets)?);
+    let settings = server_settings(&config);
+    let generations =
+        Arc::new(Generations::new(config, setup, notifier.clone()).map_err(Error::Buckets)?);
+    let routes = Arc::new(Routes::new(Arc::clone(&generations)));
     process::prepare();
     // Every thread of the process is started before `listening` is
     // logged: a client that connects on that line must not find the
     // process still starting, or exiting because a thread could not be had.
     let (events, next_event) = mpsc::channel();
     receive_signals(signals, events.clone())?;
-    let server = Server::start(listeners, Arc::clone(&exporter), move || {
+    let server = Server::start(listeners, settings, routes, move || {
         let _ = events.send(Event::ServerStopped);
     })
     .map_err(Error::Thread)?;
@@ -203,7 +216,7 @@ fn serve(
     let stop = loop {
         match next_event.recv() {
             Ok(Event::Reload) => {
-                let _ = exporter.reload(); // Logged, and answered, by reload.
+                let _ = generations.reload(); // Logged, and answered, by reload.
             }
             Ok(Event::Stop(signal)) => break signal,
             Ok(Event::ServerStopped) | Err(_) => {
@@ -214,13 +227,24 @@ fn serve(
     };
     log::info("received a signal; stopping gracefully", &[("signal", &stop)]);
     notifier.stopping();
-    drain(server, &exporter);
+    drain(server, &generations);
     log::info("exiting", &[]);
     Ok(())
 }
 
+/// How the server bounds its connections, from the flags, with room for
+/// the descriptors scrapes may hold.
+fn server_settings(config: &Config) -> Settings {
+    Settings {
+        max_connections: config.max_connections,
+        read_timeout: config.read_timeout,
+        idle_timeout: config.idle_timeout,
+        handler_descriptors: scrape::descriptors_at_most(config),
+    }
+}
+
 /// Logs what is starting: the version, the build, what was loaded.
-fn log_start(config: &Config, targets: &Targets) {
+fn log_start(config: &Config, setup: &Setup) {
     log::info(
         "starting probe_exporter",
         &[("version", &version::info()), ("build_context", &version::build_context())],
@@ -228,17 +252,13 @@ fn log_start(config: &Config, targets: &Targets) {
     let file = config.config_file.as_deref().unwrap_or("none");
     log::info(
         "loaded the configuration",
-        &[
-            ("file", &file),
-            ("targets", &targets.targets.len()),
-            ("allow_rules", &targets.allow.len()),
-        ],
+        &[("file", &file), ("targets", &setup.targets.len()), ("allow_rules", &setup.allow.len())],
     );
 }
 
 /// Lets the server finish what is in flight, within the drain timeout.
-fn drain(server: Server, exporter: &Exporter) {
-    let timeout = drain_timeout(exporter);
+fn drain(server: Server, generations: &Generations) {
+    let timeout = drain_timeout(generations);
     match server.shutdown(timeout) {
         Drained::Completely => {}
         Drained::TimedOut { connections_left } => log::warn(
@@ -250,18 +270,18 @@ fn drain(server: Server, exporter: &Exporter) {
 
 /// `--web.shutdown-timeout`, or by default a second more than the longest
 /// probe can take, so that a scrape in flight is answered.
-fn drain_timeout(exporter: &Exporter) -> Duration {
-    if let Some(timeout) = exporter.config().shutdown_timeout {
+fn drain_timeout(generations: &Generations) -> Duration {
+    if let Some(timeout) = generations.config().shutdown_timeout {
         return timeout;
     }
-    let loaded = exporter.loaded();
-    let longest = loaded.targets.iter().map(|target| target.timeout).max();
+    let current = generations.current();
+    let longest = current.targets.iter().map(|target| target.timeout).max();
     longest.unwrap_or(DEFAULT_TIMEOUT).max(DEFAULT_TIMEOUT) + Duration::from_secs(1)
 }
 
 /// Turns signals into events on a thread of their own: `SIGHUP` reloads,
 /// `SIGTERM` and `SIGINT` stop, and a second stop signal exits at once.
-fn receive_signals(signals: Option<Signals>, events: Sender<Event>) -> Result<(), Error> {
+pub fn receive_signals(signals: Option<Signals>, events: Sender<Event>) -> Result<(), Error> {
     let Some(signals) = signals else {
         log::warn("signals could not be blocked; SIGHUP and SIGTERM act as the OS default", &[]);
         return Ok(());
@@ -330,7 +350,7 @@ fn bind(address: &str) -> io::Result<TcpListener> {
 
 /// `[fe80::1%eth0]:PORT` or `[fe80::1%2]:PORT` as a socket address whose
 /// scope is the interface's index; `None` for an address without a zone.
-fn zoned_socket_addr(address: &str) -> io::Result<Option<SocketAddr>> {
+pub fn zoned_socket_addr(address: &str) -> io::Result<Option<SocketAddr>> {
     let invalid = |message: String| io::Error::new(io::ErrorKind::InvalidInput, message);
     let Some((host, port)) = address.strip_prefix('[').and_then(|rest| rest.split_once("]:"))
     else {
@@ -344,73 +364,6 @@ fn zoned_socket_addr(address: &str) -> io::Result<Option<SocketAddr>> {
     let index = zone.index().map_err(|err| invalid(format!("`%{zone}`: {err}")))?;
     let port = port.parse().map_err(|_| invalid(format!("`{port}` is not a port")))?;
     Ok(Some(SocketAddr::V6(SocketAddrV6::new(ip, port, 0, index))))
-}
-
-/// One demo service alone, until a stop signal.
-fn run_service(
-    name: &str,
-    address: &str,
-    spawn: fn(TcpListener) -> io::Result<thread::JoinHandle<()>>,
-    signals: Option<Signals>,
-) -> Result<(), Error> {
-    let listener = bind_demo(address)?;
-    let bound =
-        listener.local_addr().map_err(|err| Error::Bind { address: address.to_string(), err })?;
-    let (events, stop) = mpsc::channel();
-    receive_signals(signals, events)?;
-    let _service = spawn(listener).map_err(Error::Thread)?;
-    log::info("listening", &[("service", &name), ("address", &bound)]);
-    // A service has nothing to drain or reload: the first stop ends it.
-    while let Ok(Event::Reload) = stop.recv() {}
-    log::info("exiting", &[]);
-    Ok(())
-}
-
-/// Both demo services, and an exporter that probes them and lets
-/// `/probe` reach them. The services' sockets are bound first, so their
-/// addresses are known; their threads start after the exporter's
-/// sockets are taken, because taking a socket from systemd must happen
-/// while no other thread runs.
-fn run_demo(
-    mut config: Config,
-    addresses: &DemoAddresses,
-    signals: Option<Signals>,
-) -> Result<(), Error> {
-    let daytime = bind_demo(&addresses.daytime)?;
-    let counter = bind_demo(&addresses.counter)?;
-    let demo_targets = [
-        ("clock", Kind::Daytime(DaytimeSpec::default()), &daytime, &addresses.daytime),
-        ("app", Kind::Counter(CounterSpec::default()), &counter, &addresses.counter),
-    ];
-    for (name, kind, listener, asked_for) in demo_targets {
-        let bound =
-            listener.local_addr().map_err(|err| Error::Bind { address: asked_for.clone(), err })?;
-        let address = Address::new(&bound.ip().to_string(), bound.port());
-        log::info("demo service listening", &[("service", &kind.name()), ("address", &address)]);
-        config.allow.push(Rule::exactly(&address));
-        config.targets.push(Target::new(name, kind, address));
-    }
-    let start_services: Vec<AfterStart> = vec![
-        Box::new(move |_| demo::spawn_daytime(daytime).map(drop)),
-        Box::new(move |_| demo::spawn_counter(counter).map(drop)),
-    ];
-    serve(config, start_services, announce_demo, signals)
-}
-
-/// The demo's last start-up line: where a newcomer finds the metrics.
-fn announce_demo(server: &Server) {
-    let url = format!("http://localhost:{}/metrics", server.local_addr().port());
-    log::info("demo ready: open the metrics in a browser or with curl", &[("url", &url)]);
-}
-
-fn bind_demo(address: &str) -> Result<TcpListener, Error> {
-    let zoned = zoned_socket_addr(address)
-        .map_err(|err| Error::Bind { address: address.to_string(), err })?;
-    match zoned {
-        Some(addr) => TcpListener::bind(addr),
-        None => TcpListener::bind(address),
-    }
-    .map_err(|err| Error::Bind { address: address.to_string(), err })
 }
 
 #[cfg(test)]

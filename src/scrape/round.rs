@@ -1,6 +1,6 @@
-//! A scrape's probing: every target at once, within one deadline, on
+//! Rounds of probes: every target at once, within one deadline, on
 //! threads that outlive the scrape; and scrapes that come together share
-//! one round of probes.
+//! one round.
 //!
 //! Pull-based means fresh: nothing is probed between scrapes and nothing is
 //! cached. All targets of a [`Round`] are probed concurrently on the
@@ -8,8 +8,8 @@
 //! takes about 100 ms, not two seconds. Each probe gets its own timeout,
 //! cut short by the round's deadline: a plain duration from the moment the
 //! request was read, which the caller works out from what Prometheus says
-//! it will wait. Probing knows nothing of HTTP, and turning the reports
-//! into families is [`crate::metrics`]'s work.
+//! it will wait ([`super::budget`]). Rounds know nothing of HTTP, and
+//! turning the reports into families is [`crate::metrics`]'s work.
 //!
 //! The scrape's own thread does not probe. It waits for the reports,
 //! looking at the monotonic clock at least every [`WAKE_EVERY`], and at the
