@@ -16,7 +16,7 @@
 //! 3. [`app::routes`], the server's [`server::Handler`], reads the request
 //!    and chooses: for the metrics path, the [`scrape::Terms`] (the budget
 //!    from Prometheus's timeout header, the format [`exposition::negotiate`] reads
-//!    from `Accept`, the coding [`content_coding`] reads from
+//!    from `Accept`, the coding [`http::content_coding`] reads from
 //!    `Accept-Encoding`), and the generation of the [`state`] in force.
 //! 4. [`scrape`] does the whole scrape: a place in a [`scrape::round`] of
 //!    probes on long-lived threads, every [`probe`] at once within one
@@ -34,7 +34,7 @@
 //!    [`server::bodies`] to write the next one into.
 //!
 //! Around them: [`config`] reads flags and the configuration file into
-//! [`target`]s, modules and [`allow`] rules; [`state`] keeps what outlives
+//! [`target`]s, modules and [`target::allow`] rules; [`state`] keeps what outlives
 //! a scrape (histories, outcomes) and reloads the configuration;
 //! [`log`] writes logfmt or JSON; [`version`] says what was built. The OS
 //! modules of [`os`] do what std lacks: [`os::systemd`] (sockets passed
@@ -55,14 +55,12 @@ pub mod state;
 pub mod probe;
 pub mod config;
 pub mod target;
-pub mod allow;
 
 // The leaves: each one concept, and no I/O but the OS modules'.
 pub mod http;
 pub mod pool;
 pub mod metrics;
 pub mod exposition;
-pub mod content_coding;
 pub mod gzip;
 pub mod histogram;
 pub mod json;

@@ -24,11 +24,11 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime};
 
 use super::{receive_signals, zoned_socket_addr, AfterStart, Error, Event};
-use crate::allow::Rule;
 use crate::config::{Config, DemoAddresses};
 use crate::log;
 use crate::os::signals::Signals;
 use crate::server::Server;
+use crate::target::allow::Rule;
 use crate::target::{Address, CounterSpec, DaytimeSpec, Kind, Target};
 use crate::time::format;
 

@@ -20,14 +20,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::allow;
-use crate::content_coding;
 use crate::exposition::negotiate;
+use crate::http::content_coding;
 use crate::http::{self, Request, Response, Status, TEXT_HTML};
 use crate::scrape::budget::{budget, TIMEOUT_HEADER};
 use crate::scrape::{answer, Coding, Scraper, Terms};
 use crate::server::{Context, Handler};
 use crate::state::{Generations, ReloadError};
+use crate::target::allow;
 use crate::target::{Address, Module, Target};
 
 /// The exporter's routes: the generation in force (and its reload), and
@@ -346,7 +346,7 @@ mod tests {
 
     #[test]
     fn probe_requests_are_checked_before_anything_is_probed() {
-        let rule = crate::allow::Rule::parse("127.0.0.1:*").unwrap();
+        let rule = crate::target::allow::Rule::parse("127.0.0.1:*").unwrap();
         let config = Config { allow: vec![rule], ..Config::default() };
         let targets = crate::config::load_setup(&config).unwrap();
         let app = app_of(config, targets);

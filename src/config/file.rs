@@ -15,10 +15,10 @@
 //! in any order; every mistake names the line it is on.
 
 use super::{add_target, check_name, parse_duration, ConfigError};
-use crate::allow::Rule;
 use crate::exposition::is_valid_metric_name;
 use crate::histogram::native::parse_schema;
 use crate::histogram::parse_buckets;
+use crate::target::allow::Rule;
 use std::time::Duration;
 
 use crate::target::{Address, Kind, Module, Target, DEFAULT_TIMEOUT};

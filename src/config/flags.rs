@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use super::DemoAddresses;
 use super::{add_target, check_name, parse_duration, Command, Config, ConfigError};
-use crate::allow::Rule;
 use crate::log;
+use crate::target::allow::Rule;
 use crate::target::{Address, AddressError, Kind, Target};
 
 fn flag_error(flag: &str, message: impl Into<String>) -> ConfigError {

@@ -19,8 +19,8 @@ use std::fmt;
 use std::io::Read;
 use std::time::Duration;
 
-use crate::allow::Rule;
 use crate::log;
+use crate::target::allow::Rule;
 use crate::target::{Module, Target};
 
 pub use duration::parse_duration;

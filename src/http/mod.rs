@@ -4,8 +4,8 @@
 //! whatever has arrived so far and answers [`Parsed::Partial`] ("come back
 //! with more") or [`Parsed::Complete`] with the request and how many bytes it
 //! used, so whatever follows is the next, pipelined, request. The caller
-//! owns the socket, the buffer and the clock; this file can be tested (and
-//! fuzzed) without any of them.
+//! owns the socket, the buffer and the clock; this module can be tested
+//! (and fuzzed) without any of them.
 //!
 //! Only what a scraper sends is supported: `GET` and `HEAD` with no body,
 //! HTTP/1.0 and HTTP/1.1 (a later HTTP/1.x is read as 1.1). Every limit is
@@ -14,15 +14,16 @@
 //! request ends or which host it is for, such as a second `Host` or a
 //! `Transfer-Encoding` next to a `Content-Length`, is refused, not guessed.
 //!
-//! Four files, one concept each: [`request`] (what a request is),
-//! [`parse`] (bytes into a request head), [`uri`] (the request target and
-//! the `Host`, by RFC 3986's grammar) and [`response`] (status codes and
-//! what goes back).
+//! One concept a file: [`request`] (what a request is), [`parse`] (bytes
+//! into a request head), [`uri`] (the request target and the `Host`, by
+//! RFC 3986's grammar), [`response`] (status codes and what goes back) and
+//! [`content_coding`] (whether `Accept-Encoding` takes gzip).
 
 pub mod request;
 pub mod parse;
 pub mod uri;
 pub mod response;
+pub mod content_coding;
 
 pub use parse::{parse_request, ParseError, Parsed};
 pub use request::{

@@ -24,9 +24,9 @@ impl Status {
     pub const METHOD_NOT_ALLOWED: Status = Status(405);
     /// 408: the client sent its request head too slowly.
     pub const REQUEST_TIMEOUT: Status = Status(408);
-    /// 414: the request line is longer than [`MAX_REQUEST_LINE`].
+    /// 414: the request line is longer than [`MAX_REQUEST_LINE`](super::MAX_REQUEST_LINE).
     pub const URI_TOO_LONG: Status = Status(414);
-    /// 431: the headers exceed [`MAX_HEADER_BYTES`] or [`MAX_HEADERS`].
+    /// 431: the headers exceed [`MAX_HEADER_BYTES`](super::MAX_HEADER_BYTES) or [`MAX_HEADERS`](super::MAX_HEADERS).
     pub const HEADERS_TOO_LARGE: Status = Status(431);
     /// 500: a bug (a panic) or a failed reload.
     pub const INTERNAL_SERVER_ERROR: Status = Status(500);

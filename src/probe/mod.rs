@@ -52,7 +52,7 @@ pub struct Report {
     /// The length of the reply read, in bytes.
     pub reply_bytes: usize,
     /// The first bytes of the reply, at most [`trace::SHOWN_REPLY`], for
-    /// the debug trace; empty unless the probe ran by [`run_traced`].
+    /// the debug trace; empty unless the probe was run with a `keep` (see [`run_watched`]).
     pub reply_start: Vec<u8>,
 }
 

@@ -12,7 +12,7 @@
 //! on the way is never sent again. So our side is shut first, and what
 //! the client sends is read and dropped before the close: what has
 //! arrived already, at once, on the accepting thread; what comes in the
-//! next [`DRAIN_TIME`], on a thread of its own. That thread holds at most
+//! next `DRAIN_TIME`, on a thread of its own. That thread holds at most
 //! [`DRAINING_AT_MOST`] sockets. The accepting thread never waits for it:
 //! a socket it has no room for is closed at once, which risks a reset
 //! only if its client writes after that.

@@ -12,13 +12,13 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::allow::Rule;
 use crate::config::Setup;
 use crate::exposition::HistogramValue;
 use crate::histogram::{BucketsError, Histogram};
 use crate::log;
 use crate::metrics;
 use crate::probe::{Outcome, Report};
+use crate::target::allow::Rule;
 use crate::target::{Module, Target};
 use crate::time::unix_now;
 

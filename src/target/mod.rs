@@ -5,9 +5,11 @@
 //! endpoint. All three end up as the plain data in this file, so the
 //! probes never care where a target was written down. Where it is, an
 //! [`Address`], is a concept of its own: what the allow-list compares and
-//! a probe connects to, read as a resolver reads it.
+//! a probe connects to, read as a resolver reads it; and who may be probed
+//! through `/probe` is another, the rules of [`allow`].
 
 pub mod address;
+pub mod allow;
 
 pub use address::{check_host_name, Address, AddressError, Zone};
 

@@ -13,7 +13,7 @@ use super::calendar::CivilTime;
 /// The microseconds are truncated, not rounded, so the text never names a
 /// later instant than `time`. Instants before 1970 are formatted as well;
 /// years outside 0000-9999 come out with a sign or a fifth digit, which
-/// [`parse_iso8601`] does not read back.
+/// [`parse_iso8601`](super::iso8601::parse_iso8601) does not read back.
 pub fn format_iso8601_micros(time: SystemTime) -> String {
     let t = CivilTime::from_system_time(time);
     format!("{t}.{:06}", t.nanos / 1000)

@@ -4,7 +4,7 @@
 //! with no zone ([`iso8601`]); a daytime server's line names the remote
 //! clock in one of a handful of formats ([`daytime`]); the demo services, the
 //! log, the HTTP `Date` header and `--version` write instants in theirs
-//! ([`format`]). All of it rests on one proleptic Gregorian [`calendar`] in
+//! ([`mod@format`]). All of it rests on one proleptic Gregorian [`calendar`] in
 //! UTC.
 //!
 //! This module is a leaf: it uses nothing from the rest of the crate and
