@@ -17,7 +17,7 @@
 //! 6. wall-clock p50 latency of a scrape against its floor;
 //! 7. 100 targets that each answer after 50 ms, against one such target;
 //! 8. threads after a scrape of 1,000 targets, against the bound that
-//!    ARCHITECTURE.md states, and no thread started per scrape;
+//!    docs/limits.md states, and no thread started per scrape;
 //! 9. 20 concurrent scrapes under a 128 MiB address-space limit, and the
 //!    resident memory left 10 s after a burst of 2 MB scrapes, both with
 //!    the shipped unit's `Environment=` (glibc's malloc settings);

@@ -1,5 +1,5 @@
 //! Figure 8: threads after a scrape of 1,000 targets, against the bound
-//! ARCHITECTURE.md states, and none started per scrape.
+//! docs/limits.md states, and none started per scrape.
 
 use std::fs;
 use std::path::Path;
@@ -14,7 +14,7 @@ use crate::Bench;
 pub const FIGURE: Figure = Figure {
     title: "8. threads: a scrape of 1,000 targets, then 20 more",
     rows: &[
-        Heading { name: "8 threads after 1,000 targets", target: "≤ARCHITECTURE.md bound" },
+        Heading { name: "8 threads after 1,000 targets", target: "≤docs/limits.md bound" },
         Heading { name: "8 threads started per scrape", target: "none" },
     ],
     measure: figure_threads,
@@ -22,7 +22,7 @@ pub const FIGURE: Figure = Figure {
 
 const THREAD_TARGETS: usize = 1000;
 const STEADY_SCRAPES: usize = 20;
-/// Used when ARCHITECTURE.md's sentence cannot be read.
+/// Used when the sentence of docs/limits.md cannot be read.
 const DEFAULT_THREAD_BOUND: usize = 453;
 
 fn figure_threads(bench: &Bench, binary: &Binary) -> Result<Vec<Cell>> {
@@ -54,10 +54,10 @@ fn figure_threads(bench: &Bench, binary: &Binary) -> Result<Vec<Cell>> {
     ])
 }
 
-/// The thread bound of ARCHITECTURE.md's sentence "With one listener and
+/// The thread bound of docs/limits.md's sentence "With one listener and
 /// every default: 5 + 256 + 128 + 64 = 453 threads at most".
 fn thread_bound() -> usize {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/limits.md");
     let text = fs::read_to_string(path).unwrap_or_default();
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let sentence = text.split("With one listener and every default:").nth(1).unwrap_or("");

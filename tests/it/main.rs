@@ -43,3 +43,5 @@ mod recipes;
 mod deadlines;
 // A low limit on open files, running out of descriptors, fast refusals.
 mod descriptors;
+// README, ARCHITECTURE.md and docs/ name only files that exist.
+mod docs;
