@@ -3,8 +3,10 @@
 //!
 //! An exporter is a facade, not magic: on every scrape it asks a service,
 //! and turns the answer into metrics. This crate does it with the standard
-//! library alone, so every step is here to read. Follow one scrape down
-//! the floors; none calls back up:
+//! library alone, so every step is here to read. Follow one scrape: each
+//! step calls into modules its caller imports, but for one turn, where the
+//! server calls the routes it was given through its [`server::Handler`]
+//! and imports nothing of theirs:
 //!
 //! 1. [`app`] starts the process: it loads the configuration into the
 //!    [`state`]'s first generation and gives the [`server`] its
@@ -46,10 +48,9 @@
 //! (`setrlimit`), [`os::poll`], and [`os::exhaustion`] says when the
 //! process runs out of descriptors or threads.
 //!
-//! Three floors: the entry points, the middle, the leaves (in that order
-//! below). No module imports from a floor above its own, and no two
-//! import each other: the server calls the routes through its
-//! [`server::Handler`] without importing them.
+//! The modules stand on three floors, declared below in this order: the
+//! entry points, the middle, the leaves. None imports from a floor above
+//! its own, and no two of them import each other.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
