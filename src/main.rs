@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     // First, while this is the only thread: every thread started later
     // inherits the blocked signals, and only the signal thread takes them.
     let signals = signals::block().ok();
-    log_panics_as_logfmt();
+    log_panics();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = match config::parse_args(&args) {
         Ok(command) => command,
@@ -37,8 +37,9 @@ fn main() -> ExitCode {
 }
 
 /// A panic is a bug; it is caught where it happens (one request gets a
-/// 500), and reported like every other event, on one logfmt line.
-fn log_panics_as_logfmt() {
+/// 500), and reported like every other event, on one line of the log in
+/// its format (logfmt or JSON).
+fn log_panics() {
     std::panic::set_hook(Box::new(|info| {
         let location =
             info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();

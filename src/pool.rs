@@ -9,6 +9,10 @@
 //! Threads get small stacks, so hundreds of mostly idle kept-alive
 //! connections cost little memory.
 //!
+//! The same pool, named `probe` and with smaller stacks still, keeps the
+//! threads that probe a scrape's targets: there a job is a round's
+//! share of targets.
+//!
 //! A job that panics is caught: the thread logs it and goes on to the next
 //! job. Dropping the pool closes the queue and joins every thread.
 
@@ -93,7 +97,10 @@ impl ThreadPool {
     }
 
     /// Queues a job on a thread set aside for it, or on the next thread
-    /// that is free if none can be.
+    /// that is free if none can be: the Rust book's call, kept for the
+    /// tests. The server and the rounds [`reserve`](Self::reserve) first
+    /// instead, so that they can refuse a job no thread will take.
+    #[cfg(test)]
     pub fn execute(&mut self, job: impl FnOnce() + Send + 'static) {
         if let Ok(thread) = self.reserve() {
             return thread.run(job);

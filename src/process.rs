@@ -36,7 +36,7 @@ pub struct ProcessStats {
 pub fn read_self() -> Option<ProcessStats> {
     let mut buffer = [0u8; 1024];
     let stat = parse_stat(read_stat(&mut buffer)?)?;
-    let (boot_time_seconds, units) = constants()?;
+    let (boot_time_seconds, units) = boot_time_and_units()?;
     let open_fds = count_open_fds()?;
     let max_fds = max_fds();
 
@@ -57,7 +57,7 @@ pub fn read_self() -> Option<ProcessStats> {
 /// scrape on. Calling it is optional; [`read_self`] does the same lazily.
 pub fn prepare() {
     let _ = stat_file();
-    let _ = constants();
+    let _ = boot_time_and_units();
     let _ = max_fds();
 }
 
@@ -99,9 +99,9 @@ fn max_fds() -> Option<u64> {
 
 /// The boot time and the kernel's units, which cannot change while the
 /// process runs: read once ([`prepare`], or the first scrape), not at every scrape.
-fn constants() -> Option<(u64, KernelUnits)> {
-    static CONSTANTS: OnceLock<Option<(u64, KernelUnits)>> = OnceLock::new();
-    *CONSTANTS.get_or_init(|| {
+fn boot_time_and_units() -> Option<(u64, KernelUnits)> {
+    static BOOT_TIME_AND_UNITS: OnceLock<Option<(u64, KernelUnits)>> = OnceLock::new();
+    *BOOT_TIME_AND_UNITS.get_or_init(|| {
         let boot_time_seconds = parse_btime(&fs::read_to_string("/proc/stat").ok()?)?;
         let units = KernelUnits::from_auxv(&fs::read("/proc/self/auxv").unwrap_or_default());
         Some((boot_time_seconds, units))

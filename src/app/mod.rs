@@ -128,14 +128,14 @@ pub fn run(command: Command, signals: Option<Signals>) -> Result<(), Error> {
 
 /// `--config.check`: what would be probed, on standard output.
 fn check_config(config: &Config) -> Result<(), Error> {
-    let loaded = config::load_setup(config).map_err(Error::Config)?;
+    let setup = config::load_setup(config).map_err(Error::Config)?;
     let mut text = format!(
         "configuration is valid: {} targets, {} modules, {} allow rules\n",
-        loaded.targets.len(),
-        loaded.modules.len(),
-        loaded.allow.len()
+        setup.targets.len(),
+        setup.modules.len(),
+        setup.allow.len()
     );
-    for target in &loaded.targets {
+    for target in &setup.targets {
         text.push_str(&format!(
             "target {}: {} {} (timeout {:?})\n",
             target.name,
@@ -144,7 +144,7 @@ fn check_config(config: &Config) -> Result<(), Error> {
             target.timeout
         ));
     }
-    for module in &loaded.modules {
+    for module in &setup.modules {
         text.push_str(&format!(
             "module {}: {} (timeout {:?})\n",
             module.name,
@@ -152,7 +152,7 @@ fn check_config(config: &Config) -> Result<(), Error> {
             module.timeout
         ));
     }
-    for rule in &loaded.allow {
+    for rule in &setup.allow {
         text.push_str(&format!("/probe allows {rule}\n"));
     }
     print_out(&text)
@@ -308,6 +308,8 @@ fn exit_at_once(signal: Signal) -> ! {
     std::process::exit(128 + signal.number());
 }
 
+/// Tells systemd, every half of its `WatchdogSec=`, that the process is
+/// alive, on a thread of its own; nothing without a watchdog.
 fn start_watchdog(notifier: &Notifier) -> Result<(), Error> {
     if let Some(interval) = notifier.watchdog_interval() {
         let notifier = notifier.clone();

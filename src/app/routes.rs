@@ -191,6 +191,7 @@ impl Routes {
     }
 }
 
+/// `405`, with the `Allow` header naming the methods the path takes.
 fn method_not_allowed(allowed: &str) -> Response {
     Response::text(Status::METHOD_NOT_ALLOWED, &format!("only {allowed} is supported here"))
         .with_header("Allow", allowed.to_string())
@@ -217,6 +218,8 @@ fn probe_target(request: &Request, modules: &[Module]) -> Result<Target, String>
     Ok(module.target(address))
 }
 
+/// `text` safe to stand in the landing page's HTML, as text or in an
+/// attribute.
 fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

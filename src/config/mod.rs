@@ -10,9 +10,9 @@
 //! [`load_setup`], which joins what it holds to what the flags gave.
 //! Durations are read by [`duration`]; `--help` is [`usage`].
 
-pub mod duration;
-pub mod file;
 pub mod flags;
+pub mod file;
+pub mod duration;
 pub mod usage;
 
 use std::fmt;
@@ -169,7 +169,7 @@ impl Default for Setup {
 /// the flags gave. Called at start-up and at every reload; a mistake
 /// names the file and line, or the flag.
 pub fn load_setup(config: &Config) -> Result<Setup, ConfigError> {
-    let mut loaded = match &config.config_file {
+    let mut setup = match &config.config_file {
         Some(path) => {
             let text = read_file(path)?;
             let file = parse_file(&text, path)?;
@@ -190,11 +190,11 @@ pub fn load_setup(config: &Config) -> Result<Setup, ConfigError> {
         None => Setup::default(),
     };
     for target in &config.targets {
-        add_target(&mut loaded.targets, target.clone())
+        add_target(&mut setup.targets, target.clone())
             .map_err(|message| ConfigError::Flag { flag: "--target".to_string(), message })?;
     }
-    loaded.allow.extend(config.allow.iter().cloned());
-    Ok(loaded)
+    setup.allow.extend(config.allow.iter().cloned());
+    Ok(setup)
 }
 
 /// A configuration file is a few dozen lines; one larger than this is

@@ -5,7 +5,7 @@
 use super::{format_value, Format};
 
 /// The upper bounds of a histogram's finite buckets, each with its `le`
-/// label already spelled for both formats (`le="0.005"`): a histogram's
+/// label already spelled for both text formats (`le="0.005"`): a histogram's
 /// bounds never change, so they are formatted once, when it is made, not
 /// at every scrape.
 #[derive(Debug, PartialEq)]

@@ -31,20 +31,20 @@
 //! spelled as client_golang spells them ([`value`]).
 //! Pure: no I/O, no clock, and nothing from the rest of the crate.
 
-mod answer;
-mod bounds;
-pub mod escaping;
-mod labels;
-mod lines;
 mod model;
-mod names;
+mod labels;
+mod bounds;
 pub mod native;
-pub mod negotiate;
-mod openmetrics;
-pub mod protobuf;
 mod text;
-pub mod value;
+mod openmetrics;
+mod lines;
+pub mod protobuf;
 pub mod wire;
+pub mod value;
+pub mod escaping;
+mod names;
+pub mod negotiate;
+mod answer;
 
 pub use answer::{Answer, Format};
 pub use bounds::BucketBounds;

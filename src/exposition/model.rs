@@ -13,10 +13,10 @@ use super::{BucketBounds, Labels, NativeBuckets};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Family<'a> {
     /// The family name. For a counter this is the base name without
-    /// `_total`, which both formats add to the sample name.
+    /// `_total`, which every format adds to the series name.
     pub name: &'a str,
     /// One line saying what the metric measures. An empty text writes no
-    /// HELP line, since both formats make HELP optional.
+    /// HELP line (or field), since every format makes it optional.
     pub help: &'a str,
     /// The unit the name ends with, such as `"seconds"`. Only OpenMetrics
     /// announces it (`# UNIT`); text format 0.0.4 has no place for it.

@@ -19,11 +19,11 @@
 //! most 64 KiB of chain heads, 64 KiB of links and 96 KiB of symbols.
 //! No I/O here, and nothing else of the crate.
 
+pub mod lz77;
+pub mod huffman;
+pub mod deflate;
 pub mod bits;
 pub mod crc32;
-pub mod deflate;
-pub mod huffman;
-pub mod lz77;
 
 #[cfg(test)]
 pub(crate) mod inflate;

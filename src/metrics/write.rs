@@ -27,8 +27,8 @@ fn target_label_pairs(target: &Target) -> [(&str, &str); 2] {
     [("target", target.name.as_str()), ("kind", target.kind.name())]
 }
 
-/// Each target's labels as written between the braces, made once when
-/// the targets are loaded: they are the same at every scrape.
+/// Each target's labels as written between the braces, made once for each
+/// generation of the configuration: they are the same at every scrape.
 pub fn spell_target_labels(targets: &[Target]) -> Vec<String> {
     targets.iter().map(|target| exposition::spell_labels(&target_label_pairs(target))).collect()
 }
@@ -46,7 +46,7 @@ pub struct ScrapeData<'a> {
     pub latencies: &'a [Option<HistogramValue>],
     /// How long the probing took.
     pub scrape_duration: Duration,
-    /// Whether the last configuration load worked, and when one last did.
+    /// Whether the last configuration load worked.
     pub reload_successful: bool,
     /// Unix seconds of the last successful load.
     pub reload_success_at: f64,
@@ -197,6 +197,8 @@ fn latency_family<'a>(labels: &[Labels<'a>], latencies: &[Option<HistogramValue>
     PROBE_LATENCY.family(Samples::Histogram(series))
 }
 
+/// The responses written, one counter series per status code, labelled
+/// with the code's pair in `code_labels`; created at start-up.
 fn responses_family<'a>(
     scrape: &ScrapeData,
     code_labels: &'a [[(&'a str, &'a str); 1]],

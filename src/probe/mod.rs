@@ -18,9 +18,9 @@
 //! reports a probe still running as a timeout in that step
 //! ([`Report::unfinished`]).
 
-pub mod counter;
-pub mod daytime;
 pub mod net;
+pub mod daytime;
+pub mod counter;
 pub mod trace;
 
 use std::fmt;
@@ -185,6 +185,8 @@ pub fn run_watched(target: &Target, timeout: Duration, progress: &Progress, keep
     report
 }
 
+/// The four steps in order, each timed into `report` as it ends; the
+/// first that fails ends the walk, and its error is the probe's.
 fn walk_the_steps(
     target: &Target,
     deadline: Instant,

@@ -3,8 +3,9 @@
 //! gets without probing.
 //!
 //! The routes read the request and fill in [`Terms`]; everything below
-//! them writes by those terms, so that a third format or another content
-//! coding changes this file and [`crate::exposition::negotiate`], never a scrape.
+//! them writes by those terms, so that a fourth format changes only
+//! [`crate::exposition`], and another content coding only this file and
+//! [`crate::http::content_coding`], never a scrape.
 
 use std::time::{Duration, Instant};
 

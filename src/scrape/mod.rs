@@ -15,10 +15,10 @@
 //! responses ([`Context`]). A failed probe is not a failed scrape: the
 //! answer is still `200`, with `probe_success 0` in it.
 
-pub mod answer;
-pub mod budget;
-pub mod one;
 pub mod round;
+pub mod budget;
+pub mod answer;
+pub mod one;
 
 pub use answer::{Coding, Terms};
 

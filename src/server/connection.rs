@@ -64,7 +64,7 @@ pub fn serve(mut stream: TcpStream, served: &Served, registration: &Registration
     // per request.
     let mut chunk = [0u8; READ_CHUNK];
     let mut read_timeout = ReadTimeout::default();
-    let mut writer = ResponseWriter::new();
+    let mut write_deadline = WriteDeadline::new();
     loop {
         // Idle first, then the stop flag: a graceful stop sets the flag,
         // then closes the idle connections, so no connection slips by both.
@@ -79,7 +79,10 @@ pub fn serve(mut stream: TcpStream, served: &Served, registration: &Registration
                 Ok(None) => return,
                 Err(status) => {
                     let response = Response::text(status, status.reason());
-                    if writer.send(&mut stream, &response, Delivery::CLOSE, registration).is_ok() {
+                    if write_deadline
+                        .send(&mut stream, &response, Delivery::CLOSE, registration)
+                        .is_ok()
+                    {
                         context.response_counts().count(status);
                         linger(&mut stream);
                     }
@@ -96,11 +99,11 @@ pub fn serve(mut stream: TcpStream, served: &Served, registration: &Registration
         // Requests still in the buffer were pipelined: their responses
         // share the deadline of this one.
         let backlog_continues = !buffer.is_empty();
-        if writer.send(&mut stream, &response, delivery, registration).is_err() {
+        if write_deadline.send(&mut stream, &response, delivery, registration).is_err() {
             return; // The client went away or would not read; nothing is owed to it.
         }
         if !backlog_continues {
-            writer.backlog_done();
+            write_deadline.backlog_done();
         }
         context.response_counts().count(response.status);
         context.bodies().give_back(response.body);
@@ -113,18 +116,19 @@ pub fn serve(mut stream: TcpStream, served: &Served, registration: &Registration
     }
 }
 
-/// Writes responses, each whole or not at all within [`WRITE_TIMEOUT`],
-/// which runs from the first response of a pipelined backlog.
-struct ResponseWriter {
+/// The deadline responses are sent by: each goes out whole or not at all
+/// within [`WRITE_TIMEOUT`], which runs from the first response of a
+/// pipelined backlog. What writes them is [`Response::write_to`].
+struct WriteDeadline {
     /// When the backlog being answered must have been taken.
     deadline: Option<Instant>,
     /// The write timeout the socket has now, to set it only when needed.
     socket_timeout: Duration,
 }
 
-impl ResponseWriter {
-    fn new() -> ResponseWriter {
-        ResponseWriter { deadline: None, socket_timeout: WRITE_TIMEOUT }
+impl WriteDeadline {
+    fn new() -> WriteDeadline {
+        WriteDeadline { deadline: None, socket_timeout: WRITE_TIMEOUT }
     }
 
     /// The next response starts a backlog of its own.

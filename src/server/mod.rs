@@ -38,11 +38,11 @@
 //! leave nothing behind.
 
 pub mod handler;
-pub mod connection;
 pub mod connection_table;
+pub mod connection;
 pub mod refusal;
-pub mod bodies;
 pub mod response_counts;
+pub mod bodies;
 
 pub use handler::{Context, Handler};
 
@@ -265,6 +265,9 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
     }
 }
 
+/// Accepts connections on one listener until the stop flag is set, or
+/// until the socket cannot accept at all; a passing failure is met and
+/// the loop goes on.
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     for stream in listener.incoming() {
         if shared.context.is_stopping() {

@@ -10,7 +10,7 @@
 //! survives the history it had, so that a reload does not reset its
 //! counts.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use crate::config::Setup;
 use crate::exposition::HistogramValue;
@@ -21,6 +21,8 @@ use crate::probe::{Outcome, Report};
 use crate::target::allow::Rule;
 use crate::target::{Module, Target};
 use crate::time::unix_now;
+
+use super::lock;
 
 /// The configuration in force: the targets, each with its history, and
 /// `/probe`'s modules and allow-list. Never changed once built; a reload
@@ -41,9 +43,13 @@ pub struct Generation {
     file_sections: usize,
 }
 
+/// What a target has gathered over time, carried from one generation to
+/// the next while the target stays the same.
 struct TargetHistory {
-    /// `None` for a target with `buckets = none`.
+    /// Every probe's duration since the target appeared; `None` for a
+    /// target with `buckets = none`.
     latency: Option<Histogram>,
+    /// How its last probe ended, so that only a change is logged.
     last_outcome: Option<Outcome>,
 }
 
@@ -132,13 +138,8 @@ impl Generation {
     }
 }
 
-/// Everything behind these locks holds only counts and whole values; a
-/// panic elsewhere cannot leave it inconsistent, so a poisoned lock is
-/// still usable.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
+/// Logs a target's change of outcome: a failure when it starts, and the
+/// first success after one.
 fn log_change(target: &Target, before: Option<Outcome>, report: &Report) {
     match &report.result {
         Err(err) => log::warn(
@@ -209,16 +210,19 @@ mod tests {
     fn a_target_without_buckets_has_no_histogram_but_its_outcome_is_kept() {
         let mut bare = target("bare", 1);
         bare.buckets = None;
-        let loaded = Generation::new(
+        let generation = Generation::new(
             Setup { targets: vec![bare, target("full", 2)], ..Setup::default() },
             None,
         )
         .unwrap();
-        let report = crate::probe::run(&loaded.targets[0], std::time::Duration::from_millis(1));
-        loaded.record(&[report, crate::probe::run(&loaded.targets[1], std::time::Duration::ZERO)]);
-        let latencies = loaded.latencies();
+        let report = crate::probe::run(&generation.targets[0], std::time::Duration::from_millis(1));
+        generation.record(&[
+            report,
+            crate::probe::run(&generation.targets[1], std::time::Duration::ZERO),
+        ]);
+        let latencies = generation.latencies();
         assert!(latencies[0].is_none(), "{latencies:?}");
         assert_eq!(latencies[1].as_ref().map(|latency| latency.count), Some(1));
-        assert!(lock(&loaded.histories[0]).last_outcome.is_some());
+        assert!(lock(&generation.histories[0]).last_outcome.is_some());
     }
 }

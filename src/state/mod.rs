@@ -115,6 +115,8 @@ impl Generations {
         result
     }
 
+    /// Loads the configuration again into the next generation, and puts
+    /// it in force unless the file was caught emptied.
     fn load_again(&self) -> Result<ReloadSummary, ReloadError> {
         let setup = config::load_setup(&self.config).map_err(ReloadError::Config)?;
         let old = self.current();
@@ -133,9 +135,9 @@ impl Generations {
     }
 }
 
-/// Behind these locks are whole values, swapped at once; a panic
-/// elsewhere cannot leave one half-changed, so a poisoned lock is still
-/// usable.
+/// Locks one of the state's mutexes. Behind each are whole values or
+/// counts, changed in one step; a panic elsewhere cannot leave one
+/// half-changed, so a poisoned lock is still usable.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

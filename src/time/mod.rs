@@ -11,10 +11,10 @@
 //! does no I/O. That is what lets `build.rs` compile this very folder to
 //! stamp the build date, so the calendar exists once; keep it that way.
 
-pub mod calendar;
 pub mod iso8601;
-pub mod format;
 pub mod daytime;
+pub mod format;
+pub mod calendar;
 
 pub use iso8601::{parse_iso8601, Offset};
 

@@ -22,7 +22,7 @@ use crate::support::{
 /// A scrape not answered within this time counts as not answered.
 const SCRAPE_PATIENCE: Duration = Duration::from_secs(5);
 
-/// How often `limits.rs` lets the same shortage be logged again.
+/// How often `os/exhaustion.rs` (`REPEAT_EVERY`) lets the same shortage be logged again.
 const LOG_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The exporter under `prlimit --nofile=SOFT:HARD`, started.
