@@ -17,6 +17,7 @@ cd "$(dirname "$0")/.."
 readonly OPENMETRICS='application/openmetrics-text; version=1.0.0'
 readonly OPENMETRICS_TYPE='application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores'
 readonly TEXT_TYPE='text/plain; version=0.0.4; charset=utf-8'
+readonly TEXT_1_0_0_TYPE='text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8'
 
 # ---------------------------------------------------------------------------
 # Bookkeeping: temporary files, child processes, and the tally of checks.
@@ -157,6 +158,16 @@ promtool_is_silent() {
     [[ -z $output ]] || { echo "$output"; return 1; }
 }
 
+# The text format 1.0.0 that Prometheus 3 asks for: the 0.0.4 syntax, with
+# the escaping it used named in its Content-Type. promtool reads it as 0.0.4.
+promtool_reads_text_1_0_0() {
+    local page=$1 output
+    [[ $(<"$WORK/$page.text1.type") == "$TEXT_1_0_0_TYPE" ]] ||
+        { echo "Content-Type: $(<"$WORK/$page.text1.type")"; return 1; }
+    output=$(promtool check metrics <"$WORK/$page.text1" 2>&1) || { echo "$output"; return 1; }
+    [[ -z $output ]] || { echo "$output"; return 1; }
+}
+
 # ---------------------------------------------------------------------------
 # 2b. OpenMetrics 1.0.0. `promtool check metrics` speaks only 0.0.4 (it
 #     rejects `# TYPE ... stateset`), so three other checks stand in.
@@ -246,6 +257,10 @@ echo "checking the exposition formats with promtool..."
 for page in metrics probe; do
     check "$page: answers in text format 0.0.4" fetch "$page" text 'text/plain; version=0.0.4'
     check "$page: 0.0.4 passes promtool check metrics, which prints nothing" promtool_is_silent "$page"
+    check "$page: answers in text format 1.0.0" \
+        fetch "$page" text1 'text/plain;version=1.0.0;escaping=allow-utf-8'
+    check "$page: 1.0.0 states its escaping and passes promtool check metrics" \
+        promtool_reads_text_1_0_0 "$page"
     check "$page: answers in OpenMetrics" fetch "$page" om "$OPENMETRICS"
     check "$page: OpenMetrics has its Content-Type and ends with # EOF" openmetrics_is_framed "$page"
     check "$page: OpenMetrics is parsed and ingested by promtool tsdb create-blocks-from" \

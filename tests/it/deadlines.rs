@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::proc_files::cpu_ticks;
 use crate::support::{
     self, BusyCores, Fixture, Request, Response, RunningExporter, TempFile, DAYTIME_LINE,
     IO_TIMEOUT,
@@ -132,7 +133,8 @@ fn a_silent_target_with_a_long_timeout_is_answered_within_the_budget_on_a_busy_h
 
 /// The same at Prometheus's 30 s: the overrun of a late kernel timer grows
 /// with the time it is set for. Half a minute, so only when asked for
-/// (`cargo test --test it -- --ignored`; `make conformance` runs it).
+/// (`cargo test --test it -- --ignored`; `make conformance` makes the same
+/// check with curl).
 #[test]
 #[ignore = "takes 30 s; run by make conformance"]
 fn a_silent_target_is_answered_within_a_30_s_budget_on_a_busy_host() {
@@ -141,6 +143,24 @@ fn a_silent_target_is_answered_within_a_30_s_budget_on_a_busy_host() {
     let exporter = RunningExporter::start(&["--config.file", config.path()]);
     let _busy = BusyCores::start();
     check_both_answer_within(&exporter, &silent, "30", Duration::from_millis(29_500));
+}
+
+/// The CPU a scrape and a `/probe` may cost while they wait out a budget
+/// of 2.5 s on a silent target, in clock ticks (Linux counts 100 a
+/// second): a few wake-ups a second and the answers cost a few; a wait
+/// that spun would cost some 250 of each core it ran on.
+const WAITING_TICKS_AT_MOST: u64 = 25;
+
+#[test]
+fn waiting_on_a_silent_target_costs_a_few_wake_ups_not_a_busy_loop() {
+    let silent = Silent::start();
+    let config = long_timeouts_of(&silent);
+    let exporter = RunningExporter::start(&["--config.file", config.path()]);
+    let before = cpu_ticks(exporter.pid());
+    check_both_answer_within(&exporter, &silent, SHORT_TIMEOUT_HEADER, SHORT_BUDGET);
+    let ticks = cpu_ticks(exporter.pid()) - before;
+    println!("waiting {SHORT_BUDGET:?} on a silent target cost {ticks} ticks of CPU");
+    assert!(ticks <= WAITING_TICKS_AT_MOST, "{ticks} ticks of CPU while waiting: spinning");
 }
 
 /// Runs `client` on `count` threads, each in a loop until `stop` is set

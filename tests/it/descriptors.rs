@@ -206,6 +206,69 @@ fn with_no_descriptor_and_no_connection_to_close_it_backs_off_and_recovers() {
 }
 
 #[test]
+fn with_no_descriptor_to_accept_with_the_loop_waits_for_a_connection_to_close() {
+    // A scrape of a silent target (budget 2.5 s) keeps connection K busy,
+    // its probe socket above the descriptors that idle clients then give
+    // back; the limit is lowered to the lowest free number. No descriptor
+    // under it is free, so `accept()` itself fails: only closing K, once
+    // its answer is sent, frees one the queued client can be taken with.
+    let probed = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&probed);
+    let silent = Fixture::start(move |mut stream| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+        let _ = stream.read(&mut [0u8; 1]);
+    });
+    let config = TempFile::new(&format!(
+        "[target silent]\nkind = daytime\naddress = {}\ntimeout = 1m\n",
+        silent.addr
+    ));
+    let exporter = RunningExporter::start(&["--config.file", config.path()]);
+    let pid = exporter.pid();
+    let ask = |stream: &mut TcpStream, request: &[u8]| {
+        stream.write_all(request).unwrap();
+        support::read_response(stream).expect("an answer")
+    };
+    let mut k = support::connect(exporter.addr);
+    assert_eq!(ask(&mut k, b"GET /-/healthy HTTP/1.1\r\nHost: t\r\n\r\n").status, 200);
+    let mut fillers = silent_sockets(exporter.addr, 10);
+    for filler in &mut fillers {
+        assert_eq!(ask(filler, b"GET /-/healthy HTTP/1.1\r\nHost: t\r\n\r\n").status, 200);
+    }
+    k.set_read_timeout(Some(SCRAPE_PATIENCE)).unwrap();
+    let scrape =
+        b"GET /metrics HTTP/1.1\r\nHost: t\r\nX-Prometheus-Scrape-Timeout-Seconds: 3\r\n\r\n";
+    k.write_all(scrape).unwrap();
+    let deadline = Instant::now() + IO_TIMEOUT;
+    while probed.load(Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "the scrape never reached its target");
+        thread::sleep(Duration::from_millis(5));
+    }
+    let busy_fds = open_fd_numbers(pid).len();
+    drop(fillers);
+    while open_fd_numbers(pid).len() + 2 * 10 > busy_fds {
+        assert!(Instant::now() < deadline, "the idle connections were never closed");
+        thread::sleep(Duration::from_millis(5));
+    }
+    exporter.set_open_files_soft_limit(free_fd_numbers(pid, 1)[0]);
+
+    // The first client takes the descriptor `accept()` held while it
+    // blocked, and finds none for its clone; the second waits in the queue.
+    let mut first = support::connect(exporter.addr);
+    first.write_all(b"GET /-/healthy HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let mut queued = support::connect(exporter.addr);
+    queued.set_read_timeout(Some(SCRAPE_PATIENCE)).unwrap();
+    queued.write_all(b"GET /-/healthy HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let answered = support::read_response(&mut k).expect("the scrape in flight is answered");
+    assert_eq!(answered.status, 200, "{answered:?}");
+    let served = support::read_response(&mut queued);
+    let served = served.unwrap_or_else(|err| panic!("the queued client was never taken: {err}"));
+    assert_eq!(served.status, 200, "{served:?}");
+    // Its room was K, idle once answered.
+    support::assert_closed(&mut k);
+}
+
+#[test]
 fn with_no_descriptor_left_no_connection_is_closed_for_a_client_that_is_not_there() {
     // Room for the idle exporter's descriptors and two more: one
     // connection's socket and the connection table's clone of it. The
