@@ -43,10 +43,12 @@ musl_available() {
 # The relative relocations of a position-independent binary are packed
 # (DT_RELR): about 19 KB smaller. The loader that applies them is musl's,
 # linked into the binary itself, so no host needs to know the format.
-readonly PACK_RELOCATIONS="-C link-arg=-zpack-relative-relocs"
+# Identical functions (the same machine code under two generic names) are
+# kept once: about 3.5 KB, at no cost in speed.
+readonly SMALLER_LINK="-C link-arg=-zpack-relative-relocs -C link-arg=--icf=all"
 
 build_musl() {
-    RUSTFLAGS="${RUSTFLAGS:-} $PACK_RELOCATIONS" \
+    RUSTFLAGS="${RUSTFLAGS:-} $SMALLER_LINK" \
         CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld \
         "$CARGO" build --profile "$PROFILE" --target "$MUSL"
 }
