@@ -10,6 +10,7 @@ use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::requests::Ask;
 use crate::support::http_client::{find, Client};
 use crate::support::process::RunningExporter;
 use crate::support::{Result, IO_TIMEOUT};
@@ -29,6 +30,28 @@ pub enum Check {
     Metrics(usize),
     /// This `/probe` path, successfully.
     Probe(String),
+    /// `/metrics` in a format asked for, plain or gzipped, as
+    /// [`Client::scrape_as`] checks it.
+    Asked(Ask, usize),
+}
+
+impl Check {
+    /// The configured targets the request scrapes: none for `/probe`.
+    pub fn targets(&self) -> usize {
+        match self {
+            Check::Metrics(targets) | Check::Asked(_, targets) => *targets,
+            Check::Probe(_) => 0,
+        }
+    }
+
+    /// A word for file names: what the request asks for.
+    pub fn tag(&self) -> String {
+        match self {
+            Check::Metrics(_) => "text".to_string(),
+            Check::Probe(_) => "probe".to_string(),
+            Check::Asked(ask, _) => ask.name().replace(' ', "-"),
+        }
+    }
 }
 
 impl Client {
@@ -36,6 +59,7 @@ impl Client {
         match check {
             Check::Metrics(targets) => Ok(self.scrape("/metrics", *targets)?.len()),
             Check::Probe(path) => Ok(self.probe(path)?.len()),
+            Check::Asked(ask, targets) => Ok(self.scrape_as(*ask, *targets)?.len()),
         }
     }
 }
