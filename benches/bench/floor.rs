@@ -30,8 +30,9 @@ pub enum Check {
     Metrics(usize),
     /// This `/probe` path, successfully.
     Probe(String),
-    /// `/metrics` in a format asked for, plain or gzipped, as
-    /// [`Client::scrape_as`] checks it.
+    /// `/metrics` of this many targets in a format asked for, plain or
+    /// gzipped: each answer only as [`Client::scrape_as`] checks it, and
+    /// one in full ([`Client::check_in_full`]).
     Asked(Ask, usize),
 }
 
@@ -59,7 +60,16 @@ impl Client {
         match check {
             Check::Metrics(targets) => Ok(self.scrape("/metrics", *targets)?.len()),
             Check::Probe(path) => Ok(self.probe(path)?.len()),
-            Check::Asked(ask, targets) => Ok(self.scrape_as(*ask, *targets)?.len()),
+            Check::Asked(ask, _) => Ok(self.scrape_as(*ask)?.len()),
+        }
+    }
+
+    /// One request as `check` says, its answer checked in full, however
+    /// little [`Client::check`] checks.
+    pub fn check_in_full(&mut self, check: &Check) -> Result<()> {
+        match check {
+            Check::Asked(ask, targets) => self.scrape_checked(*ask, *targets).map(drop),
+            other => self.check(other).map(drop),
         }
     }
 }
@@ -103,6 +113,12 @@ impl CpuMeter<'_> {
     pub fn per_request(&self) -> Result<(Duration, usize)> {
         let used = process_cpu(self.exporter.pid)?.saturating_sub(self.cpu_before);
         Ok((used / self.requests.max(1) as u32, self.requests))
+    }
+
+    /// One more request, its answer checked in full; best after
+    /// [`CpuMeter::per_request`], so that its cost is not counted.
+    pub fn check_in_full(&mut self) -> Result<()> {
+        self.client.check_in_full(&self.check)
     }
 }
 
