@@ -105,11 +105,9 @@ fn figure_formats(bench: &Bench, binary: &Binary) -> Result<Vec<Cell>> {
 /// Instructions per protobuf scrape against per text scrape, both of
 /// `FEW` targets.
 fn protobuf_instructions(bench: &Bench, binary: &Binary) -> Result<Cell> {
-    let measured =
-        instructions_per_scrape(bench, binary, &Check::Asked(TEXT, FEW)).and_then(|text| {
-            Ok((text, instructions_per_scrape(bench, binary, &Check::Asked(PROTOBUF, FEW))?))
-        });
-    let (text, protobuf) = match measured {
+    let per_scrape = |ask| instructions_per_scrape(bench, binary, &Check::Asked(ask, FEW));
+    let both = || -> Result<(f64, f64)> { Ok((per_scrape(TEXT)?, per_scrape(PROTOBUF)?)) };
+    let (text, protobuf) = match both() {
         Ok(both) => both,
         // valgrind on a static musl binary may not work; glibc is the figure.
         Err(err) if binary.libc == Libc::Musl => {
