@@ -10,6 +10,7 @@ use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::requests::Ask;
 use crate::support::http_client::{find, Client};
 use crate::support::process::RunningExporter;
 use crate::support::{Result, IO_TIMEOUT};
@@ -29,6 +30,29 @@ pub enum Check {
     Metrics(usize),
     /// This `/probe` path, successfully.
     Probe(String),
+    /// `/metrics` of this many targets in a format asked for, plain or
+    /// gzipped: each answer only as [`Client::scrape_as`] checks it, and
+    /// one in full ([`Client::check_in_full`]).
+    Asked(Ask, usize),
+}
+
+impl Check {
+    /// The configured targets the request scrapes: none for `/probe`.
+    pub fn targets(&self) -> usize {
+        match self {
+            Check::Metrics(targets) | Check::Asked(_, targets) => *targets,
+            Check::Probe(_) => 0,
+        }
+    }
+
+    /// A word for file names: what the request asks for.
+    pub fn tag(&self) -> String {
+        match self {
+            Check::Metrics(_) => "text".to_string(),
+            Check::Probe(_) => "probe".to_string(),
+            Check::Asked(ask, _) => ask.name().replace(' ', "-"),
+        }
+    }
 }
 
 impl Client {
@@ -36,6 +60,16 @@ impl Client {
         match check {
             Check::Metrics(targets) => Ok(self.scrape("/metrics", *targets)?.len()),
             Check::Probe(path) => Ok(self.probe(path)?.len()),
+            Check::Asked(ask, _) => Ok(self.scrape_as(*ask)?.len()),
+        }
+    }
+
+    /// One request as `check` says, its answer checked in full, however
+    /// little [`Client::check`] checks.
+    pub fn check_in_full(&mut self, check: &Check) -> Result<()> {
+        match check {
+            Check::Asked(ask, targets) => self.scrape_checked(*ask, *targets).map(drop),
+            other => self.check(other).map(drop),
         }
     }
 }
@@ -79,6 +113,12 @@ impl CpuMeter<'_> {
     pub fn per_request(&self) -> Result<(Duration, usize)> {
         let used = process_cpu(self.exporter.pid)?.saturating_sub(self.cpu_before);
         Ok((used / self.requests.max(1) as u32, self.requests))
+    }
+
+    /// One more request, its answer checked in full; best after
+    /// [`CpuMeter::per_request`], so that its cost is not counted.
+    pub fn check_in_full(&mut self) -> Result<()> {
+        self.client.check_in_full(&self.check)
     }
 }
 

@@ -117,14 +117,14 @@ fn scrape(client: &mut Client, encoding: &str) -> Result<Option<Vec<u8>>> {
 
 /// The size of `body` compressed by Python's zlib at level 1, in a gzip
 /// frame.
-fn zlib_level_1_size(body: &[u8]) -> Result<usize> {
+pub fn zlib_level_1_size(body: &[u8]) -> Result<usize> {
     let zlib = "import gzip, sys; sys.stdout.write(str(len(gzip.compress(sys.stdin.buffer.read(), 1, mtime=0))))";
     let output = filter(Command::new("python3").args(["-c", zlib]), body)?;
     Ok(String::from_utf8(output)?.trim().parse()?)
 }
 
 /// `input` through `command`'s standard input; its standard output.
-fn filter(command: &mut Command, input: &[u8]) -> Result<Vec<u8>> {
+pub fn filter(command: &mut Command, input: &[u8]) -> Result<Vec<u8>> {
     let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
     let mut stdin = child.stdin.take().ok_or("no stdin")?;
     let input = input.to_vec();

@@ -4,6 +4,7 @@
 use std::fs;
 
 use crate::figure::{say, Binary, Figure, Heading, Libc, Limit};
+use crate::floor::Check;
 use crate::support::http_client::Client;
 use crate::support::process::{Wrapper, VALGRIND_TIMEOUT};
 use crate::support::Result;
@@ -39,8 +40,8 @@ fn figure_instructions(bench: &Bench, binary: &Binary) -> Result<Vec<Cell>> {
 
 fn instructions(bench: &Bench, binary: &Binary) -> Result<Vec<Cell>> {
     let [few_targets, more_targets] = CALLGRIND_TARGETS;
-    let few = instructions_per_scrape(bench, binary, few_targets)?;
-    let more = instructions_per_scrape(bench, binary, more_targets)?;
+    let few = instructions_per_scrape(bench, binary, &Check::Metrics(few_targets))?;
+    let more = instructions_per_scrape(bench, binary, &Check::Metrics(more_targets))?;
     let per_target = (more - few) / (more_targets - few_targets) as f64;
     for (targets, per_scrape) in [(few_targets, few), (more_targets, more)] {
         println!(
@@ -60,15 +61,16 @@ fn instructions(bench: &Bench, binary: &Binary) -> Result<Vec<Cell>> {
     ])
 }
 
-/// Instructions per scrape of `targets` targets: the difference of two
-/// callgrind runs over the difference of their scrapes.
-fn instructions_per_scrape(bench: &Bench, binary: &Binary, targets: usize) -> Result<f64> {
+/// Instructions per scrape (`check`, of its number of targets): the
+/// difference of two callgrind runs over the difference of their scrapes.
+pub fn instructions_per_scrape(bench: &Bench, binary: &Binary, check: &Check) -> Result<f64> {
+    let targets = check.targets();
     let addresses = bench.fast_targets(targets);
     let config = bench.config(&format!("callgrind-{targets}"), &addresses, "")?;
     let [short, long] = CALLGRIND_SCRAPES;
     let mut totals = Vec::new();
     for scrapes in [short, long] {
-        let name = format!("callgrind-{}-{targets}-{scrapes}.out", binary.libc.name());
+        let name = format!("callgrind-{}-{}-{scrapes}.out", binary.libc.name(), check.tag());
         let out = bench.scratch.file(&name);
         let exporter = binary
             .exporter(&config)
@@ -78,8 +80,10 @@ fn instructions_per_scrape(bench: &Bench, binary: &Binary, targets: usize) -> Re
         let mut client = Client::connect(exporter.addr)?;
         client.stream.set_read_timeout(Some(VALGRIND_TIMEOUT))?;
         for _ in 0..scrapes {
-            client.scrape("/metrics", targets)?;
+            client.check(check)?;
         }
+        // One more in both runs, so it cancels out.
+        client.check_in_full(check)?;
         drop(client);
         let status = exporter.stop()?;
         if !status.success() {

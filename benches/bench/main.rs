@@ -27,7 +27,11 @@
 //!     library's code, so measured once);
 //! 12. a 100-target scrape gzipped: its size against zlib level 1's on
 //!     the same body (Python's `gzip.compress(body, 1)`), and the CPU of a
-//!     gzipped scrape against a plain one, two exporters scraped in turn.
+//!     gzipped scrape against a plain one, two exporters scraped in turn;
+//! 13. the formats: instructions and CPU per `/metrics` scrape in protobuf
+//!     against text 0.0.4; bytes on the wire of 2 and 100 targets in text,
+//!     OpenMetrics and protobuf, plain and gzipped; and figure 12's gzip
+//!     figures for the OpenMetrics and protobuf bodies.
 //!
 //! **The CPU floor** is what any exporter must spend to answer the same
 //! scrape, measured in this run by this process on the thread doing the
@@ -79,12 +83,18 @@ mod support;
 
 mod figure;
 mod floor;
+// The tests' protobuf reader, written from `metrics.proto`, reads the
+// protobuf answers here too.
+#[allow(dead_code)]
+#[path = "../../tests/it/support/protobuf_reader.rs"]
+mod protobuf_reader;
 mod requests;
 mod table;
 mod timing;
 
 // The figures, a file each.
 mod cpu_per_request;
+mod formats;
 mod gzip;
 mod instructions;
 mod latency;
@@ -120,6 +130,7 @@ const FIGURES: &[Figure] = &[
     size::FIGURE,
     reply_end::FIGURE,
     gzip::FIGURE,
+    formats::FIGURE,
 ];
 
 /// Daytime services the many-target configurations are spread over, so
