@@ -82,3 +82,6 @@ pub mod gzip;
 pub mod os;
 pub mod log;
 pub mod version;
+
+#[cfg(test)]
+mod test_random;

@@ -45,6 +45,8 @@ pub mod escaping;
 mod names;
 pub mod negotiate;
 mod answer;
+#[cfg(test)]
+mod golden;
 
 pub use answer::{Answer, Format};
 pub use bounds::BucketBounds;
@@ -181,15 +183,7 @@ fn write_text_family(out: &mut String, format: Format, name: &str, family: &Fami
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[track_caller]
-    fn check(families: &[Family], format: Format, expected: &str) {
-        assert_eq!(render(families, format), expected);
-    }
-
-    fn counter(total: f64, created: Option<f64>) -> CounterValue {
-        CounterValue { total, created }
-    }
+    use crate::exposition::golden::{check, counter};
 
     #[test]
     fn dots_escaping_doubles_the_underscores_of_metric_names() {

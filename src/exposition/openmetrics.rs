@@ -55,18 +55,8 @@ fn write_openmetrics_metadata(out: &mut String, name: &str, family: &Family, typ
 
 #[cfg(test)]
 mod tests {
-    use crate::exposition::{
-        labels, render, CounterValue, Family, Format, HistogramValue, StateSetValue, NO_LABELS,
-    };
-
-    #[track_caller]
-    fn check(families: &[Family], format: Format, expected: &str) {
-        assert_eq!(render(families, format), expected);
-    }
-
-    fn counter(total: f64, created: Option<f64>) -> CounterValue {
-        CounterValue { total, created }
-    }
+    use crate::exposition::golden::{check, counter};
+    use crate::exposition::{labels, Family, Format, HistogramValue, StateSetValue, NO_LABELS};
 
     #[test]
     fn openmetrics_gauge_ends_with_eof() {

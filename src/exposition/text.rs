@@ -95,22 +95,12 @@ fn escape_help(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exposition::{
-        labels, render, CounterValue, HistogramValue, StateSetValue, NO_LABELS,
-    };
-
-    #[track_caller]
-    fn check(families: &[Family], format: Format, expected: &str) {
-        assert_eq!(render(families, format), expected);
-    }
+    use crate::exposition::golden::{check, counter};
+    use crate::exposition::{labels, HistogramValue, StateSetValue, NO_LABELS};
 
     #[track_caller]
     fn check_escape_help(text: &str, expected: &str) {
         assert_eq!(escape_help(text), expected);
-    }
-
-    fn counter(total: f64, created: Option<f64>) -> CounterValue {
-        CounterValue { total, created }
     }
 
     #[test]

@@ -247,6 +247,7 @@ impl fmt::Write for StackText {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_random::Random;
     use std::time::Duration;
 
     #[track_caller]
@@ -326,23 +327,6 @@ mod tests {
         } else {
             let sign = if exponent < 0 { '-' } else { '+' };
             format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs())
-        }
-    }
-
-    /// A small seeded generator (xorshift64*), so the test needs no crate
-    /// and fails the same way every time.
-    struct Random(u64);
-
-    impl Random {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
         }
     }
 

@@ -373,6 +373,7 @@ pub fn parse_schema(text: &str) -> Result<Option<Schema>, SchemaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_random::Random;
 
     fn schema(s: i32) -> Schema {
         Schema::new(s).unwrap()
@@ -418,33 +419,20 @@ mod tests {
         fraction * power_of_two(exponent / 2) * power_of_two(exponent - exponent / 2)
     }
 
-    /// A small seeded generator (xorshift64*), so the test needs no crate
-    /// and fails the same way every time.
-    struct Random(u64);
-
-    impl Random {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        /// Any positive finite double, every exponent equally likely.
-        fn any_positive(&mut self) -> f64 {
-            loop {
-                let value = f64::from_bits(self.next() >> 1);
-                if value.is_finite() && value > 0.0 {
-                    return value;
-                }
+    /// Any positive finite double, every exponent equally likely.
+    fn any_positive(random: &mut Random) -> f64 {
+        loop {
+            let value = f64::from_bits(random.next() >> 1);
+            if value.is_finite() && value > 0.0 {
+                return value;
             }
         }
+    }
 
-        /// A latency between 1 µs and 100 s, spread evenly on a log scale.
-        fn latency(&mut self) -> f64 {
-            let uniform = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-            1e-6 * 1e8f64.powf(uniform)
-        }
+    /// A latency between 1 µs and 100 s, spread evenly on a log scale.
+    fn latency(random: &mut Random) -> f64 {
+        let uniform = (random.next() >> 11) as f64 / (1u64 << 53) as f64;
+        1e-6 * 1e8f64.powf(uniform)
     }
 
     #[track_caller]
@@ -558,7 +546,8 @@ mod tests {
     fn every_value_lies_within_prometheus_bounds_of_its_bucket() {
         let mut random = Random(0x9e37_79b9_7f4a_7c15);
         for round in 0..200_000 {
-            let value = if round % 2 == 0 { random.any_positive() } else { random.latency() };
+            let value =
+                if round % 2 == 0 { any_positive(&mut random) } else { latency(&mut random) };
             if value < f64::MIN_POSITIVE {
                 continue; // Bounds among subnormals round; see the powers of two.
             }
@@ -578,7 +567,7 @@ mod tests {
         let mut random = Random(0x2545_f491_4f6c_dd1d);
         let mut close_calls = 0;
         for _ in 0..100_000 {
-            let value = random.latency();
+            let value = latency(&mut random);
             let s = (random.next() % 9) as i32 - 4;
             let mut reference = (value.log2() * 2f64.powi(s)).ceil() as i32;
             while reference_bound(reference - 1, s) >= value {
@@ -613,7 +602,7 @@ mod tests {
         // And a value's bucket one schema coarser is the merge of its bucket.
         let mut random = Random(7);
         for _ in 0..50_000 {
-            let value = random.any_positive();
+            let value = any_positive(&mut random);
             let s = (random.next() % 8) as i32 - 3;
             let finer = bucket_index(value, schema(s));
             assert_eq!(coarser_index(finer), bucket_index(value, schema(s - 1)), "{value:e} {s}");
@@ -713,7 +702,7 @@ mod tests {
         let mut histogram = NativeHistogram::new(Schema::FINEST);
         let mut observations = Vec::new();
         for _ in 0..5_000 {
-            let value = random.latency();
+            let value = latency(&mut random);
             histogram.observe(value);
             observations.push(value);
             assert!(histogram.counts.len() <= MAX_BUCKETS, "{}", histogram.counts.len());

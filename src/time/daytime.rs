@@ -276,6 +276,7 @@ mod tests {
     //! round trip of random instants through every format.
 
     use super::*;
+    use crate::test_random::Random;
 
     #[track_caller]
     fn check(line: &str, unix_seconds: f64, format: Format) {
@@ -346,19 +347,6 @@ mod tests {
             parse("hello world", Offset::UTC).unwrap_err().to_string(),
             "not a date in any known daytime format"
         );
-    }
-
-    /// A small seeded generator (xorshift64*), so the test needs no crate and
-    /// fails the same way every time.
-    struct Random(u64);
-
-    impl Random {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
-        }
     }
 
     /// The civil fields of `unix_seconds`, by counting days (independent of
