@@ -132,7 +132,7 @@ impl Routes {
         Terms {
             arrived,
             budget: budget(request.header(TIMEOUT_HEADER), config.timeout_offset),
-            answer: negotiate::negotiate(request.header("accept")),
+            format: negotiate::negotiate(request.header("accept")),
             coding,
         }
     }
@@ -228,7 +228,7 @@ fn html_escape(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::config::{Config, Setup};
-    use crate::exposition::Format;
+    use crate::exposition::TextFormat;
     use crate::http::{parse_request, Parsed};
     use crate::os::systemd::Notifier;
 
@@ -286,7 +286,7 @@ mod tests {
         assert!(!head.length_known && head.body.is_empty(), "{head:?}");
         let accept = "Accept: application/openmetrics-text;version=1.0.0\r\n";
         let open = answer_with(&app, "HEAD /metrics HTTP/1.1", accept);
-        assert_eq!(open.content_type, Format::OpenMetrics.content_type());
+        assert_eq!(open.content_type, TextFormat::OpenMetrics.content_type());
         let text = String::from_utf8(open.head(true).into_bytes()).unwrap();
         assert!(!text.to_ascii_lowercase().contains("content-length"), "{text}");
     }
@@ -323,10 +323,10 @@ mod tests {
     fn the_metrics_format_follows_the_accept_header() {
         let app = app();
         let plain = answer(&app, "GET /metrics HTTP/1.1");
-        assert_eq!(plain.content_type, Format::Prometheus.content_type());
+        assert_eq!(plain.content_type, TextFormat::Prometheus.content_type());
         let accept = "Accept: application/openmetrics-text;version=1.0.0,text/plain;q=0.5\r\n";
         let open = answer_with(&app, "GET /metrics HTTP/1.1", accept);
-        assert_eq!(open.content_type, Format::OpenMetrics.content_type());
+        assert_eq!(open.content_type, TextFormat::OpenMetrics.content_type());
         assert!(open.body.ends_with(b"# EOF\n"), "{:?}", String::from_utf8_lossy(&open.body));
     }
 

@@ -2,7 +2,7 @@
 //! for both text formats when the histogram is made: the bounds never
 //! change, so no scrape formats them again.
 
-use super::{format_value, Format};
+use super::{format_value, TextFormat};
 
 /// The upper bounds of a histogram's finite buckets, each with its `le`
 /// label already spelled for both text formats (`le="0.005"`): a histogram's
@@ -25,8 +25,8 @@ impl BucketBounds {
             values.iter().map(|&bound| format!("le=\"{}\"", format_bound(bound, format))).collect()
         };
         BucketBounds {
-            prometheus: spell(Format::Prometheus),
-            openmetrics: spell(Format::OpenMetrics),
+            prometheus: spell(TextFormat::Prometheus),
+            openmetrics: spell(TextFormat::OpenMetrics),
             values,
         }
     }
@@ -37,10 +37,10 @@ impl BucketBounds {
     }
 
     /// The `le="…"` label of each bound, in `format`'s spelling.
-    pub(super) fn le(&self, format: Format) -> &[String] {
+    pub(super) fn le(&self, format: TextFormat) -> &[String] {
         match format {
-            Format::Prometheus => &self.prometheus,
-            Format::OpenMetrics => &self.openmetrics,
+            TextFormat::Prometheus => &self.prometheus,
+            TextFormat::OpenMetrics => &self.openmetrics,
         }
     }
 }
@@ -49,10 +49,10 @@ impl BucketBounds {
 /// as client_golang writes it (`1`, `0.005`). OpenMetrics requires the
 /// canonical form, which keeps a `.0` on whole numbers (`1.0`, `100000.0`,
 /// `1e+06`), so the same bucket is always the same series.
-fn format_bound(bound: f64, format: Format) -> String {
+fn format_bound(bound: f64, format: TextFormat) -> String {
     let value = format_value(bound);
     let looks_like_integer = bound.is_finite() && !value.contains(['.', 'e']);
-    if format == Format::OpenMetrics && looks_like_integer {
+    if format == TextFormat::OpenMetrics && looks_like_integer {
         value + ".0"
     } else {
         value
@@ -65,8 +65,8 @@ mod tests {
 
     #[track_caller]
     fn check_bound(bound: f64, expected_prometheus: &str, expected_openmetrics: &str) {
-        assert_eq!(format_bound(bound, Format::Prometheus), expected_prometheus);
-        assert_eq!(format_bound(bound, Format::OpenMetrics), expected_openmetrics);
+        assert_eq!(format_bound(bound, TextFormat::Prometheus), expected_prometheus);
+        assert_eq!(format_bound(bound, TextFormat::OpenMetrics), expected_openmetrics);
     }
 
     #[test]

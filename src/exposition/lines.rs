@@ -7,7 +7,7 @@
 use super::bounds::LE_INFINITY;
 use super::labels::{write_label_pair, write_label_pairs};
 use super::{
-    write_integer, write_value, Format, HistogramValue, Labels, StateSetValue, MAX_STATES,
+    write_integer, write_value, HistogramValue, Labels, StateSetValue, TextFormat, MAX_STATES,
 };
 
 /// Writes `<keyword><name><suffix> <text>` and a line feed.
@@ -94,7 +94,7 @@ pub(super) fn write_histogram_series(
     name: &str,
     labels: Labels,
     histogram: &HistogramValue,
-    format: Format,
+    format: TextFormat,
 ) {
     let le = histogram.bounds.le(format);
     for (le, &cumulative_count) in le.iter().zip(&histogram.cumulative) {
@@ -104,13 +104,13 @@ pub(super) fn write_histogram_series(
     write_series_name(out, name, "_bucket", labels, Some(LE_INFINITY));
     write_count_line(out, histogram.count);
     match format {
-        Format::Prometheus => {
+        TextFormat::Prometheus => {
             write_series_name(out, name, "_sum", labels, None);
             write_value_line(out, histogram.sum);
             write_series_name(out, name, "_count", labels, None);
             write_count_line(out, histogram.count);
         }
-        Format::OpenMetrics => {
+        TextFormat::OpenMetrics => {
             write_series_name(out, name, "_count", labels, None);
             write_count_line(out, histogram.count);
             write_series_name(out, name, "_sum", labels, None);

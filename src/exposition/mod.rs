@@ -17,8 +17,8 @@
 //! - what every encoder spells alike: [`value`] (numbers as client_golang
 //!   writes them), [`escaping`] (Prometheus 3's name escaping), `names.rs`
 //!   (which names are valid);
-//! - the choice: [`negotiate`] reads the `Accept` header into an
-//!   [`Answer`] (`answer.rs`), and [`write_body`] hands the [`Writer`] for
+//! - the choice: [`negotiate`] reads the `Accept` header into a
+//!   [`Format`] (`format.rs`), and [`write_body`] hands the [`Writer`] for
 //!   it to the scrape. A fourth format is one more file and one more arm
 //!   of the writer's `Sink`; a content encoding (gzip) belongs to
 //!   the finished body, outside this module.
@@ -44,13 +44,13 @@ pub mod value;
 pub mod escaping;
 mod names;
 pub mod negotiate;
-mod answer;
+mod format;
 #[cfg(test)]
 mod golden;
 
-pub use answer::{Answer, Format};
 pub use bounds::BucketBounds;
 pub use escaping::Escaping;
+pub use format::{Format, TextFormat};
 pub use labels::{labels, spell_labels, Labels, NO_LABELS};
 pub use model::{CounterValue, Family, HistogramValue, Samples, Series, StateSetValue, MAX_STATES};
 pub use names::{is_valid_label_name, is_valid_metric_name};
@@ -60,7 +60,7 @@ pub use value::{format_value, write_integer, write_value};
 use names::{is_well_formed, label_names_lack_underscores};
 
 /// Renders the families into a new string in a text format; see [`write()`].
-pub fn render(families: &[Family], format: Format) -> String {
+pub fn render(families: &[Family], format: TextFormat) -> String {
     let mut out = String::new();
     write(&mut out, families, format);
     out
@@ -68,7 +68,7 @@ pub fn render(families: &[Family], format: Format) -> String {
 
 /// Appends the families to `out` in a text format, in the given order, each
 /// as one contiguous group; see [`Writer`].
-pub fn write(out: &mut String, families: &[Family], format: Format) {
+pub fn write(out: &mut String, families: &[Family], format: TextFormat) {
     let mut writer = Writer::new(out, format);
     for family in families {
         writer.family(family);
@@ -87,18 +87,18 @@ pub fn render_protobuf(families: &[Family]) -> Vec<u8> {
     out
 }
 
-/// A whole body in the format of `answer`, written by `write` after what
-/// `buffer` holds already (a recycled body is empty): the text formats fill
-/// the string, and protobuf its bytes, which are the string's own, taken
-/// over without a copy.
-pub fn write_body(buffer: String, answer: Answer, write: impl FnOnce(Writer)) -> Vec<u8> {
-    match answer {
-        Answer::Text { format, .. } => {
+/// A whole body in `format`, written by `write` after what `buffer` holds
+/// already (a recycled body is empty): the text formats fill the string,
+/// and protobuf its bytes, which are the string's own, taken over without
+/// a copy.
+pub fn write_body(buffer: String, format: Format, write: impl FnOnce(Writer)) -> Vec<u8> {
+    match format {
+        Format::Text { format: text_format, .. } => {
             let mut text = buffer;
-            write(Writer::text(&mut text, format, answer.names()));
+            write(Writer::text(&mut text, text_format, format.names()));
             text.into_bytes()
         }
-        Answer::Protobuf => {
+        Format::Protobuf => {
             let mut bytes = buffer.into_bytes();
             write(Writer::protobuf(&mut bytes));
             bytes
@@ -120,19 +120,19 @@ pub struct Writer<'o> {
 
 /// Where a [`Writer`] writes: text into a string, protobuf into bytes.
 enum Sink<'o> {
-    Text { out: &'o mut String, format: Format, names: Escaping },
+    Text { out: &'o mut String, format: TextFormat, names: Escaping },
     Protobuf(&'o mut Vec<u8>),
 }
 
 impl<'o> Writer<'o> {
     /// A writer that appends to `out` in a text `format`, names as they are.
-    pub fn new(out: &'o mut String, format: Format) -> Writer<'o> {
+    pub fn new(out: &'o mut String, format: TextFormat) -> Writer<'o> {
         Writer::text(out, format, Escaping::AllowUtf8)
     }
 
     /// A writer that appends to `out` in a text `format`, its metric and
     /// label names escaped as `names` says.
-    pub fn text(out: &'o mut String, format: Format, names: Escaping) -> Writer<'o> {
+    pub fn text(out: &'o mut String, format: TextFormat, names: Escaping) -> Writer<'o> {
         Writer { sink: Sink::Text { out, format, names } }
     }
 
@@ -161,7 +161,7 @@ impl<'o> Writer<'o> {
 
     /// Ends the body: `# EOF` in OpenMetrics, nothing in the other formats.
     pub fn finish(self) {
-        if let Sink::Text { out, format: Format::OpenMetrics, .. } = self.sink {
+        if let Sink::Text { out, format: TextFormat::OpenMetrics, .. } = self.sink {
             out.push_str("# EOF\n");
         }
     }
@@ -173,10 +173,10 @@ impl<'o> Writer<'o> {
 /// escaped name, as client_golang adds them. Label names are written as
 /// they are: none of this exporter's has an underscore for `dots` to
 /// double (the state set's label is the family's name, escaped with it).
-fn write_text_family(out: &mut String, format: Format, name: &str, family: &Family) {
+fn write_text_family(out: &mut String, format: TextFormat, name: &str, family: &Family) {
     match format {
-        Format::Prometheus => text::write_prometheus_family(out, name, family),
-        Format::OpenMetrics => openmetrics::write_openmetrics_family(out, name, family),
+        TextFormat::Prometheus => text::write_prometheus_family(out, name, family),
+        TextFormat::OpenMetrics => openmetrics::write_openmetrics_family(out, name, family),
     }
 }
 
@@ -210,7 +210,7 @@ mod tests {
             .with_unit("seconds"),
         ];
         let mut text = String::new();
-        let mut writer = Writer::text(&mut text, Format::OpenMetrics, Escaping::Dots);
+        let mut writer = Writer::text(&mut text, TextFormat::OpenMetrics, Escaping::Dots);
         for family in &families {
             writer.family(family);
         }
@@ -236,12 +236,12 @@ latency__seconds_sum 3
         // The other schemes leave legacy names as they are.
         for names in [Escaping::AllowUtf8, Escaping::Underscores, Escaping::Values] {
             let mut escaped = String::new();
-            let mut writer = Writer::text(&mut escaped, Format::Prometheus, names);
+            let mut writer = Writer::text(&mut escaped, TextFormat::Prometheus, names);
             for family in &families {
                 writer.family(family);
             }
             writer.finish();
-            assert_eq!(escaped, render(&families, Format::Prometheus), "{names:?}");
+            assert_eq!(escaped, render(&families, TextFormat::Prometheus), "{names:?}");
         }
     }
 
@@ -255,7 +255,7 @@ latency__seconds_sum 3
         ];
         check(
             &families,
-            Format::Prometheus,
+            TextFormat::Prometheus,
             r"# HELP b_first First.
 # TYPE b_first gauge
 b_first 1
@@ -269,8 +269,8 @@ a_second 2
     #[test]
     fn nothing_to_render_is_empty_text_or_a_lone_eof() {
         let empty = [Family::gauge("empty", "No samples.", vec![])];
-        check(&empty, Format::Prometheus, "");
-        check(&empty, Format::OpenMetrics, "# EOF\n");
-        check(&[], Format::OpenMetrics, "# EOF\n");
+        check(&empty, TextFormat::Prometheus, "");
+        check(&empty, TextFormat::OpenMetrics, "# EOF\n");
+        check(&[], TextFormat::OpenMetrics, "# EOF\n");
     }
 }

@@ -12,11 +12,11 @@
 //! say none (the specification: prometheus/docs,
 //! `content_negotiation.md` and `escaping_schemes.md`).
 //!
-//! The answer is the [`Answer`] the writer takes: text 0.0.4 whenever the
+//! The choice is the [`Format`] the writer takes: text 0.0.4 whenever the
 //! header is absent, unclear or asks only for formats the exporter cannot
 //! write. This leaf knows no other module but the writer's formats.
 
-use super::{Answer, Escaping, Format};
+use super::{Escaping, Format, TextFormat};
 
 /// Chooses the format for a scrape from its `Accept` header (RFC 9110,
 /// section 12.5.1):
@@ -32,12 +32,12 @@ use super::{Answer, Escaping, Format};
 /// and of equals the earliest. Prometheus 2.34 sends, for example,
 /// `application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1`,
 /// which chooses OpenMetrics.
-pub fn negotiate(accept: Option<&str>) -> Answer {
-    const DEFAULT: Answer = Answer::text(Format::Prometheus);
+pub fn negotiate(accept: Option<&str>) -> Format {
+    const DEFAULT: Format = Format::text(TextFormat::Prometheus);
     let Some(accept) = accept else {
         return DEFAULT;
     };
-    let mut best: Option<(Answer, f64)> = None;
+    let mut best: Option<(Format, f64)> = None;
     for entry in accept.split(',') {
         let Some((range, quality)) = MediaRange::parse(entry) else {
             continue;
@@ -111,26 +111,26 @@ impl<'a> MediaRange<'a> {
         Some((range, quality))
     }
 
-    /// The answer this entry asks for, if the exporter can write it.
-    fn choice(&self) -> Option<Answer> {
+    /// The format this entry asks for, if the exporter can write it.
+    fn choice(&self) -> Option<Format> {
         let is = |media_type: &str| self.media_type.eq_ignore_ascii_case(media_type);
-        let answer = |format, escaping| Some(Answer::Text { format, escaping });
+        let text = |format, escaping| Some(Format::Text { format, escaping });
         if is("application/openmetrics-text") {
             // Prometheus 2.5 to 2.33 ask for the 0.0.1 draft, but pick their
             // parser by media type alone, so they read 1.0.0 just as well;
             // 2.0.0 is another format, answered only when asked for.
             match self.version {
-                None | Some("0.0.1" | "1.0.0") => answer(Format::OpenMetrics, self.escaping),
+                None | Some("0.0.1" | "1.0.0") => text(TextFormat::OpenMetrics, self.escaping),
                 Some(_) => None,
             }
         } else if is("text/plain") {
             // Version 1.0.0 is 0.0.4 with UTF-8 names allowed (quoted): with
             // legacy names the same text, its escaping stated.
             match self.version {
-                None | Some("0.0.4") => answer(Format::Prometheus, None),
+                None | Some("0.0.4") => text(TextFormat::Prometheus, None),
                 Some("1.0.0") => {
                     let escaping = self.escaping.unwrap_or(Escaping::Underscores);
-                    answer(Format::Prometheus, Some(escaping))
+                    text(TextFormat::Prometheus, Some(escaping))
                 }
                 Some(_) => None,
             }
@@ -138,15 +138,15 @@ impl<'a> MediaRange<'a> {
             // Prometheus asks for the delimited stream of `MetricFamily`
             // messages; the text and compact-text encodings are for people.
             if self.delimited_metric_families {
-                Some(Answer::Protobuf)
+                Some(Format::Protobuf)
             } else {
                 None
             }
         } else if is("*/*") || is("text/*") {
-            answer(Format::Prometheus, None)
+            text(TextFormat::Prometheus, None)
         } else if is("application/*") {
             // OpenMetrics is the `application/` type Prometheus prefers.
-            answer(Format::OpenMetrics, None)
+            text(TextFormat::OpenMetrics, None)
         } else {
             None
         }
@@ -169,15 +169,15 @@ mod tests {
     //! states, `underscores` by default).
 
     use super::*;
-    use Format::{OpenMetrics, Prometheus};
+    use TextFormat::{OpenMetrics, Prometheus};
 
     /// Checks which text format answers, whatever its escaping.
     #[track_caller]
-    fn check(accept: Option<&str>, expected: Format) {
+    fn check(accept: Option<&str>, expected: TextFormat) {
         assert_eq!(negotiate(accept).text_format(), Some(expected), "Accept: {accept:?}");
     }
 
-    /// Checks the whole answer by the `Content-Type` it is sent with.
+    /// Checks the whole format, escaping too, by the `Content-Type` it is sent with.
     #[track_caller]
     fn check_type(accept: &str, expected: &str) {
         assert_eq!(negotiate(Some(accept)).content_type(), expected, "Accept: {accept}");
@@ -278,12 +278,12 @@ mod tests {
 
     #[test]
     fn the_escaping_reaches_the_writer() {
-        let answer = negotiate(Some("text/plain;version=1.0.0;escaping=dots"));
-        assert_eq!(answer.names(), Escaping::Dots);
-        let answer = negotiate(Some(PROMETHEUS_3_PROTOBUF_FIRST_DOTS));
-        assert_eq!(answer.names(), Escaping::AllowUtf8, "protobuf names are not escaped");
-        let answer = negotiate(Some("application/openmetrics-text"));
-        assert_eq!(answer.names(), Escaping::Underscores);
+        let format = negotiate(Some("text/plain;version=1.0.0;escaping=dots"));
+        assert_eq!(format.names(), Escaping::Dots);
+        let format = negotiate(Some(PROMETHEUS_3_PROTOBUF_FIRST_DOTS));
+        assert_eq!(format.names(), Escaping::AllowUtf8, "protobuf names are not escaped");
+        let format = negotiate(Some("application/openmetrics-text"));
+        assert_eq!(format.names(), Escaping::Underscores);
     }
 
     #[test]
@@ -309,7 +309,7 @@ mod tests {
     );
         // Prometheus 3.4 and later.
         check(Some(PROMETHEUS_3), OpenMetrics);
-        assert_eq!(negotiate(Some(PROMETHEUS_3_PROTOBUF_FIRST)), Answer::Protobuf);
+        assert_eq!(negotiate(Some(PROMETHEUS_3_PROTOBUF_FIRST)), Format::Protobuf);
     }
 
     #[test]

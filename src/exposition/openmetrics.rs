@@ -8,7 +8,7 @@ use super::lines::{
     write_gauge_samples, write_histogram_series, write_metadata_line, write_series_name,
     write_state_set_samples, write_value_line,
 };
-use super::{Family, Format, Samples};
+use super::{Family, Samples, TextFormat};
 
 /// OpenMetrics keeps every sample of a series together: a counter's
 /// `_created` follows its `_total`, and a histogram's follows its `_sum`.
@@ -34,7 +34,7 @@ pub(super) fn write_openmetrics_family(out: &mut String, name: &str, family: &Fa
         }
         Samples::Histogram(series) => {
             for &(labels, ref histogram) in series.iter() {
-                write_histogram_series(out, name, labels, histogram, Format::OpenMetrics);
+                write_histogram_series(out, name, labels, histogram, TextFormat::OpenMetrics);
             }
         }
         Samples::StateSet(series) => write_state_set_samples(out, name, series),
@@ -56,14 +56,14 @@ fn write_openmetrics_metadata(out: &mut String, name: &str, family: &Family, typ
 #[cfg(test)]
 mod tests {
     use crate::exposition::golden::{check, counter};
-    use crate::exposition::{labels, Family, Format, HistogramValue, StateSetValue, NO_LABELS};
+    use crate::exposition::{labels, Family, HistogramValue, StateSetValue, TextFormat, NO_LABELS};
 
     #[test]
     fn openmetrics_gauge_ends_with_eof() {
         let family = Family::gauge("foo", "", vec![(NO_LABELS, 17.0)]);
         check(
             &[family],
-            Format::OpenMetrics,
+            TextFormat::OpenMetrics,
             r"# TYPE foo gauge
 foo 17
 # EOF
@@ -84,7 +84,7 @@ foo 17
         .with_unit("seconds");
         check(
             &[family],
-            Format::OpenMetrics,
+            TextFormat::OpenMetrics,
             r#"# TYPE foo_seconds counter
 # UNIT foo_seconds seconds
 # HELP foo_seconds Total time spent.
@@ -102,7 +102,7 @@ foo_seconds_total{target="b"} 3
         let family = Family::gauge("x", help, vec![(NO_LABELS, 1.0)]);
         check(
             &[family],
-            Format::OpenMetrics,
+            TextFormat::OpenMetrics,
             r#"# TYPE x gauge
 # HELP x A \"quoted\" C:\\path\nsecond line
 x 1
@@ -121,7 +121,7 @@ x 1
         let family = Family::histogram("foo", "", vec![(NO_LABELS, histogram)]);
         check(
             &[family],
-            Format::OpenMetrics,
+            TextFormat::OpenMetrics,
             r#"# TYPE foo histogram
 foo_bucket{le="0.0"} 0
 foo_bucket{le="1e-05"} 0
@@ -159,7 +159,7 @@ foo_created 1.520430000123e+09
         );
         check(
             &[family],
-            Format::OpenMetrics,
+            TextFormat::OpenMetrics,
             r#"# TYPE foo stateset
 foo{entity="controller",foo="a"} 1
 foo{entity="controller",foo="bb"} 0

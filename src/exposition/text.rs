@@ -9,7 +9,7 @@ use super::lines::{
     write_gauge_samples, write_histogram_series, write_metadata_line, write_series_name,
     write_state_set_samples, write_value_line,
 };
-use super::{Family, Format, Labels, Samples};
+use super::{Family, Labels, Samples, TextFormat};
 
 /// Text format 0.0.4 knows neither `_created` nor state sets, so, as
 /// client_python does, creation times become a gauge family of their own
@@ -33,7 +33,7 @@ pub(super) fn write_prometheus_family(out: &mut String, name: &str, family: &Fam
         Samples::Histogram(series) => {
             write_prometheus_metadata(out, name, "", help, "histogram");
             for &(labels, ref histogram) in series.iter() {
-                write_histogram_series(out, name, labels, histogram, Format::Prometheus);
+                write_histogram_series(out, name, labels, histogram, TextFormat::Prometheus);
             }
             let created = series.iter().map(|(labels, histogram)| (*labels, histogram.created));
             write_prometheus_created_family(out, name, help, created);
@@ -120,7 +120,7 @@ mod tests {
             Family::counter("cc", "A counter", vec![(NO_LABELS, counter(1.0, Some(1.7e9)))]);
         check(
             &[family],
-            Format::Prometheus,
+            TextFormat::Prometheus,
             r"# HELP cc_total A counter
 # TYPE cc_total counter
 cc_total 1
@@ -144,7 +144,7 @@ cc_created 1.7e+09
         );
         check(
             &[family],
-            Format::Prometheus,
+            TextFormat::Prometheus,
             r#"# HELP http_requests_total The total number of HTTP requests.
 # TYPE http_requests_total counter
 http_requests_total{method="post",code="200"} 1027
@@ -165,7 +165,7 @@ http_requests_total{method="post",code="400"} 3
         );
         check(
             &[family],
-            Format::Prometheus,
+            TextFormat::Prometheus,
             r#"# HELP requests_total Requests served.
 # TYPE requests_total counter
 requests_total{target="a"} 5
@@ -197,7 +197,7 @@ requests_created{target="a"} 1.52043e+09
         // The documentation's examples; a unit changes nothing in 0.0.4.
         check(
             &families,
-            Format::Prometheus,
+            TextFormat::Prometheus,
             r#"# TYPE metric_without_timestamp_and_labels gauge
 metric_without_timestamp_and_labels 12.47
 # TYPE msdos_file_access_time_seconds gauge
@@ -212,7 +212,7 @@ msdos_file_access_time_seconds{path="C:\\DIR\\FILE.TXT",error="Cannot find file:
         let family = Family::gauge("x", help, vec![(NO_LABELS, 1.0)]);
         check(
             &[family],
-            Format::Prometheus,
+            TextFormat::Prometheus,
             r#"# HELP x A "quoted" C:\\path\nsecond line
 # TYPE x gauge
 x 1
@@ -234,7 +234,7 @@ x 1
         .with_unit("seconds");
         check(
             &[family],
-            Format::Prometheus,
+            TextFormat::Prometheus,
             r#"# HELP x_seconds Request latency.
 # TYPE x_seconds histogram
 x_seconds_bucket{path="/a",le="0.005"} 0
@@ -261,7 +261,7 @@ x_seconds_count{path="/a"} 8
         );
         check(
             &[family],
-            Format::Prometheus,
+            TextFormat::Prometheus,
             r#"# HELP probe_seconds Probe latency.
 # TYPE probe_seconds histogram
 probe_seconds_bucket{le="1"} 1
@@ -291,7 +291,7 @@ probe_seconds_created 1.7e+09
         );
         check(
             &[family],
-            Format::Prometheus,
+            TextFormat::Prometheus,
             r#"# HELP probe_state The outcome of the last probe.
 # TYPE probe_state gauge
 probe_state{target="a",probe_state="success"} 1

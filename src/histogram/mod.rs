@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn the_text_formats_write_the_classic_buckets_alone() {
-        use crate::exposition::{Family, Format, Labels, Writer};
+        use crate::exposition::{Family, Labels, TextFormat, Writer};
         let text = |histogram: &Histogram, format| {
             let family = Family::histogram(
                 "probe_latency_seconds",
@@ -260,7 +260,7 @@ mod tests {
             both.observe(value);
         }
         assert!(both.snapshot().native.is_some());
-        for format in [Format::Prometheus, Format::OpenMetrics] {
+        for format in [TextFormat::Prometheus, TextFormat::OpenMetrics] {
             assert_eq!(text(&both, format), text(&plain, format), "{format:?}");
         }
     }

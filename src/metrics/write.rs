@@ -273,7 +273,7 @@ mod tests {
     use std::net::TcpListener;
 
     use super::*;
-    use crate::exposition::Format;
+    use crate::exposition::TextFormat;
     use crate::histogram::{Histogram, DEFAULT_BUCKETS};
     use crate::metrics::schema::written_name;
     use crate::target::{Address, CounterSpec, DaytimeSpec};
@@ -325,7 +325,7 @@ mod tests {
     fn a_scrape_writes_every_family_of_the_schema_in_its_order() {
         demo_scrape(|scrape| {
             let mut text = String::new();
-            write_scrape(Writer::new(&mut text, Format::Prometheus), scrape);
+            write_scrape(Writer::new(&mut text, TextFormat::Prometheus), scrape);
             let types: Vec<&str> = text
                 .lines()
                 .filter_map(|line| line.strip_prefix("# TYPE ")?.split(' ').next())
@@ -340,7 +340,7 @@ mod tests {
     fn families_carry_the_declared_labels_and_values() {
         demo_scrape(|scrape| {
             let mut text = String::new();
-            write_scrape(Writer::new(&mut text, Format::OpenMetrics), scrape);
+            write_scrape(Writer::new(&mut text, TextFormat::OpenMetrics), scrape);
             for line in [
                 "probe_success{target=\"clock\",kind=\"daytime\"} 1",
                 "probe_success{target=\"app\",kind=\"counter\"} 1",
@@ -372,7 +372,7 @@ mod tests {
         );
         let report = crate::probe::run(&target, target.timeout);
         let mut text = String::new();
-        write_probe(Writer::new(&mut text, Format::Prometheus), &target, &report);
+        write_probe(Writer::new(&mut text, TextFormat::Prometheus), &target, &report);
         assert!(text.contains("\nprobe_success 1\n"), "{text}");
         assert!(text.contains("\nprobe_outcome{probe_outcome=\"success\"} 1\n"), "{text}");
         assert!(!text.contains("probe_exporter_"), "{text}");
@@ -382,7 +382,7 @@ mod tests {
     fn process_metrics_use_the_client_library_names() {
         let stats = crate::process::read_self().expect("this test runs on Linux");
         let mut text = String::new();
-        let mut writer = Writer::new(&mut text, Format::Prometheus);
+        let mut writer = Writer::new(&mut text, TextFormat::Prometheus);
         ProcessSeries::of(&stats).write_families(&mut writer);
         writer.finish();
         for name in [

@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::exposition::{self, Answer, Writer};
+use crate::exposition::{self, Format, Writer};
 use crate::gzip;
 use crate::http::{Response, Status};
 use crate::server::bodies::SpareBodies;
@@ -23,7 +23,7 @@ pub struct Terms {
     /// ([`super::budget`]); `None` without one.
     pub budget: Option<Duration>,
     /// The format (and escaping of names) that `Accept` chose.
-    pub answer: Answer,
+    pub format: Format,
     /// Whether the body may be gzipped.
     pub coding: Coding,
 }
@@ -56,14 +56,14 @@ pub fn write_body(
     expected: usize,
     write: impl FnOnce(Writer),
 ) -> Vec<u8> {
-    exposition::write_body(bodies.take(expected), terms.answer, write)
+    exposition::write_body(bodies.take(expected), terms.format, write)
 }
 
 /// The `200` that carries `body`, gzipped when the terms allow it and the
 /// body is long enough. The plain body goes back to `bodies` once
 /// compressed.
 pub fn respond(terms: &Terms, bodies: &SpareBodies, body: Vec<u8>) -> Response {
-    let response = Response::new(Status::OK, terms.answer.content_type(), body);
+    let response = Response::new(Status::OK, terms.format.content_type(), body);
     if terms.coding == Coding::PlainOnly {
         return response;
     }
@@ -84,7 +84,7 @@ pub fn respond(terms: &Terms, bodies: &SpareBodies, body: Vec<u8>) -> Response {
 /// wrong one; every exposition is longer than [`MIN_GZIP_BODY`], so it
 /// would be gzipped.
 pub fn head(terms: &Terms) -> Response {
-    let response = Response::head_without_body(Status::OK, terms.answer.content_type());
+    let response = Response::head_without_body(Status::OK, terms.format.content_type());
     match terms.coding {
         Coding::PlainOnly => response,
         Coding::Plain => response.with_header("Vary", "Accept-Encoding"),

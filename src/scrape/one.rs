@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::{answer, Scraper, Terms};
-use crate::exposition::{Format, Writer};
+use crate::exposition::{TextFormat, Writer};
 use crate::http::{self, Response, Status};
 use crate::log;
 use crate::metrics;
@@ -74,7 +74,7 @@ impl Scraper {
 fn debug_page(report: &Report, target: &Target, module: &str) -> Response {
     let mut page = trace::debug_log(report, target, module);
     page.push_str("\n\n\nMetrics that would have been returned:\n");
-    metrics::write_probe(Writer::new(&mut page, Format::Prometheus), target, report);
+    metrics::write_probe(Writer::new(&mut page, TextFormat::Prometheus), target, report);
     page.push_str("\n\n\nModule configuration:\n");
     page.push_str(&trace::module_settings(module, target));
     Response::new(Status::OK, http::TEXT_PLAIN, page)

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use probe_exporter::exposition::negotiate;
-use probe_exporter::exposition::Format;
+use probe_exporter::exposition::TextFormat;
 
 use crate::support::rng::{check_property, hostile_input, Rng, CASES};
 
@@ -24,7 +24,7 @@ fn accept_parser_answers_for_any_text_and_falls_back_to_text() {
         // OpenMetrics; without either, the answer is the text format, the
         // fallback the content negotiation documentation asks for.
         if !header.to_ascii_lowercase().contains("application") {
-            assert_eq!(chosen.text_format(), Some(Format::Prometheus), "Accept: {header}");
+            assert_eq!(chosen.text_format(), Some(TextFormat::Prometheus), "Accept: {header}");
         }
     });
 }
@@ -33,7 +33,7 @@ fn accept_parser_answers_for_any_text_and_falls_back_to_text() {
 struct AcceptEntry {
     media_type: &'static str,
     version: Option<&'static str>,
-    admits: Format,
+    admits: TextFormat,
 }
 
 /// Media ranges that admit exactly one of the two formats and overlap with
@@ -43,15 +43,19 @@ const ACCEPT_ENTRIES: &[AcceptEntry] = &[
     AcceptEntry {
         media_type: "application/openmetrics-text",
         version: Some("1.0.0"),
-        admits: Format::OpenMetrics,
+        admits: TextFormat::OpenMetrics,
     },
     AcceptEntry {
         media_type: "Application/OpenMetrics-Text",
         version: None,
-        admits: Format::OpenMetrics,
+        admits: TextFormat::OpenMetrics,
     },
-    AcceptEntry { media_type: "text/plain", version: Some("0.0.4"), admits: Format::Prometheus },
-    AcceptEntry { media_type: "TEXT/PLAIN", version: None, admits: Format::Prometheus },
+    AcceptEntry {
+        media_type: "text/plain",
+        version: Some("0.0.4"),
+        admits: TextFormat::Prometheus,
+    },
+    AcceptEntry { media_type: "TEXT/PLAIN", version: None, admits: TextFormat::Prometheus },
 ];
 
 #[test]
@@ -64,13 +68,13 @@ fn the_format_with_the_highest_quality_wins() {
             let idx = rng.below(ACCEPT_ENTRIES.len());
             let entry = &ACCEPT_ENTRIES[idx];
             // The same range twice would be a conflict RFC 9110 leaves open.
-            if !used.insert(entry.admits == Format::OpenMetrics) {
+            if !used.insert(entry.admits == TextFormat::OpenMetrics) {
                 continue;
             }
             let q_thousandths =
                 *rng.pick(&[None, Some(0), Some(1), Some(100), Some(500), Some(1000)]);
             let quality = q_thousandths.map_or(1.0, |q| f64::from(q) / 1000.0);
-            best[usize::from(entry.admits == Format::Prometheus)] = quality;
+            best[usize::from(entry.admits == TextFormat::Prometheus)] = quality;
             entries.push(accept_entry_text(rng, entry, q_thousandths));
         }
         // Ranges for other types change nothing.
@@ -81,9 +85,9 @@ fn the_format_with_the_highest_quality_wins() {
         let [open_metrics, text] = best;
         let chosen = negotiate::negotiate(Some(&header));
         if open_metrics > text {
-            assert_eq!(chosen.text_format(), Some(Format::OpenMetrics), "Accept: {header}");
+            assert_eq!(chosen.text_format(), Some(TextFormat::OpenMetrics), "Accept: {header}");
         } else if text > open_metrics || text == 0.0 {
-            assert_eq!(chosen.text_format(), Some(Format::Prometheus), "Accept: {header}");
+            assert_eq!(chosen.text_format(), Some(TextFormat::Prometheus), "Accept: {header}");
         }
     });
 }

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use probe_exporter::exposition::{
-    self, CounterValue, Family, Format, HistogramValue, Labels, Samples, StateSetValue,
+    self, CounterValue, Family, HistogramValue, Labels, Samples, StateSetValue, TextFormat,
 };
 
 use crate::support::exposition_reader::{parse_value, read_exposition, Exposition};
@@ -19,7 +19,7 @@ use crate::support::rng::{check_property, random_text, Rng, CASES};
 type Metadata = Vec<(&'static str, String, String)>;
 type Series = Vec<(String, Vec<(String, String)>, f64)>;
 
-fn expected_content(families: &[Family], format: Format) -> (Metadata, Series) {
+fn expected_content(families: &[Family], format: TextFormat) -> (Metadata, Series) {
     let mut metadata = Metadata::new();
     let mut series = Series::new();
     for family in families {
@@ -30,7 +30,7 @@ fn expected_content(families: &[Family], format: Format) -> (Metadata, Series) {
 
 fn add_expected_family(
     family: &Family,
-    format: Format,
+    format: TextFormat,
     metadata: &mut Metadata,
     series: &mut Series,
 ) {
@@ -40,12 +40,12 @@ fn add_expected_family(
         if !family.help.is_empty() {
             let help = match format {
                 // 0.0.4 cannot keep blanks at the start of a help text.
-                Format::Prometheus => family.help.trim_start_matches([' ', '\t']),
-                Format::OpenMetrics => family.help,
+                TextFormat::Prometheus => family.help.trim_start_matches([' ', '\t']),
+                TextFormat::OpenMetrics => family.help,
             };
             metadata.push(("HELP", declared.to_string(), help.to_string()));
         }
-        if let (Some(unit), Format::OpenMetrics) = (family.unit, format) {
+        if let (Some(unit), TextFormat::OpenMetrics) = (family.unit, format) {
             metadata.push(("UNIT", declared.to_string(), unit.to_string()));
         }
     };
@@ -60,7 +60,7 @@ fn add_expected_family(
             labels.sort();
             series.push((sample_name, labels, value));
         };
-    let om = format == Format::OpenMetrics;
+    let om = format == TextFormat::OpenMetrics;
     match &family.samples {
         Samples::Gauge(gauges) if !gauges.is_empty() => {
             declare(metadata, name, "gauge");
@@ -132,7 +132,7 @@ fn le_key(bound: f64) -> String {
 
 /// The content the reader found, in the shape of [`expected_content`]:
 /// `le` values become keys, and OpenMetrics wants them canonical.
-fn read_content(exposition: &Exposition, format: Format) -> Result<(Metadata, Series), String> {
+fn read_content(exposition: &Exposition, format: TextFormat) -> Result<(Metadata, Series), String> {
     let mut metadata = Metadata::new();
     for (kind, lines) in
         [("TYPE", &exposition.types), ("HELP", &exposition.helps), ("UNIT", &exposition.units)]
@@ -146,7 +146,7 @@ fn read_content(exposition: &Exposition, format: Format) -> Result<(Metadata, Se
             for (_, value) in labels.iter_mut().filter(|(name, _)| name == "le") {
                 let bound = parse_value(value, format)?;
                 let canonical = value.contains(['.', 'e']) || value == "+Inf";
-                if format == Format::OpenMetrics && !canonical {
+                if format == TextFormat::OpenMetrics && !canonical {
                     return Err(format!("`le=\"{value}\"` is not canonical"));
                 }
                 *value = le_key(bound);
@@ -375,7 +375,7 @@ fn random_state_names(rng: &mut Rng) -> Vec<String> {
 }
 
 #[track_caller]
-fn check_round_trip(families: &[Family], format: Format) {
+fn check_round_trip(families: &[Family], format: TextFormat) {
     let text = exposition::render(families, format);
     let (mut metadata, mut series) = read_exposition(&text, format)
         .and_then(|read| read_content(&read, format))
@@ -404,8 +404,8 @@ fn rendered_families_read_back_the_same_in_both_formats() {
         let mut taken = HashSet::new();
         let families: Vec<Family> =
             (0..rng.below(5)).map(|_| random_family(rng, &mut taken)).collect();
-        check_round_trip(&families, Format::Prometheus);
-        check_round_trip(&families, Format::OpenMetrics);
+        check_round_trip(&families, TextFormat::Prometheus);
+        check_round_trip(&families, TextFormat::OpenMetrics);
     });
 }
 
@@ -413,11 +413,11 @@ fn rendered_families_read_back_the_same_in_both_formats() {
 fn the_reference_reader_rejects_what_the_specification_forbids() {
     // The reader is what the round trip trusts, so it must be able to say no.
     #[track_caller]
-    fn check_rejected(text: &str, format: Format) {
+    fn check_rejected(text: &str, format: TextFormat) {
         let read = read_exposition(text, format).and_then(|e| read_content(&e, format));
         assert!(read.is_err(), "{format:?} accepted {text:?}");
     }
-    use Format::{OpenMetrics, Prometheus};
+    use TextFormat::{OpenMetrics, Prometheus};
     check_rejected("# TYPE x gauge\nx 1", Prometheus);
     check_rejected("# TYPE x gauge\nx 1\n", OpenMetrics);
     check_rejected("# TYPE x gauge\nx inf\n", Prometheus);

@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 
-use probe_exporter::exposition::Format;
+use probe_exporter::exposition::TextFormat;
 
 /// One sample line, as read.
 #[derive(Clone, Debug)]
@@ -36,10 +36,10 @@ pub struct Exposition {
     pub samples: Vec<Sample>,
 }
 
-pub fn read_exposition(text: &str, format: Format) -> Result<Exposition, String> {
+pub fn read_exposition(text: &str, format: TextFormat) -> Result<Exposition, String> {
     let body = match format {
-        Format::Prometheus => text,
-        Format::OpenMetrics => {
+        TextFormat::Prometheus => text,
+        TextFormat::OpenMetrics => {
             text.strip_suffix("# EOF\n").ok_or("the text does not end with `# EOF\\n`")?
         }
     };
@@ -60,15 +60,15 @@ pub fn read_exposition(text: &str, format: Format) -> Result<Exposition, String>
 /// A cursor over one line, with a method for each piece of the grammar.
 struct LineReader<'a> {
     rest: &'a str,
-    format: Format,
+    format: TextFormat,
 }
 
 impl LineReader<'_> {
     fn read_line(&mut self, exposition: &mut Exposition) -> Result<(), String> {
         if self.rest.trim_matches([' ', '\t']).is_empty() {
             return match self.format {
-                Format::Prometheus => Ok(()),
-                Format::OpenMetrics => Err("blank line".to_string()),
+                TextFormat::Prometheus => Ok(()),
+                TextFormat::OpenMetrics => Err("blank line".to_string()),
             };
         }
         if self.rest.starts_with('#') {
@@ -89,8 +89,8 @@ impl LineReader<'_> {
         };
         let keyword = self.rest.split([' ', '\t']).next().unwrap_or_default();
         let keyword_found = match (keyword, self.format) {
-            ("HELP" | "TYPE", _) | ("UNIT", Format::OpenMetrics) => true,
-            ("EOF", Format::OpenMetrics) => return Err("data after `# EOF`".to_string()),
+            ("HELP" | "TYPE", _) | ("UNIT", TextFormat::OpenMetrics) => true,
+            ("EOF", TextFormat::OpenMetrics) => return Err("data after `# EOF`".to_string()),
             _ => false,
         };
         if !keyword_found {
@@ -108,8 +108,10 @@ impl LineReader<'_> {
                 self.separator()?;
                 let type_name = self.rest.to_string();
                 let known: &[&str] = match self.format {
-                    Format::Prometheus => &["counter", "gauge", "histogram", "summary", "untyped"],
-                    Format::OpenMetrics => &[
+                    TextFormat::Prometheus => {
+                        &["counter", "gauge", "histogram", "summary", "untyped"]
+                    }
+                    TextFormat::OpenMetrics => &[
                         "counter",
                         "gauge",
                         "histogram",
@@ -139,8 +141,10 @@ impl LineReader<'_> {
 
     fn other_comment(&self) -> Result<(), String> {
         match self.format {
-            Format::Prometheus => Ok(()),
-            Format::OpenMetrics => Err("a comment other than TYPE, UNIT, HELP or EOF".to_string()),
+            TextFormat::Prometheus => Ok(()),
+            TextFormat::OpenMetrics => {
+                Err("a comment other than TYPE, UNIT, HELP or EOF".to_string())
+            }
         }
     }
 
@@ -148,8 +152,8 @@ impl LineReader<'_> {
     /// in 0.0.4.
     fn separator(&mut self) -> Result<(), String> {
         let trimmed = match self.format {
-            Format::Prometheus => self.rest.trim_start_matches([' ', '\t']),
-            Format::OpenMetrics => self.rest.strip_prefix(' ').unwrap_or(self.rest),
+            TextFormat::Prometheus => self.rest.trim_start_matches([' ', '\t']),
+            TextFormat::OpenMetrics => self.rest.strip_prefix(' ').unwrap_or(self.rest),
         };
         if trimmed.len() == self.rest.len() {
             return Err("expected a space".to_string());
@@ -168,8 +172,8 @@ impl LineReader<'_> {
         }
         self.separator()?;
         let escapes: &[(char, char)] = match self.format {
-            Format::Prometheus => &[('\\', '\\'), ('n', '\n')],
-            Format::OpenMetrics => &[('\\', '\\'), ('n', '\n'), ('"', '"')],
+            TextFormat::Prometheus => &[('\\', '\\'), ('n', '\n')],
+            TextFormat::OpenMetrics => &[('\\', '\\'), ('n', '\n'), ('"', '"')],
         };
         let mut text = String::new();
         let mut chars = self.rest.chars();
@@ -209,12 +213,12 @@ impl LineReader<'_> {
     /// 0.0.4: an int64 of milliseconds; OpenMetrics: a number of seconds.
     fn timestamp(&self, text: &str) -> Result<(), String> {
         let text = match self.format {
-            Format::Prometheus => text.trim_matches([' ', '\t']),
-            Format::OpenMetrics => text,
+            TextFormat::Prometheus => text.trim_matches([' ', '\t']),
+            TextFormat::OpenMetrics => text,
         };
         let valid = match self.format {
-            Format::Prometheus => text.parse::<i64>().is_ok(),
-            Format::OpenMetrics => parse_value(text, self.format).is_ok_and(f64::is_finite),
+            TextFormat::Prometheus => text.parse::<i64>().is_ok(),
+            TextFormat::OpenMetrics => parse_value(text, self.format).is_ok_and(f64::is_finite),
         };
         valid.then_some(()).ok_or(format!("bad timestamp `{text}`"))
     }
@@ -253,7 +257,7 @@ impl LineReader<'_> {
         loop {
             self.blanks_in_label_set();
             if self.rest.starts_with('}')
-                && (labels.is_empty() || self.format == Format::Prometheus)
+                && (labels.is_empty() || self.format == TextFormat::Prometheus)
             {
                 break;
             }
@@ -277,7 +281,7 @@ impl LineReader<'_> {
     }
 
     fn blanks_in_label_set(&mut self) {
-        if self.format == Format::Prometheus {
+        if self.format == TextFormat::Prometheus {
             self.rest = self.rest.trim_start_matches([' ', '\t']);
         }
     }
@@ -315,10 +319,10 @@ impl LineReader<'_> {
 /// optional exponent. Go's `ParseFloat` (0.0.4) and the OpenMetrics ABNF
 /// agree on these; neither takes hex, `_` separators or Rust's `inf`, and
 /// OpenMetrics spells the specials in any case.
-pub fn parse_value(text: &str, format: Format) -> Result<f64, String> {
+pub fn parse_value(text: &str, format: TextFormat) -> Result<f64, String> {
     let special = |word: &str| match format {
-        Format::Prometheus => text == word,
-        Format::OpenMetrics => text.eq_ignore_ascii_case(word),
+        TextFormat::Prometheus => text == word,
+        TextFormat::OpenMetrics => text.eq_ignore_ascii_case(word),
     };
     if special("NaN") {
         return Ok(f64::NAN);
@@ -354,7 +358,7 @@ pub fn parse_value(text: &str, format: Format) -> Result<f64, String> {
 /// has, and no name has two metadata lines of one kind. Both writers
 /// promise a TYPE line for every family, so a sample without one is an
 /// error here, although 0.0.4 would read it as untyped.
-fn check_grouping(exposition: &Exposition, format: Format) -> Result<(), String> {
+fn check_grouping(exposition: &Exposition, format: TextFormat) -> Result<(), String> {
     for lines in [&exposition.types, &exposition.helps, &exposition.units] {
         let mut seen = HashSet::new();
         if let Some((name, _)) = lines.iter().find(|(name, _)| !seen.insert(name)) {
@@ -377,11 +381,11 @@ fn check_grouping(exposition: &Exposition, format: Format) -> Result<(), String>
 }
 
 /// The endings a sample name adds to its family name, by type.
-fn sample_suffixes(type_name: &str, format: Format) -> &'static [&'static str] {
+fn sample_suffixes(type_name: &str, format: TextFormat) -> &'static [&'static str] {
     match (type_name, format) {
-        ("histogram", Format::Prometheus) => &["_bucket", "_sum", "_count"],
-        ("histogram", Format::OpenMetrics) => &["_bucket", "_sum", "_count", "_created"],
-        ("counter", Format::OpenMetrics) => &["_total", "_created"],
+        ("histogram", TextFormat::Prometheus) => &["_bucket", "_sum", "_count"],
+        ("histogram", TextFormat::OpenMetrics) => &["_bucket", "_sum", "_count", "_created"],
+        ("counter", TextFormat::OpenMetrics) => &["_total", "_created"],
         _ => &[""],
     }
 }

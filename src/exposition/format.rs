@@ -1,6 +1,6 @@
-//! What a scrape is answered in: one of the two text formats, with the
+//! The format of an exposition: one of the two text formats, with the
 //! escaping a 1.0.0 answer states, or protobuf; and the `Content-Type` that
-//! says which. [`negotiate`](super::negotiate) chooses the answer from the
+//! says which. [`negotiate`](super::negotiate) chooses the format from the
 //! `Accept` header, and the [`Writer`](super::Writer) writes in it.
 
 use super::protobuf;
@@ -8,7 +8,7 @@ use super::Escaping;
 
 /// The two text formats a scrape can ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub enum TextFormat {
     /// Prometheus text format 0.0.4: the default, understood by every
     /// Prometheus version and by `promtool check metrics`. Asked for as
     /// version 1.0.0, the same text with its escaping stated.
@@ -17,25 +17,26 @@ pub enum Format {
     OpenMetrics,
 }
 
-impl Format {
+impl TextFormat {
     /// The `Content-Type` header for a body in this format, as answered
     /// when no escaping was asked for. Prometheus 3 fails a scrape whose
     /// content type is missing or unknown.
     pub fn content_type(self) -> &'static str {
-        Answer::text(self).content_type()
+        Format::text(self).content_type()
     }
 }
 
-/// What a scrape is answered in: a text format, or protobuf.
+/// The format of an exposition: a text format with its escaping, or
+/// protobuf.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Answer {
+pub enum Format {
     /// A text format. `escaping` is the scheme a 1.0.0 answer states in
     /// its `Content-Type`: text 0.0.4 has none, and text asked for as
     /// version 1.0.0 has one; OpenMetrics is always 1.0.0 and, when none
     /// was asked for, states the default, `underscores`.
     Text {
         /// Which text format.
-        format: Format,
+        format: TextFormat,
         /// The escaping asked for, if any.
         escaping: Option<Escaping>,
     },
@@ -44,17 +45,17 @@ pub enum Answer {
     Protobuf,
 }
 
-impl Answer {
-    /// A text answer in `format` with no escaping asked for.
-    pub const fn text(format: Format) -> Answer {
-        Answer::Text { format, escaping: None }
+impl Format {
+    /// The text format `format`, with no escaping asked for.
+    pub const fn text(format: TextFormat) -> Format {
+        Format::Text { format, escaping: None }
     }
 
-    /// The text format, if the answer is text.
-    pub fn text_format(self) -> Option<Format> {
+    /// The text format, or `None` for protobuf.
+    pub fn text_format(self) -> Option<TextFormat> {
         match self {
-            Answer::Text { format, .. } => Some(format),
-            Answer::Protobuf => None,
+            Format::Text { format, .. } => Some(format),
+            Format::Protobuf => None,
         }
     }
 
@@ -62,42 +63,44 @@ impl Answer {
     /// protobuf, the default for OpenMetrics when none was asked for.
     pub fn names(self) -> Escaping {
         match self {
-            Answer::Text { format: Format::OpenMetrics, escaping: None } => Escaping::Underscores,
-            Answer::Text { escaping: Some(escaping), .. } => escaping,
-            Answer::Text { escaping: None, .. } | Answer::Protobuf => Escaping::AllowUtf8,
+            Format::Text { format: TextFormat::OpenMetrics, escaping: None } => {
+                Escaping::Underscores
+            }
+            Format::Text { escaping: Some(escaping), .. } => escaping,
+            Format::Text { escaping: None, .. } | Format::Protobuf => Escaping::AllowUtf8,
         }
     }
 
-    /// The `Content-Type` header for this answer.
+    /// The `Content-Type` header for a body in this format.
     pub fn content_type(self) -> &'static str {
         use Escaping::{AllowUtf8, Dots, Underscores, Values};
-        let Answer::Text { format, escaping } = self else {
+        let Format::Text { format, escaping } = self else {
             return protobuf::CONTENT_TYPE;
         };
         match (format, escaping) {
-            (Format::Prometheus, None) => "text/plain; version=0.0.4; charset=utf-8",
-            (Format::Prometheus, Some(AllowUtf8)) => {
+            (TextFormat::Prometheus, None) => "text/plain; version=0.0.4; charset=utf-8",
+            (TextFormat::Prometheus, Some(AllowUtf8)) => {
                 "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
             }
-            (Format::Prometheus, Some(Underscores)) => {
+            (TextFormat::Prometheus, Some(Underscores)) => {
                 "text/plain; version=1.0.0; charset=utf-8; escaping=underscores"
             }
-            (Format::Prometheus, Some(Dots)) => {
+            (TextFormat::Prometheus, Some(Dots)) => {
                 "text/plain; version=1.0.0; charset=utf-8; escaping=dots"
             }
-            (Format::Prometheus, Some(Values)) => {
+            (TextFormat::Prometheus, Some(Values)) => {
                 "text/plain; version=1.0.0; charset=utf-8; escaping=values"
             }
-            (Format::OpenMetrics, Some(AllowUtf8)) => {
+            (TextFormat::OpenMetrics, Some(AllowUtf8)) => {
                 "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
             }
-            (Format::OpenMetrics, None | Some(Underscores)) => {
+            (TextFormat::OpenMetrics, None | Some(Underscores)) => {
                 "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
             }
-            (Format::OpenMetrics, Some(Dots)) => {
+            (TextFormat::OpenMetrics, Some(Dots)) => {
                 "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=dots"
             }
-            (Format::OpenMetrics, Some(Values)) => {
+            (TextFormat::OpenMetrics, Some(Values)) => {
                 "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=values"
             }
         }
@@ -110,15 +113,18 @@ mod tests {
 
     #[test]
     fn content_types_name_the_format_version_and_charset() {
-        assert_eq!(Format::Prometheus.content_type(), "text/plain; version=0.0.4; charset=utf-8");
+        assert_eq!(
+            TextFormat::Prometheus.content_type(),
+            "text/plain; version=0.0.4; charset=utf-8"
+        );
         // A 1.0.0 answer states its escaping, `underscores` when none was
         // asked for (escaping_schemes.md, "Default Behavior").
         assert_eq!(
-            Format::OpenMetrics.content_type(),
+            TextFormat::OpenMetrics.content_type(),
             "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
         );
         assert_eq!(
-            Answer::Protobuf.content_type(),
+            Format::Protobuf.content_type(),
             "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
         );
     }
